@@ -1,0 +1,35 @@
+# The two commands of the README: `make up` and `make test` (and `make down`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BAZAAR := $(VENV)/bin/bazaar
+PYTEST_ARGS ?=
+
+.PHONY: help install up down test lint pytest
+
+help:
+	@echo "make up     install what is missing, start the local stack, migrate, print how to connect"
+	@echo "make test   install what is missing, run linters and the whole test suite"
+	@echo "make down   stop the local stack"
+
+install:
+	@scripts/install.sh
+
+up: install
+	@$(BAZAAR) up
+
+down:
+	@if [[ -x $(BAZAAR) ]]; then $(BAZAAR) down; else echo "nothing to stop (no .venv)"; fi
+
+test: install
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory pytest
+
+lint:
+	$(VENV)/bin/sqlfluff lint --disable-progress-bar sql/
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy bazaar generator tests
+
+pytest:
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
