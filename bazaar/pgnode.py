@@ -1,0 +1,267 @@
+"""One PostgreSQL 15 server process: initdb, start, stop, wait until it accepts connections.
+
+Used by the local stack (``bazaar up``) and by the test harness, so both start PostgreSQL
+the same way. As root, every server command runs as the ``postgres`` OS user through
+``setpriv`` (``initdb`` and ``postgres`` refuse to run as root); otherwise as the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SERVER_USER = "postgres"
+DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
+
+
+def bindir() -> Path:
+    """Where PostgreSQL 15's server programs are (Debian's place unless BAZAAR_PG_BINDIR says)."""
+    return Path(os.environ.get("BAZAAR_PG_BINDIR", DEFAULT_BINDIR))
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def as_server_user(argv: list[str]) -> list[str]:
+    """Wrap a command so it runs as the postgres OS user when we are root.
+
+    ``setpriv`` replaces itself with the command, so a PID we record is the server's own.
+    """
+    if not running_as_root():
+        return argv
+    home = pwd.getpwnam(SERVER_USER).pw_dir
+    return [
+        "setpriv",
+        "--reuid",
+        SERVER_USER,
+        "--regid",
+        SERVER_USER,
+        "--init-groups",
+        "env",
+        f"HOME={home}",
+        *argv,
+    ]
+
+
+def make_server_dir(path: Path, mode: int = 0o700) -> Path:
+    """Create a directory the server user owns (chown'ed to postgres when we are root)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if running_as_root():
+        entry = pwd.getpwnam(SERVER_USER)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    path.chmod(mode)
+    return path
+
+
+def server_user_can_use(path: Path, *, write: bool = True) -> bool:
+    """True when the server user can reach directory PATH (and write in it, unless write=False).
+
+    Checked as that user, since every parent directory must be traversable by it.
+    """
+    if not running_as_root():
+        return os.access(path, (os.W_OK if write else 0) | os.X_OK)
+    tests = ["test", "-d", str(path), "-a", "-x", str(path)]
+    if write:
+        tests += ["-a", "-w", str(path)]
+    return subprocess.run(as_server_user(tests), check=False).returncode == 0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+class ServerError(RuntimeError):
+    """A server program failed; the message carries the tail of its output or log."""
+
+
+@dataclass(frozen=True)
+class PgNode:
+    """A PostgreSQL data directory and the server that runs on it."""
+
+    datadir: Path
+    port: int
+    log_file: Path
+    host: str = "127.0.0.1"
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def initialized(self) -> bool:
+        return (self.datadir / "PG_VERSION").exists()
+
+    def initdb(
+        self,
+        *,
+        auth: Literal["trust", "scram-sha-256"],
+        superuser_password: str | None = None,
+        settings: Mapping[str, str | int] | None = None,
+    ) -> None:
+        """Create the cluster. ``trust`` is for the throwaway test harness only."""
+        if auth != "trust" and not superuser_password:
+            raise ValueError("a password-authenticated cluster needs a superuser password")
+        make_server_dir(self.datadir.parent, 0o711)
+        make_server_dir(self.log_file.parent, 0o755)
+        argv = [
+            str(bindir() / "initdb"),
+            "--pgdata",
+            str(self.datadir),
+            "--username",
+            SERVER_USER,
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+            "--auth",
+            auth,
+            "--data-checksums",
+        ]
+        pwfile = self.datadir.parent / ".initdb-pwfile"
+        try:
+            if superuser_password:
+                pwfile.write_text(superuser_password + "\n")
+                pwfile.chmod(0o600)
+                if running_as_root():
+                    entry = pwd.getpwnam(SERVER_USER)
+                    os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+                argv += ["--pwfile", str(pwfile)]
+            _run(as_server_user(argv), "initdb")
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self.configure(settings or {})
+
+    def configure(self, settings: Mapping[str, str | int]) -> None:
+        """Write our settings to bazaar.conf, included from postgresql.conf (once)."""
+        base: dict[str, str | int] = {
+            "listen_addresses": self.host,
+            "port": self.port,
+            # TCP only: socket paths under a deep checkout exceed the 107-byte limit.
+            "unix_socket_directories": "",
+            "password_encryption": "scram-sha-256",
+            "log_line_prefix": "%m [%p] %q%u@%d ",
+        }
+        base.update(settings)
+        lines = [f"{key} = {_conf_value(value)}" for key, value in base.items()]
+        conf = self.datadir / "bazaar.conf"
+        _write_as_server_user(conf, "# written by bazaar; edits are overwritten\n" + "\n".join(lines) + "\n")
+        main = self.datadir / "postgresql.conf"
+        if "include 'bazaar.conf'" not in main.read_text():
+            with main.open("a") as f:
+                f.write("\ninclude 'bazaar.conf'\n")
+
+    def pid(self) -> int | None:
+        """The postmaster's PID when it is running, else None."""
+        pidfile = self.datadir / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+        except (FileNotFoundError, IndexError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self, timeout: float = 60.0) -> None:
+        if self.running():
+            return
+        if port_in_use(self.port, self.host):
+            raise ServerError(f"cannot start PostgreSQL on {self.host}:{self.port}: the port is in use")
+        argv = [
+            str(bindir() / "pg_ctl"),
+            "--pgdata",
+            str(self.datadir),
+            "--log",
+            str(self.log_file),
+            "--wait",
+            "--timeout",
+            str(int(timeout)),
+            "start",
+        ]
+        try:
+            _run(as_server_user(argv), "pg_ctl start")
+        except ServerError as exc:
+            raise ServerError(f"{exc}\n--- {self.log_file} ---\n{self.log_tail()}") from exc
+        self.wait_ready(timeout)
+
+    def stop(self, mode: Literal["smart", "fast", "immediate"] = "fast", timeout: float = 60.0) -> None:
+        if not self.running():
+            return
+        argv = [
+            str(bindir() / "pg_ctl"),
+            "--pgdata",
+            str(self.datadir),
+            "--mode",
+            mode,
+            "--wait",
+            "--timeout",
+            str(int(timeout)),
+            "stop",
+        ]
+        _run(as_server_user(argv), "pg_ctl stop")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Poll pg_isready until the server accepts connections, or fail at the deadline."""
+        deadline = time.monotonic() + timeout
+        argv = [str(bindir() / "pg_isready"), "--host", self.host, "--port", str(self.port), "--quiet"]
+        while True:
+            if subprocess.run(argv, check=False).returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"PostgreSQL on {self.host}:{self.port} did not accept connections "
+                    f"within {timeout:.0f} s\n"
+                    f"--- {self.log_file} ---\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    def destroy(self) -> None:
+        """Stop the server at once and remove its data directory (test harness only)."""
+        self.stop("immediate")
+        shutil.rmtree(self.datadir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _conf_value(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _write_as_server_user(path: Path, text: str) -> None:
+    path.write_text(text)
+    if running_as_root():
+        entry = pwd.getpwnam(SERVER_USER)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    path.chmod(0o600)
+
+
+def _run(argv: list[str], what: str) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()
+        raise ServerError(f"{what} failed (exit {result.returncode}): {output}")

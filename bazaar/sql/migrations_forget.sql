@@ -1,0 +1,2 @@
+delete from ops.schema_migrations
+where kind = 'repeatable' and script = %(script)s

@@ -1,0 +1,263 @@
+"""The migration runner against real databases: each test migrates a scratch database of the
+session's server from a small SQL tree that starts with the repository's real V0001."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from bazaar import migrate
+from bazaar.errors import EXIT_WRONG_STATE
+from tests.harness import SQL_DIR, ServerUnderTest
+
+Conn = psycopg.Connection[Any]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A SQL tree holding the repository's first migration."""
+    root = tmp_path / "sql"
+    (root / "migrations").mkdir(parents=True)
+    shutil.copy(SQL_DIR / "migrations" / "V0001__foundation.sql", root / "migrations")
+    return root
+
+
+@pytest.fixture
+def scratch(server: ServerUnderTest) -> Iterator[str]:
+    with server.scratch_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def conn(scratch: str) -> Iterator[Conn]:
+    with psycopg.connect(scratch, autocommit=True) as c:
+        yield c
+
+
+def write(tree: Path, name: str, text: str) -> Path:
+    path = tree / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def applied(conn: Conn) -> list[tuple[str, str]]:
+    return [tuple(r) for r in conn.execute("select kind, script from ops.schema_migrations order by script")]
+
+
+def test_applies_in_version_order_and_rerun_is_a_no_op(conn: Conn, tree: Path) -> None:
+    # V0010 sorts before V0002 as text; the runner must order by number.
+    write(tree, "migrations/V0010__second.sql", "alter table core.things add column size integer;")
+    write(tree, "migrations/V0002__first.sql", "create table core.things (id bigint primary key);")
+    assert migrate.migrate(conn, tree) == ["V0001__foundation.sql", "V0002__first.sql", "V0010__second.sql"]
+    assert migrate.migrate(conn, tree) == []
+    columns = conn.execute(
+        "select array_agg(attname order by attnum) from pg_attribute "
+        "where attrelid = 'core.things'::regclass and attnum > 0"
+    ).fetchone()
+    assert columns == (["id", "size"],)
+    owner = conn.execute("select pg_get_userbyid(relowner) from pg_class where oid = 'core.things'::regclass")
+    assert owner.fetchone() == ("bazaar_owner",)
+    assert [row.state for row in migrate.status(conn, tree)] == ["applied"] * 3
+
+
+def test_a_second_database_on_the_same_server_migrates_too(conn: Conn, tree: Path, bazaar_dsn: str) -> None:
+    # The session database already created the cluster-wide roles; this one must not trip on them.
+    assert migrate.migrate(conn, tree) == ["V0001__foundation.sql"]
+    schemas = conn.execute(
+        "select count(*) from pg_namespace where nspname in ('core','api','analytics','ops')"
+    )
+    assert schemas.fetchone() == (4,)
+
+
+def test_edited_applied_migration_stops_migrate_and_fails_verify(conn: Conn, tree: Path) -> None:
+    path = write(tree, "migrations/V0002__things.sql", "create table core.things (id bigint primary key);")
+    migrate.migrate(conn, tree)
+    path.write_text("create table core.things (id bigint primary key, extra text);")
+    write(tree, "migrations/V0003__more.sql", "create table core.more (id bigint primary key);")
+    with pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree)
+    assert info.value.exit_code == EXIT_WRONG_STATE
+    assert "V0002__things.sql" in info.value.message
+    assert conn.execute("select to_regclass('core.more')").fetchone() == (None,), "nothing may run after"
+    findings = migrate.verify(conn, tree)
+    assert migrate.Finding("migration", "V0002__things.sql", "changed") in findings
+    assert migrate.Finding("migration", "V0003__more.sql", "pending") in findings
+
+
+def test_deleted_applied_migration_is_refused(conn: Conn, tree: Path) -> None:
+    path = write(tree, "migrations/V0002__things.sql", "create table core.things (id bigint primary key);")
+    migrate.migrate(conn, tree)
+    path.unlink()
+    with pytest.raises(migrate.MigrationError, match=r"V0002__things\.sql"):
+        migrate.migrate(conn, tree)
+    assert "missing file" in {r.state for r in migrate.status(conn, tree)}
+
+
+def test_a_migration_older_than_the_newest_applied_is_refused(conn: Conn, tree: Path) -> None:
+    write(tree, "migrations/V0003__later.sql", "create table core.later (id bigint primary key);")
+    migrate.migrate(conn, tree)
+    write(tree, "migrations/V0002__forgotten.sql", "create table core.forgotten (id bigint primary key);")
+    with pytest.raises(migrate.MigrationError, match=r"V0002__forgotten\.sql"):
+        migrate.migrate(conn, tree)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        # a syntax error: the server gives a position inside the statement
+        ("create table core.t2 (id int);\ninsert into core.t2 values (1);\n\nselect 1,\n  2 frm core.t2;", 5),
+        # an error the server reports without a position: the statement's first line
+        ("create table core.t2 (id int);\n-- again:\ncreate table core.t2 (id int);", 3),
+        # a failure inside PL/pgSQL
+        ("create table core.t2 (id int);\n\ndo $$\nbegin\n  perform 1 / 0;\nend\n$$;", 3),
+    ],
+)
+def test_broken_migration_rolls_back_and_names_file_and_line(
+    conn: Conn, tree: Path, body: str, line: int
+) -> None:
+    migrate.migrate(conn, tree)
+    write(tree, "migrations/V0002__broken.sql", body)
+    with pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree)
+    assert (info.value.script, info.value.line) == ("V0002__broken.sql", line)
+    assert info.value.sqlstate is not None
+    assert conn.execute("select to_regclass('core.t2')").fetchone() == (None,)
+    assert ("versioned", "V0002__broken.sql") not in applied(conn)
+
+
+def test_script_may_not_commit(conn: Conn, tree: Path) -> None:
+    write(tree, "migrations/V0002__commits.sql", "create table core.t3 (id int);\ncommit;")
+    with pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree)
+    assert info.value.line == 2
+
+
+def test_bad_file_names_and_duplicate_versions_are_refused(tree: Path) -> None:
+    write(tree, "migrations/v0002-lower.sql", "select 1;")
+    with pytest.raises(migrate.MigrationError, match="not a migration file name"):
+        migrate.discover(tree)
+    (tree / "migrations" / "v0002-lower.sql").unlink()
+    write(tree, "migrations/V0002__a.sql", "select 1;")
+    write(tree, "migrations/V00002__b.sql", "select 1;")
+    with pytest.raises(migrate.MigrationError, match="same version"):
+        migrate.discover(tree)
+
+
+def test_concurrent_migrators_serialize(server: ServerUnderTest, scratch: str, tree: Path) -> None:
+    write(
+        tree,
+        "migrations/V0002__counted.sql",
+        "create table core.runs (id bigint generated always as identity);\n"
+        "insert into core.runs default values;",
+    )
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with psycopg.connect(scratch, autocommit=True) as c:
+                results.append(migrate.migrate(c, tree))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    with psycopg.connect(scratch, autocommit=True) as holder:
+        # Hold the runner's lock so both migrators are provably waiting at the same time.
+        holder.execute("select pg_advisory_lock(%s)", [migrate.LOCK_KEY])
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        waiting = 0
+        while waiting < 2 and time.monotonic() < deadline:
+            row = holder.execute(
+                "select count(*) from pg_locks where locktype = 'advisory' and not granted "
+                "and database = (select oid from pg_database where datname = current_database())"
+            ).fetchone()
+            waiting = row[0] if row else 0
+        assert waiting == 2, "both migrators should be waiting for the lock"
+        holder.execute("select pg_advisory_unlock(%s)", [migrate.LOCK_KEY])
+        for t in threads:
+            t.join(timeout=30)
+    assert errors == []
+    assert sorted(results, key=len) == [[], ["V0001__foundation.sql", "V0002__counted.sql"]]
+    with psycopg.connect(scratch) as c:
+        assert c.execute("select count(*) from core.runs").fetchone() == (1,)
+        assert c.execute("select count(*) from ops.schema_migrations").fetchone() == (2,)
+
+
+FUNCTION = """create or replace function api.answer() returns integer
+language sql immutable security definer set search_path = pg_catalog
+as $$ select {value} $$;
+comment on function api.answer() is 'The answer.';
+"""
+VIEW = "create or replace view analytics.answers as select api.answer() as answer;\n"
+
+
+def test_changed_function_file_is_reapplied(conn: Conn, tree: Path) -> None:
+    path = write(tree, "functions/api/answer.sql", FUNCTION.format(value=1))
+    write(tree, "views/analytics/answers.sql", VIEW)
+    assert migrate.migrate(conn, tree)[-2:] == ["functions/api/answer.sql", "views/analytics/answers.sql"]
+    assert conn.execute("select answer from analytics.answers").fetchone() == (1,)
+    assert migrate.migrate(conn, tree) == []
+
+    path.write_text(FUNCTION.format(value=2))
+    states = {r.script: r.state for r in migrate.status(conn, tree)}
+    assert states["functions/api/answer.sql"] == "changed"
+    assert states["views/analytics/answers.sql"] == "applied"
+    assert migrate.migrate(conn, tree) == ["functions/api/answer.sql"]
+    assert conn.execute("select api.answer()").fetchone() == (2,)
+    assert migrate.verify(conn, tree) == []
+
+
+def test_failing_repeatable_leaves_previous_definitions(conn: Conn, tree: Path) -> None:
+    path = write(tree, "functions/api/answer.sql", FUNCTION.format(value=1))
+    migrate.migrate(conn, tree)
+    path.write_text(FUNCTION.format(value="1 +"))
+    with pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree)
+    assert (info.value.script, info.value.line) == ("functions/api/answer.sql", 3)  # the body's line
+    assert conn.execute("select api.answer()").fetchone() == (1,)
+
+
+def test_verify_finds_objects_changed_added_or_dropped_by_hand(conn: Conn, tree: Path) -> None:
+    write(tree, "functions/api/answer.sql", FUNCTION.format(value=1))
+    write(tree, "views/analytics/answers.sql", VIEW)
+    migrate.migrate(conn, tree)
+    assert migrate.verify(conn, tree) == []
+
+    conn.execute(
+        "create or replace function api.answer() returns integer language sql immutable "
+        "security definer set search_path = pg_catalog as $$ select 3 $$"
+    )
+    conn.execute("create function api.backdoor() returns integer language sql as $$ select 0 $$")
+    conn.execute("drop view analytics.answers")
+    findings = {(f.what, f.name): f.problem for f in migrate.verify(conn, tree)}
+    assert findings == {
+        ("function", "api.answer()"): "differs from the repository",
+        ("function", "api.backdoor()"): "in the database but in no repository file",
+        ("view", "analytics.answers"): "in the repository but missing from the database",
+    }
+    # verify changes nothing
+    assert conn.execute("select api.answer()").fetchone() == (3,)
+    assert conn.execute("select to_regclass('analytics.answers')").fetchone() == (None,)
+    # --reapply repairs what was edited or dropped (the added function stays: dropping is a migration's job)
+    assert migrate.migrate(conn, tree) == []
+    assert migrate.migrate(conn, tree, reapply=True) == [
+        "functions/api/answer.sql",
+        "views/analytics/answers.sql",
+    ]
+    assert [f.name for f in migrate.verify(conn, tree)] == ["api.backdoor()"]
+
+
+def test_the_repository_migrates_into_a_database_that_verifies_clean(bazaar_dsn: str) -> None:
+    with psycopg.connect(bazaar_dsn, autocommit=True) as c:
+        assert migrate.verify(c, SQL_DIR) == []
+        assert migrate.migrate(c, SQL_DIR) == []
