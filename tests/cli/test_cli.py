@@ -1,0 +1,121 @@
+"""The CLI shell: exit codes, one-line errors, JSON output. In-process through click's runner,
+plus the installed entry point once, to prove no traceback reaches a person."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from bazaar import __version__
+from bazaar.cli import cli
+from bazaar.errors import exit_code_for
+from bazaar.pgnode import free_port
+from tests.harness import SQL_DIR
+
+
+def unreachable_dsn() -> tuple[str, int]:
+    port = free_port()
+    return f"host=127.0.0.1 port={port} dbname=bazaar user=nobody connect_timeout=3", port
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("BAZAAR_SQL_DIR", str(SQL_DIR))
+    return CliRunner()
+
+
+def test_version_and_help(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("up", "down", "status", "dsn", "db"):
+        assert command in result.output
+
+
+def test_unreachable_database_exits_7_with_one_line(runner: CliRunner) -> None:
+    dsn, port = unreachable_dsn()
+    result = runner.invoke(cli, ["--dsn", dsn, "db", "status"])
+    assert result.exit_code == 7
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: cannot connect to 127.0.0.1:{port}: ")
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_unreachable_database_in_json_carries_sqlstate(runner: CliRunner) -> None:
+    dsn, _ = unreachable_dsn()
+    result = runner.invoke(cli, ["--json", "--dsn", dsn, "db", "migrate"])
+    assert result.exit_code == 7
+    payload = json.loads(result.stdout)
+    assert payload["sqlstate"].startswith("08") and payload["exit_code"] == 7
+
+
+def test_invalid_dsn_is_a_one_line_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--dsn", "host=127.0.0.1 port=", "db", "status"])
+    assert result.exit_code == 7
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_db_status_json_parses(runner: CliRunner, bazaar_dsn: str) -> None:
+    result = runner.invoke(cli, ["--dsn", bazaar_dsn, "db", "status", "--json"])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {"kind": "versioned", "script": "V0001__foundation.sql", "state": "applied"}.items() <= rows[
+        0
+    ].items()
+
+
+def test_db_status_table_has_a_header_and_a_row_per_script(runner: CliRunner, bazaar_dsn: str) -> None:
+    result = runner.invoke(cli, ["--dsn", bazaar_dsn, "db", "status"])
+    assert result.exit_code == 0
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["KIND", "SCRIPT", "STATE", "APPLIED_AT"]
+    assert any("V0001__foundation.sql" in r and "applied" in r for r in rows)
+
+
+def test_db_migrate_and_verify_on_a_migrated_database(runner: CliRunner, bazaar_dsn: str) -> None:
+    result = runner.invoke(cli, ["--dsn", bazaar_dsn, "db", "migrate", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    result = runner.invoke(cli, ["--dsn", bazaar_dsn, "db", "verify"])
+    assert result.exit_code == 0 and result.stdout.startswith("ok")
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "code"),
+    [
+        ("22023", 3),
+        ("22P02", 3),
+        ("23514", 3),
+        ("P0002", 4),
+        ("42501", 5),
+        ("28000", 5),
+        ("55000", 6),
+        ("23505", 6),
+        ("40001", 6),
+        ("08006", 7),
+        ("42601", 1),
+        (None, 1),
+    ],
+)
+def test_sqlstate_to_exit_code_follows_design(sqlstate: str | None, code: int) -> None:
+    assert exit_code_for(sqlstate) == code
+
+
+def test_installed_entry_point_prints_no_traceback() -> None:
+    dsn, _ = unreachable_dsn()
+    result = subprocess.run(
+        [sys.executable, "-m", "bazaar", "--dsn", dsn, "db", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 7
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot connect to 127.0.0.1:")
