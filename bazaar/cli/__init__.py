@@ -1,0 +1,106 @@
+"""The `bazaar` command line: thin wrappers around the stack, the migrator and SQL functions.
+
+The root group, the shared options and the error handling live here; each area's commands
+live in a module of this package (``stack``, ``db``, ...) that registers them on ``cli``.
+
+Exit codes (DESIGN.md → Errors): 0 ok; 1 failure or findings (`db verify`); 2 usage;
+3 bad argument; 4 not found; 5 not allowed; 6 wrong state or conflict; 7 database unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+import psycopg
+
+from bazaar import __version__
+from bazaar.errors import BazaarError
+from bazaar.pgnode import ServerError
+from bazaar.stack import LocalStack
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Settings:
+    dsn: str | None = None
+    json: bool = False
+
+    def app_dsn(self) -> str:
+        return self.dsn or os.environ.get("BAZAAR_DSN") or LocalStack.from_env().dsn()
+
+    def admin_dsn(self) -> str:
+        return self.dsn or os.environ.get("BAZAAR_ADMIN_DSN") or LocalStack.from_env().admin_dsn()
+
+
+class BazaarGroup(click.Group):
+    """Turns expected failures into one `error:` line and DESIGN.md's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except psycopg.Error as exc:
+            error = BazaarError.from_psycopg(exc)
+        except ServerError as exc:
+            error = BazaarError(str(exc))
+        except BazaarError as exc:
+            error = exc
+        if isinstance(ctx.obj, Settings) and ctx.obj.json:
+            error.show_json()
+        raise error
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Settings).json = True
+
+
+def json_option(f: F) -> F:
+    """`--json` on a command, the same as the global flag."""
+    return click.option(
+        "--json",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_json,
+        help="Print JSON instead of a table.",
+    )(f)
+
+
+pass_settings = click.make_pass_decorator(Settings, ensure=True)
+
+
+def progress(message: str) -> None:
+    """Progress of long work, on stderr so stdout stays parseable."""
+    click.echo(message, err=True)
+
+
+@click.group(cls=BazaarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="bazaar")
+@click.option(
+    "--dsn",
+    metavar="DSN",
+    help="Connect here instead of BAZAAR_DSN / BAZAAR_ADMIN_DSN or the local stack.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (errors too).")
+@click.pass_context
+def cli(ctx: click.Context, dsn: str | None, as_json: bool) -> None:
+    """bazaar: the marketplace database platform.
+
+    Application DSN: --dsn, else BAZAAR_DSN, else the local stack (`bazaar dsn`).
+    Admin DSN (migrations, ops): --dsn, else BAZAAR_ADMIN_DSN, else the local stack.
+    """
+    settings = ctx.ensure_object(Settings)
+    settings.dsn = dsn
+    settings.json = settings.json or as_json
+
+
+def main() -> None:
+    cli(prog_name="bazaar")
+
+
+# The command modules register their commands on `cli` when imported; they need it defined first.
+from bazaar.cli import db, stack  # noqa: E402, F401
