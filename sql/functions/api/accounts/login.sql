@@ -1,0 +1,63 @@
+create or replace function api.login(p_identifier text, p_password text)
+returns table (token text, user_id bigint, expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_key text;
+    v_user core.users;
+    v_window interval := core.setting_interval('sign_in_failure_window');
+    v_failures integer;
+    v_oldest timestamptz;
+begin
+    if p_identifier is null or btrim(p_identifier) = '' then
+        perform core.raise_invalid('an email address or phone number is required');
+    end if;
+    if p_password is null or p_password = '' then
+        perform core.raise_invalid('a password is required');
+    end if;
+    if position('@' in p_identifier) > 0 then
+        v_key := 'email:' || core.normalize_email(p_identifier);
+        select u.* into v_user from core.users as u where u.email = core.normalize_email(p_identifier);
+    else
+        v_key := 'phone:' || core.normalize_phone(p_identifier);
+        select u.* into v_user from core.users as u where u.phone = core.normalize_phone(p_identifier);
+    end if;
+
+    -- One attempt per identifier at a time, so concurrent guesses are all counted.
+    perform pg_advisory_xact_lock(hashtextextended(v_key, 0));
+    select count(*), min(f.failed_at) into v_failures, v_oldest
+    from core.sign_in_failures as f
+    where f.identifier = v_key and f.failed_at > now() - v_window;
+    if v_failures >= core.setting_int('sign_in_failure_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many failed sign-in attempts',
+            hint = format('try again after %s', to_char(v_oldest + v_window, 'YYYY-MM-DD HH24:MI:SS TZ'));
+    end if;
+
+    if v_user.id is null or ext.crypt(p_password, v_user.password_hash) <> v_user.password_hash then
+        if v_user.id is null then
+            -- cost the same as a real check, so timing does not tell which part was wrong
+            perform ext.crypt(p_password, ext.gen_salt('bf', core.setting_int('bcrypt_cost')));
+        end if;
+        -- The failure must outlive this call, so it is not an exception (that would roll the
+        -- record back): a WARNING carries SQLSTATE 28P01 and the function returns no row.
+        insert into core.sign_in_failures (identifier, user_id) values (v_key, v_user.id);
+        raise warning using errcode = '28P01', message = 'wrong login or password';
+        return;
+    end if;
+    if v_user.blocked_at is not null then
+        raise exception using errcode = '42501', message = 'this account is blocked', detail = v_user.blocked_reason;
+    end if;
+    delete from core.sign_in_failures as f where f.identifier = v_key;
+    return query select * from core.start_session(v_user.id, 'password');
+end
+$$;
+comment on function api.login(text, text) is
+'Sign in with email or phone and password; returns one row (token, user_id, expires_at). Wrong login '
+'or password: no row and a WARNING with SQLSTATE 28P01 (the failure is recorded, so it cannot be an '
+'error). After sign_in_failure_limit failures within sign_in_failure_window: BZ429. Blocked: 42501. '
+'22023 bad argument.';

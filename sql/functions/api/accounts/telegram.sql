@@ -1,0 +1,140 @@
+create or replace function api.link_telegram(p_token text, p_chat_id bigint, p_phone text) returns void
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+    v_phone text := core.normalize_phone(p_phone);
+begin
+    if p_chat_id is null or p_chat_id = 0 then
+        perform core.raise_invalid('a Telegram chat id is required');
+    end if;
+    if v_phone is null then
+        perform core.raise_invalid('the phone number Telegram shared is required');
+    end if;
+    if v_user.phone is distinct from v_phone then
+        raise exception using
+            errcode = '42501',
+            message = 'the phone number of this Telegram contact is not the phone of this account',
+            hint = 'share the contact of the Telegram account that uses your phone number';
+    end if;
+    if exists (select from core.users as u where u.telegram_chat_id = p_chat_id and u.id <> v_user.id) then
+        raise exception using errcode = '23505', message = 'this Telegram chat is linked to another account';
+    end if;
+    update core.users as u set telegram_chat_id = p_chat_id where u.id = v_user.id;
+end
+$$;
+comment on function api.link_telegram(text, bigint, text) is
+'Link the signed-in account to a Telegram chat. The bot passes the chat id and the phone number '
+'Telegram shared with it; it must be the account''s phone. 28000 bad token; 42501 phone mismatch; '
+'23505 chat linked elsewhere; 22023 bad argument.';
+
+create or replace function api.request_sign_in_code(p_phone text)
+returns table (chat_id bigint, code text, expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_phone text := core.normalize_phone(p_phone);
+    v_user core.users;
+    v_code text;
+    v_expires timestamptz := now() + core.setting_interval('sign_in_code_lifetime');
+    v_last timestamptz;
+begin
+    if v_phone is null then
+        perform core.raise_invalid('a phone number is required');
+    end if;
+    select u.* into v_user from core.users as u where u.phone = v_phone for update;
+    if not found or v_user.telegram_chat_id is null then
+        raise exception using
+            errcode = 'P0002',
+            message = 'no Telegram chat is linked to this phone number',
+            hint = 'sign in with a password and link Telegram first';
+    end if;
+    if v_user.blocked_at is not null then
+        raise exception using errcode = '42501', message = 'this account is blocked';
+    end if;
+    select max(c.created_at) into v_last from core.sign_in_codes as c where c.user_id = v_user.id;
+    if v_last > now() - core.setting_interval('sign_in_code_resend_interval') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'a code was sent moments ago',
+            hint = format('wait until %s before asking for another',
+                          to_char(v_last + core.setting_interval('sign_in_code_resend_interval'), 'HH24:MI:SS'));
+    end if;
+    -- a new code replaces any code still pending
+    update core.sign_in_codes as c set expires_at = now()
+    where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
+    -- six uniformly random digits (the modulo bias over 2^32 is below 0.03 %)
+    v_code := lpad(((('x' || encode(ext.gen_random_bytes(4), 'hex'))::bit(32)::bigint % 1000000))::text, 6, '0');
+    insert into core.sign_in_codes (user_id, code_hash, expires_at, max_attempts)
+    values (v_user.id, ext.crypt(v_code, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_expires,
+            core.setting_int('sign_in_code_max_attempts'));
+    return query select v_user.telegram_chat_id, v_code, v_expires;
+end
+$$;
+comment on function api.request_sign_in_code(text) is
+'Issue a six-digit sign-in code for the account with this phone, for the Telegram bot to deliver to '
+'the returned chat: valid sign_in_code_lifetime, sign_in_code_max_attempts tries, at most one per '
+'sign_in_code_resend_interval (else BZ429). P0002 no linked chat; 42501 blocked; 22023 bad phone.';
+
+create or replace function api.sign_in_with_code(p_phone text, p_code text)
+returns table (token text, user_id bigint, expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_phone text := core.normalize_phone(p_phone);
+    v_user core.users;
+    v_code core.sign_in_codes;
+begin
+    if v_phone is null then
+        perform core.raise_invalid('a phone number is required');
+    end if;
+    if p_code is null or btrim(p_code) !~ '^[0-9]{6}$' then
+        perform core.raise_invalid('the code is six digits');
+    end if;
+    select u.* into v_user from core.users as u where u.phone = v_phone;
+    select c.* into v_code from core.sign_in_codes as c
+    where c.user_id = v_user.id
+    order by c.created_at desc, c.id desc
+    limit 1
+    for update;
+    if v_code.id is null or v_code.used_at is not null or v_code.expires_at <= now() then
+        raise exception using
+            errcode = '28000',
+            message = 'no valid sign-in code for this phone: it expired, was used, or was never sent',
+            hint = 'request a new code';
+    end if;
+    if v_code.attempts >= v_code.max_attempts then
+        raise exception using
+            errcode = '28000',
+            message = 'too many wrong entries: this code no longer works',
+            hint = 'request a new code';
+    end if;
+    if ext.crypt(btrim(p_code), v_code.code_hash) <> v_code.code_hash then
+        -- counted, so not an exception (that would roll the count back): see api.login
+        update core.sign_in_codes as c set attempts = c.attempts + 1 where c.id = v_code.id;
+        raise warning using
+            errcode = '28P01',
+            message = 'wrong code',
+            detail = format('%s attempt(s) left', v_code.max_attempts - v_code.attempts - 1);
+        return;
+    end if;
+    if v_user.blocked_at is not null then
+        raise exception using errcode = '42501', message = 'this account is blocked', detail = v_user.blocked_reason;
+    end if;
+    update core.sign_in_codes as c set used_at = now() where c.id = v_code.id;
+    return query select * from core.start_session(v_user.id, 'telegram_code');
+end
+$$;
+comment on function api.sign_in_with_code(text, text) is
+'Exchange a Telegram sign-in code for a session (token, user_id, expires_at). Wrong code: no row and a '
+'WARNING with SQLSTATE 28P01 (the attempt is counted). Expired, used, superseded or burnt code: 28000. '
+'Blocked: 42501. 22023 bad argument.';

@@ -1,0 +1,17 @@
+create or replace function core.audit(
+    p_actor_id bigint,
+    p_action text,
+    p_target_user_id bigint default null,
+    p_target_shop_id bigint default null,
+    p_reason text default null,
+    p_details jsonb default '{}'
+) returns void
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+    insert into core.audit_log (actor_id, action, target_user_id, target_shop_id, reason, details)
+    values (p_actor_id, p_action, p_target_user_id, p_target_shop_id, p_reason, coalesce(p_details, '{}'))
+$$;
+comment on function core.audit(bigint, text, bigint, bigint, text, jsonb) is
+'Append one staff action to core.audit_log, in the same transaction as the action.';

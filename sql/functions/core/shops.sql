@@ -1,0 +1,78 @@
+create or replace function core.shop_role(p_user_id bigint, p_shop_id bigint) returns core.shop_member_role
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select m.role from core.shop_members as m where m.shop_id = p_shop_id and m.user_id = p_user_id
+$$;
+comment on function core.shop_role(bigint, bigint) is
+'The role of a user in a shop, or NULL when not a member.';
+
+create or replace function core.has_role_on_shop(
+    p_user_id bigint, p_shop_id bigint, p_roles core.shop_member_role[] default null
+) returns boolean
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(core.shop_role(p_user_id, p_shop_id) = any(coalesce(p_roles, enum_range(null::core.shop_member_role))), false)
+$$;
+comment on function core.has_role_on_shop(bigint, bigint, core.shop_member_role[]) is
+'May this user act for this shop: a member with one of P_ROLES (any role when NULL). '
+'The one check all shop rules use.';
+
+create or replace function core.require_shop_role(
+    p_user_id bigint, p_shop_id bigint, p_roles core.shop_member_role[], p_action text
+) returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if not exists (select from core.shops as s where s.id = p_shop_id) then
+        raise exception using errcode = 'P0002', message = format('no shop %s', p_shop_id);
+    end if;
+    if not core.has_role_on_shop(p_user_id, p_shop_id, p_roles) then
+        raise exception using
+            errcode = '42501',
+            message = format('only a shop %s may %s', array_to_string(p_roles, ' or '), p_action);
+    end if;
+end
+$$;
+comment on function core.require_shop_role(bigint, bigint, core.shop_member_role[], text) is
+'P0002 when the shop does not exist; 42501 unless the user has one of P_ROLES in it.';
+
+create or replace function core.require_another_owner(p_shop_id bigint, p_user_id bigint) returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if not exists (
+        select from core.shop_members as m
+        where m.shop_id = p_shop_id and m.role = 'owner' and m.user_id <> p_user_id
+    ) then
+        raise exception using
+            errcode = '55000',
+            message = 'a shop always keeps an owner',
+            hint = 'make another member an owner first';
+    end if;
+end
+$$;
+comment on function core.require_another_owner(bigint, bigint) is
+'55000 unless the shop has an owner other than P_USER_ID: checked before an owner leaves or is demoted.';
+
+create or replace function core.shop_member_role(p_role text) returns core.shop_member_role
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_role is null or p_role not in ('owner', 'manager', 'seller') then
+        perform core.raise_invalid(format('unknown shop role "%s"', p_role), 'roles are owner, manager and seller');
+    end if;
+    return p_role::core.shop_member_role;
+end
+$$;
+comment on function core.shop_member_role(text) is
+'Parse a shop role (owner|manager|seller); 22023 otherwise.';

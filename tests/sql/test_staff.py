@@ -1,0 +1,121 @@
+"""Moderators and admins: api.set_user_role, block_user, unblock_user, audit_log, and the
+operator's ops.bootstrap_admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.harness import as_role
+from tests.sql.conftest import PASSWORD, Api, MakeUser, User
+
+Conn = psycopg.Connection[Any]
+
+
+def last_audit(db: Conn) -> tuple[Any, ...]:
+    row = db.execute(
+        "select actor_id, action, target_user_id, reason, details "
+        "from core.audit_log order by id desc limit 1"
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_admin_appoints_and_removes_moderators_audited(api: Api, db: Conn, admin: User, user: User) -> None:
+    api.one("set_user_role", admin.token, user.id, "moderator", "helps with parts")
+    assert api.one("user_profile", user.id)[2] == "moderator"
+    assert last_audit(db) == (
+        admin.id,
+        "set_user_role",
+        user.id,
+        "helps with parts",
+        {"from": "user", "to": "moderator"},
+    )
+    api.one("set_user_role", admin.token, user.id, "user")
+    assert api.one("user_profile", user.id)[2] == "user"
+
+
+def test_set_user_role_refusals(api: Api, admin: User, moderator: User, user: User) -> None:
+    api.fails("42501", "set_user_role", user.token, moderator.id, "user")
+    api.fails("42501", "set_user_role", moderator.token, user.id, "moderator")
+    api.fails("P0002", "set_user_role", admin.token, 10**12, "moderator")
+    api.fails("22023", "set_user_role", admin.token, user.id, "superuser")
+    api.fails("55000", "set_user_role", admin.token, user.id, "user")  # no change
+    api.fails("55000", "set_user_role", admin.token, admin.id, "user")  # the last admin
+    api.fails("28000", "set_user_role", "0" * 64, user.id, "moderator")
+
+
+def test_block_ends_sessions_at_once_and_unblock_lets_them_sign_in_again(
+    api: Api, db: Conn, admin: User, user: User
+) -> None:
+    api.one("block_user", admin.token, user.id, "sells stolen parts")
+    api.fails("28000", "me", user.token)
+    api.fails("28000", "create_shop", user.token, "Shop", "")
+    api.fails("42501", "login", user.email, PASSWORD)
+    assert api.one("user_profile", user.id)[4] is True
+    assert last_audit(db)[:4] == (admin.id, "block_user", user.id, "sells stolen parts")
+
+    api.one("unblock_user", admin.token, user.id, "appeal accepted")
+    api.fails("28000", "me", user.token)  # old sessions stay ended
+    token = api.one("login", user.email, PASSWORD)[0]
+    assert api.one("me", token)[0] == user.id
+    assert last_audit(db)[1] == "unblock_user"
+
+
+def test_a_blocked_users_session_stops_even_if_not_revoked(api: Api, db: Conn, user: User) -> None:
+    db.execute("update core.users set blocked_at = now(), blocked_reason = 'x' where id = %s", [user.id])
+    api.fails("42501", "me", user.token)
+
+
+def test_block_refusals(api: Api, make_user: MakeUser, admin: User, moderator: User, user: User) -> None:
+    other_admin = make_user("Second Admin", role="admin")
+    api.fails("42501", "block_user", user.token, moderator.id, "no reason")  # users cannot block
+    api.fails("42501", "block_user", moderator.token, user.id, "spam")  # neither can moderators
+    api.fails("42501", "block_user", admin.token, other_admin.id, "spam")  # admins cannot be blocked
+    api.fails("22023", "block_user", admin.token, user.id, "")  # a reason is required
+    api.fails("22023", "block_user", admin.token, user.id, "x" * 501)
+    api.fails("P0002", "block_user", admin.token, 10**12, "spam")
+    api.one("block_user", admin.token, user.id, "spam")
+    api.fails("55000", "block_user", admin.token, user.id, "spam again")
+    api.fails("55000", "unblock_user", admin.token, moderator.id)
+    api.fails("42501", "unblock_user", moderator.token, user.id)
+    api.fails("P0002", "unblock_user", admin.token, 10**12)
+
+
+def test_admins_cannot_block_themselves(api: Api, admin: User) -> None:
+    api.fails("22023", "block_user", admin.token, admin.id, "oops")
+
+
+def test_audit_log_is_read_by_staff_only_and_nobody_edits_it(
+    api: Api, db: Conn, make_user: MakeUser, admin: User, moderator: User, user: User
+) -> None:
+    api.one("block_user", admin.token, make_user("Spammer").id, "spam")
+    entries = api.rows("audit_log", moderator.token, 10)
+    assert entries[0][4] == "block_user" and entries[0][3] == "Admin"
+    assert api.rows("audit_log", admin.token, 10, entries[0][0]) == entries[1:]  # paging
+    api.fails("42501", "audit_log", user.token, 10)
+    api.fails("22023", "audit_log", moderator.token, 0)
+    api.fails("22023", "audit_log", moderator.token, 501)
+    api.fails("28000", "audit_log", None, 10)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "bazaar_app"):
+        db.execute("update core.audit_log set reason = 'rewritten'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "bazaar_owner"):
+        db.execute("update core.audit_log set reason = 'rewritten'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "bazaar_owner"):
+        db.execute("delete from core.audit_log")
+
+
+def test_bootstrap_admin_is_for_operators_and_only_once(api: Api, db: Conn, make_user: MakeUser) -> None:
+    db.execute("update core.users set role = 'user' where role = 'admin'")
+    first = make_user("Founder")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "bazaar_app"):
+        db.execute("select ops.bootstrap_admin(%s)", [first.email])
+    assert db.execute("select ops.bootstrap_admin(%s)", [first.email.upper()]).fetchone() == (first.id,)
+    assert api.one("user_profile", first.id)[2] == "admin"
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState), db.transaction():
+        db.execute("select ops.bootstrap_admin(%s)", [first.email])
+    with pytest.raises(psycopg.errors.NoDataFound), db.transaction():
+        db.execute("update core.users set role = 'user' where role = 'admin'")
+        db.execute("select ops.bootstrap_admin('nobody@example.com')")
