@@ -170,8 +170,11 @@ create index index_shop_members_on_user_id on core.shop_members (user_id);
 create index index_shop_members_on_added_by on core.shop_members (added_by);
 
 -- A shop always keeps an owner: checked at commit, after every change of membership.
+-- SECURITY DEFINER: a deferred trigger fires at COMMIT, after the api function that changed the
+-- row has returned, so it runs as the session user (bazaar_app), who cannot read core.
 create function core.check_shop_keeps_owner() returns trigger
 language plpgsql
+security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
