@@ -28,6 +28,7 @@ _EXACT = {
     "40P01": EXIT_WRONG_STATE,  # deadlock_detected
     "P0002": EXIT_NOT_FOUND,  # no_data_found
     "42501": EXIT_NOT_ALLOWED,  # insufficient_privilege
+    "BZ429": EXIT_NOT_ALLOWED,  # bazaar: too many attempts, try again later
     "57P01": EXIT_UNREACHABLE,  # admin_shutdown: the server went away
     "57P02": EXIT_UNREACHABLE,  # crash_shutdown
     "57P03": EXIT_UNREACHABLE,  # cannot_connect_now

@@ -1,0 +1,328 @@
+"""`bazaar user …` and `bazaar shop …`: thin wrappers around the api.* people functions.
+
+Commands that act for a person take the session token from --token or BAZAAR_TOKEN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import psycopg
+
+from bazaar import api
+from bazaar.cli import Settings, cli, json_option, pass_settings
+from bazaar.db import connect
+from bazaar.output import print_object, print_output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def token_option(f: F) -> F:
+    return click.option(
+        "--token",
+        envvar="BAZAAR_TOKEN",
+        required=True,
+        metavar="TOKEN",
+        help="Session token from `bazaar user login` (or BAZAAR_TOKEN).",
+    )(f)
+
+
+def _app(settings: Settings) -> psycopg.Connection[Any]:
+    # autocommit: a refused sign-in is recorded by the function and must be committed
+    return connect(settings.app_dsn(), autocommit=True)
+
+
+def _call(settings: Settings, function: str, *args: Any) -> list[dict[str, Any]]:
+    with _app(settings) as conn:
+        return api.call(conn, "api", function, *args)
+
+
+def _one(settings: Settings, function: str, *args: Any) -> dict[str, Any]:
+    with _app(settings) as conn:
+        return api.one(conn, "api", function, *args)
+
+
+def _done(settings: Settings, message: str, **fields: Any) -> None:
+    if settings.json:
+        print_object({"ok": True, **fields}, True)
+    else:
+        click.echo(message)
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Accounts: register, sign in, profiles, and admin powers."""
+
+
+@user.command("register")
+@click.option("--name", required=True, help="Display name (1-80 characters).")
+@click.option("--email", help="Email address (an email or a phone is required).")
+@click.option("--phone", help="Phone number, international format (+79161234567).")
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    type=click.Choice(["telegram", "email", "sms"]),
+    help="Notification channel; repeat for several (default: every channel the contacts allow).",
+)
+@click.password_option(help="Password (8 characters to 72 bytes); prompted when omitted.")
+@json_option
+@pass_settings
+def user_register(
+    settings: Settings,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    channels: tuple[str, ...],
+    password: str,
+) -> None:
+    """Create an account; prints its id."""
+    row = _one(settings, "register", name, password, email, phone, list(channels) or None)
+    _done(settings, f"registered user {row['register']}", user_id=row["register"])
+
+
+@user.command("login")
+@click.argument("identifier")
+@click.option("--code", help="Sign in with a Telegram code instead of a password (IDENTIFIER is the phone).")
+@click.option("--password", help="Password; prompted when neither it nor --code is given.")
+@json_option
+@pass_settings
+def user_login(settings: Settings, identifier: str, code: str | None, password: str | None) -> None:
+    """Sign in with email or phone; prints the session token."""
+    if code is not None:
+        row = _one(settings, "sign_in_with_code", identifier, code)
+    else:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, err=True)
+        row = _one(settings, "login", identifier, password)
+    if settings.json:
+        print_object(row, True)
+    else:
+        click.echo(row["token"])
+        click.echo(
+            f"signed in as user {row['user_id']} until {row['expires_at']:%Y-%m-%d %H:%M %Z}", err=True
+        )
+        click.echo(f"export BAZAAR_TOKEN={row['token']}", err=True)
+
+
+@user.command("request-code")
+@click.argument("phone")
+@json_option
+@pass_settings
+def user_request_code(settings: Settings, phone: str) -> None:
+    """Issue a Telegram sign-in code (what the bot does); prints the chat and the code."""
+    row = _one(settings, "request_sign_in_code", phone)
+    if settings.json:
+        print_object(row, True)
+    else:
+        click.echo(
+            f"code {row['code']} for Telegram chat {row['chat_id']}, valid until {row['expires_at']:%H:%M:%S}"
+        )
+
+
+@user.command("logout")
+@click.option("--everywhere", is_flag=True, help="End every session of this user, not only this one.")
+@token_option
+@json_option
+@pass_settings
+def user_logout(settings: Settings, everywhere: bool, token: str) -> None:
+    """End this session (or all of them)."""
+    if everywhere:
+        count = _one(settings, "logout_everywhere", token)["logout_everywhere"]
+        _done(settings, f"ended {count} session(s)", sessions=count)
+    else:
+        _one(settings, "logout", token)
+        _done(settings, "signed out")
+
+
+@user.command("show")
+@click.argument("user_id", type=int, required=False)
+@click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Session token (for your own account).")
+@json_option
+@pass_settings
+def user_show(settings: Settings, user_id: int | None, token: str | None) -> None:
+    """Show a public profile by id, or your own account (with --token) when no id is given."""
+    if user_id is None:
+        if not token:
+            raise click.UsageError("give a USER_ID, or --token / BAZAAR_TOKEN for your own account")
+        row = _one(settings, "me", token)
+    else:
+        row = _one(settings, "user_profile", user_id)
+    print_object(row, settings.json)
+
+
+@user.command("block")
+@click.argument("user_id", type=int)
+@click.option("--reason", required=True, help="Why (3-500 characters); written to the audit log.")
+@token_option
+@json_option
+@pass_settings
+def user_block(settings: Settings, user_id: int, reason: str, token: str) -> None:
+    """Block a user (admins): their sessions end at once."""
+    _one(settings, "block_user", token, user_id, reason)
+    _done(settings, f"blocked user {user_id}", user_id=user_id)
+
+
+@user.command("unblock")
+@click.argument("user_id", type=int)
+@click.option("--reason", help="Why; written to the audit log.")
+@token_option
+@json_option
+@pass_settings
+def user_unblock(settings: Settings, user_id: int, reason: str | None, token: str) -> None:
+    """Lift a block (admins)."""
+    _one(settings, "unblock_user", token, user_id, reason)
+    _done(settings, f"unblocked user {user_id}", user_id=user_id)
+
+
+@user.command("promote")
+@click.argument("user_id", type=int)
+@click.option(
+    "--role",
+    type=click.Choice(["moderator", "admin", "user"]),
+    default="moderator",
+    show_default=True,
+    help="The new platform role (user removes staff powers).",
+)
+@click.option("--reason", help="Why; written to the audit log.")
+@token_option
+@json_option
+@pass_settings
+def user_promote(settings: Settings, user_id: int, role: str, reason: str | None, token: str) -> None:
+    """Appoint or remove moderators and admins (admins)."""
+    _one(settings, "set_user_role", token, user_id, role, reason)
+    _done(settings, f"user {user_id} is now a {role}", user_id=user_id, role=role)
+
+
+@user.command("bootstrap-admin")
+@click.argument("identifier")
+@json_option
+@pass_settings
+def user_bootstrap_admin(settings: Settings, identifier: str) -> None:
+    """Make the first admin of an empty marketplace (operators; uses the admin DSN)."""
+    with connect(settings.admin_dsn(), autocommit=True) as conn:
+        user_id = api.one(conn, "ops", "bootstrap_admin", identifier)["bootstrap_admin"]
+    _done(settings, f"user {user_id} is the first admin", user_id=user_id)
+
+
+@user.command("audit-log")
+@click.option("--limit", type=int, default=50, show_default=True, help="How many entries (1-500).")
+@click.option("--before", type=int, help="Only entries older than this id (to page back).")
+@token_option
+@json_option
+@pass_settings
+def user_audit_log(settings: Settings, limit: int, before: int | None, token: str) -> None:
+    """Staff actions, newest first (moderators and admins)."""
+    rows = _call(settings, "audit_log", token, limit, before)
+    columns = ["id", "created_at", "actor_name", "action", "target_user_id", "target_shop_id", "reason"]
+    print_output(columns if not settings.json else [*columns, "actor_id", "details"], rows, settings.json)
+
+
+# -- shops -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def shop() -> None:
+    """Shops: seller accounts shared by several members."""
+
+
+@shop.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the shop sells (up to 4000 characters).")
+@token_option
+@json_option
+@pass_settings
+def shop_create(settings: Settings, name: str, description: str, token: str) -> None:
+    """Create a shop; you become its owner. Prints its id."""
+    shop_id = _one(settings, "create_shop", token, name, description)["create_shop"]
+    _done(settings, f"created shop {shop_id}", shop_id=shop_id)
+
+
+@shop.command("show")
+@click.argument("shop_id", type=int)
+@json_option
+@pass_settings
+def shop_show(settings: Settings, shop_id: int) -> None:
+    """A shop's public card."""
+    print_object(_one(settings, "shop_profile", shop_id), settings.json)
+
+
+@shop.command("list")
+@token_option
+@json_option
+@pass_settings
+def shop_list(settings: Settings, token: str) -> None:
+    """The shops you belong to."""
+    print_output(["shop_id", "name", "role", "added_at"], _call(settings, "my_shops", token), settings.json)
+
+
+@shop.command("describe")
+@click.argument("shop_id", type=int)
+@click.argument("description")
+@token_option
+@json_option
+@pass_settings
+def shop_describe(settings: Settings, shop_id: int, description: str, token: str) -> None:
+    """Replace a shop's description (owners and managers)."""
+    _one(settings, "update_shop_description", token, shop_id, description)
+    _done(settings, f"updated shop {shop_id}", shop_id=shop_id)
+
+
+@shop.command("add-member")
+@click.argument("shop_id", type=int)
+@click.argument("user_id", type=int)
+@click.option(
+    "--role", type=click.Choice(["owner", "manager", "seller"]), default="seller", show_default=True
+)
+@token_option
+@json_option
+@pass_settings
+def shop_add_member(settings: Settings, shop_id: int, user_id: int, role: str, token: str) -> None:
+    """Add a user to a shop (owners)."""
+    _one(settings, "add_shop_member", token, shop_id, user_id, role)
+    _done(
+        settings, f"user {user_id} is a {role} of shop {shop_id}", shop_id=shop_id, user_id=user_id, role=role
+    )
+
+
+@shop.command("set-role")
+@click.argument("shop_id", type=int)
+@click.argument("user_id", type=int)
+@click.argument("role", type=click.Choice(["owner", "manager", "seller"]))
+@token_option
+@json_option
+@pass_settings
+def shop_set_role(settings: Settings, shop_id: int, user_id: int, role: str, token: str) -> None:
+    """Change a member's role (owners)."""
+    _one(settings, "set_shop_member_role", token, shop_id, user_id, role)
+    _done(
+        settings, f"user {user_id} is a {role} of shop {shop_id}", shop_id=shop_id, user_id=user_id, role=role
+    )
+
+
+@shop.command("remove-member")
+@click.argument("shop_id", type=int)
+@click.argument("user_id", type=int)
+@token_option
+@json_option
+@pass_settings
+def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: str) -> None:
+    """Remove a member (owners), or leave a shop (your own id)."""
+    _one(settings, "remove_shop_member", token, shop_id, user_id)
+    _done(settings, f"user {user_id} left shop {shop_id}", shop_id=shop_id, user_id=user_id)
+
+
+@shop.command("members")
+@click.argument("shop_id", type=int)
+@token_option
+@json_option
+@pass_settings
+def shop_members(settings: Settings, shop_id: int, token: str) -> None:
+    """A shop's members (members and staff)."""
+    rows = _call(settings, "shop_members", token, shop_id)
+    print_output(["user_id", "display_name", "role", "added_at"], rows, settings.json)

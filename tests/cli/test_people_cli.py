@@ -1,0 +1,156 @@
+"""`bazaar user …` and `bazaar shop …` end to end: the CLI connects as bazaar_app to a database
+of its own (migrated from the repository), exactly as an application would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+
+from bazaar import migrate
+from bazaar.cli import cli
+from tests.harness import SQL_DIR, ServerUnderTest
+
+PASSWORD = "s3cret-enough"
+
+
+class Cli:
+    def __init__(self, app_dsn: str, admin_dsn: str) -> None:
+        self.runner = CliRunner()
+        self.env = {"BAZAAR_DSN": app_dsn, "BAZAAR_ADMIN_DSN": admin_dsn, "BAZAAR_TOKEN": ""}
+
+    def __call__(self, *args: str, token: str | None = None, input: str | None = None) -> Result:
+        env = {**self.env, "BAZAAR_TOKEN": token or ""}
+        return self.runner.invoke(cli, list(args), env=env, input=input)
+
+    def json(self, *args: str, token: str | None = None) -> Any:
+        result = self("--json", *args, token=token)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def register(self, name: str, email: str) -> int:
+        return int(
+            self.json("user", "register", "--name", name, "--email", email, "--password", PASSWORD)["user_id"]
+        )
+
+    def login(self, identifier: str) -> str:
+        return str(self.json("user", "login", identifier, "--password", PASSWORD)["token"])
+
+
+@pytest.fixture(scope="module")
+def run(server: ServerUnderTest) -> Iterator[Cli]:
+    with server.scratch_database() as admin_dsn:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+            # harness only: let the application role log in (trust auth, loopback, throwaway server)
+            conn.execute("alter role bazaar_app login")
+            conn.execute("update core.settings set value = '4' where key = 'bcrypt_cost'")
+        yield Cli(admin_dsn.replace("user=postgres", "user=bazaar_app"), admin_dsn)
+
+
+def one_line_error(result: Result, code: int) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert lines and lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_register_login_show_and_shop_lifecycle(run: Cli) -> None:
+    owner_id = run.register("Olga Owner", "olga@example.com")
+    seller_id = run.register("Sergey Seller", "sergey@example.com")
+    owner = run.login("OLGA@example.com")
+    me = run.json("user", "show", token=owner)
+    assert (me["id"], me["email"], me["role"]) == (owner_id, "olga@example.com", "user")
+    assert run.json("user", "show", str(seller_id))["display_name"] == "Sergey Seller"
+
+    shop_id = run.json("shop", "create", "Olga Parts", "--description", "Brake pads", token=owner)["shop_id"]
+    run.json("shop", "add-member", str(shop_id), str(seller_id), "--role", "seller", token=owner)
+    members = run.json("shop", "members", str(shop_id), token=owner)
+    assert {(m["user_id"], m["role"]) for m in members} == {(owner_id, "owner"), (seller_id, "seller")}
+    table = run("shop", "members", str(shop_id), token=owner)
+    assert table.exit_code == 0 and table.stdout.splitlines()[0].split() == [
+        "USER_ID",
+        "DISPLAY_NAME",
+        "ROLE",
+        "ADDED_AT",
+    ]
+    run.json("shop", "remove-member", str(shop_id), str(seller_id), token=owner)
+    assert [m["user_id"] for m in run.json("shop", "members", str(shop_id), token=owner)] == [owner_id]
+    assert run.json("shop", "show", str(shop_id))["members"] == 1
+
+
+def test_refusals_are_one_line_with_the_documented_exit_code(run: Cli) -> None:
+    run.register("Petr", "petr@example.com")
+    # wrong password: a recorded failure, reported like an error
+    assert "wrong login or password" in one_line_error(
+        run("user", "login", "petr@example.com", "--password", "nope-nope"), 5
+    )
+    one_line_error(
+        run("user", "register", "--name", "X", "--email", "not-an-email", "--password", PASSWORD), 3
+    )
+    one_line_error(
+        run("user", "register", "--name", "Petr 2", "--email", "PETR@example.com", "--password", PASSWORD), 6
+    )
+    one_line_error(run("user", "show", "--token", "f" * 64), 5)
+    one_line_error(run("user", "show", "999999999"), 4)
+    token = run.login("petr@example.com")
+    one_line_error(run("user", "block", "1", "--reason", "spam", token=token), 5)
+
+
+def test_json_errors_carry_the_sqlstate(run: Cli) -> None:
+    result = run("--json", "shop", "members", "1", "--token", "0" * 64)
+    assert result.exit_code == 5
+    assert json.loads(result.stdout)["sqlstate"] == "28000"
+
+
+def test_password_is_prompted_when_not_given(run: Cli) -> None:
+    result = run(
+        "user",
+        "register",
+        "--name",
+        "Prompted",
+        "--email",
+        "prompted@example.com",
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    login = run("user", "login", "prompted@example.com", input=f"{PASSWORD}\n")
+    assert login.exit_code == 0 and len(login.stdout.strip()) == 64
+
+
+def test_bootstrap_admin_then_admin_powers(run: Cli) -> None:
+    founder = run.register("Founder", "founder@example.com")
+    target = run.register("Troll", "troll@example.com")
+    assert run.json("user", "bootstrap-admin", "founder@example.com")["user_id"] == founder
+    one_line_error(run("user", "bootstrap-admin", "troll@example.com"), 6)
+    admin = run.login("founder@example.com")
+    troll = run.login("troll@example.com")
+    run.json("user", "block", str(target), "--reason", "insults buyers", token=admin)
+    one_line_error(run("user", "show", token=troll), 5)
+    log = run.json("user", "audit-log", "--limit", "5", token=admin)
+    assert [e["action"] for e in log][:2] == ["block_user", "bootstrap_admin"]
+    run.json("user", "unblock", str(target), token=admin)
+    run.json("user", "promote", str(target), "--role", "moderator", token=admin)
+    assert run.json("user", "show", str(target))["role"] == "moderator"
+
+
+def test_telegram_code_sign_in_from_the_cli(run: Cli, server: ServerUnderTest) -> None:
+    user_id = int(
+        run.json("user", "register", "--name", "Tg", "--phone", "+79990001122", "--password", PASSWORD)[
+            "user_id"
+        ]
+    )
+    token = run.login("+79990001122")
+    with psycopg.connect(run.env["BAZAAR_DSN"], autocommit=True) as conn:
+        conn.execute("select api.link_telegram(%s, 5550001, '+79990001122')", [token])
+    code = run.json("user", "request-code", "+7 999 000-11-22")["code"]
+    signed_in = run.json("user", "login", "+79990001122", "--code", code)
+    assert signed_in["user_id"] == user_id
+    wrong = "000000" if code != "000000" else "111111"
+    run("user", "request-code", "+79990001122")  # too soon: refused, the old code is still the newest
+    assert "code" in one_line_error(run("user", "login", "+79990001122", "--code", wrong), 5)
