@@ -19,6 +19,8 @@ def _plain(value: Any) -> Any:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S%z")
     return str(value)

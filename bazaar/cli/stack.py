@@ -29,7 +29,7 @@ def up(settings: Settings) -> None:
         print_object(info, True)
         return
     click.echo(f"bazaar is up: PostgreSQL 15 on {info['postgres']}, state in {stack.home}")
-    click.echo(f"  migrations applied now: {len(applied)}")
+    click.echo(f"  scripts applied now: {len(applied)} (`bazaar db status` lists them)")
     click.echo(f'  application:  psql "{stack.dsn()}"')
     click.echo(f'  admin:        psql "{stack.admin_dsn()}"')
     click.echo("  (the same strings: `bazaar dsn` and `bazaar dsn --admin`; stop with `make down`)")
