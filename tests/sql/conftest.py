@@ -11,6 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.errors import Diagnostic
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from tests.harness import as_role
 
@@ -51,6 +53,20 @@ class Api:
         with as_role(self.db, "bazaar_app"):
             cur = self.db.execute(f"select * from api.{function}({placeholders})".encode(), args)
             return cur.fetchall() if cur.description else []
+
+    def named(self, function: str, **kwargs: Any) -> Any:
+        """api.FUNCTION(name => value, ...): the single value it returns."""
+        arguments = ", ".join(f"{name} => %({name})s" for name in kwargs)
+        with as_role(self.db, "bazaar_app"):
+            row = self.db.execute(f"select api.{function}({arguments})".encode(), kwargs).fetchone()
+        assert row is not None
+        return row[0]
+
+    def search(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """api.search with named arguments; rows as dicts."""
+        arguments = ", ".join(f"{name} => %({name})s" for name in kwargs)
+        with as_role(self.db, "bazaar_app"), self.db.cursor(row_factory=dict_row) as cur:
+            return cur.execute(f"select * from api.search({arguments})".encode(), kwargs).fetchall()
 
     def one(self, function: str, *args: Any) -> Any:
         rows = self.rows(function, *args)
@@ -129,3 +145,85 @@ def admin(make_user: MakeUser) -> User:
 @pytest.fixture
 def moderator(make_user: MakeUser) -> User:
     return make_user("Moderator", role="moderator")
+
+
+# -- listings ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def category(db: Conn) -> dict[str, int]:
+    """Category ids by slug."""
+    return dict(db.execute("select slug, id from core.categories").fetchall())
+
+
+@pytest.fixture
+def model(db: Conn) -> Callable[[str, str], int]:
+    """The id of a vehicle model: model('Toyota', 'Camry')."""
+
+    def lookup(make: str, name: str) -> int:
+        row = db.execute(
+            "select m.id from core.vehicle_models as m join core.vehicle_makes as mk on mk.id = m.make_id "
+            "where mk.name = %s and m.name = %s",
+            [make, name],
+        ).fetchone()
+        assert row is not None, f"{make} {name} is not in the catalog"
+        return int(row[0])
+
+    return lookup
+
+
+PART_ATTRIBUTES = {"part_number": "0 986 494 294", "condition": "new"}
+CAR_ATTRIBUTES = {
+    "year": 2018,
+    "mileage_km": 64000,
+    "body": "sedan",
+    "engine": "2.5 petrol",
+    "transmission": "automatic",
+}
+SERVICE_ATTRIBUTES = {
+    "lead_time_days": 7,
+    "materials": "steel, aluminium",
+    "capabilities": "brackets, flanges",
+}
+
+
+@dataclass
+class Listings:
+    api: Api
+    category: dict[str, int]
+    model: Callable[[str, str], int]
+
+    def create(self, seller: User, kind: str = "part", **fields: Any) -> int:
+        defaults: dict[str, Any] = {
+            "part": {"p_category_id": self.category["brake-pads"], "p_attributes": PART_ATTRIBUTES},
+            "car": {
+                "p_category_id": self.category["passenger-cars"],
+                "p_attributes": CAR_ATTRIBUTES,
+                "p_model_id": self.model("Toyota", "Camry"),
+            },
+            "service": {"p_category_id": self.category["machining"], "p_attributes": SERVICE_ATTRIBUTES},
+        }[kind]
+        args: dict[str, Any] = {
+            "p_token": seller.token,
+            "p_kind": kind,
+            "p_title": f"Test {kind}",
+            "p_price_amount": 150000,
+            "p_region": "Москва",
+            "p_city": "Москва",
+            **defaults,
+            **fields,
+        }
+        for key in ("p_attributes",):
+            if isinstance(args.get(key), dict):
+                args[key] = Jsonb(args[key])
+        return int(self.api.named("create_listing", **args))
+
+    def publish(self, seller: User, moderator: User, listing_id: int) -> int:
+        self.api.one("submit_listing", seller.token, listing_id)
+        self.api.one("approve_listing", moderator.token, listing_id)
+        return listing_id
+
+
+@pytest.fixture
+def listings(api: Api, category: dict[str, int], model: Callable[[str, str], int]) -> Listings:
+    return Listings(api, category, model)

@@ -1,0 +1,133 @@
+create or replace function api.listing_card(p_listing_id bigint, p_token text default null)
+returns table (
+    listing_id bigint,
+    kind text,
+    status text,
+    title text,
+    description text,
+    category_id bigint,
+    category text,
+    brand text,
+    make text,
+    model text,
+    region text,
+    city text,
+    price_amount bigint,
+    currency text,
+    wholesale_price_amount bigint,
+    wholesale_min_quantity integer,
+    quantity integer,
+    attributes jsonb,
+    photos text[],
+    fitment jsonb,
+    seller_id bigint,
+    seller_name text,
+    shop_id bigint,
+    shop_name text,
+    contact_name text,
+    contact_phone text,
+    created_at timestamptz,
+    sort_date timestamptz,
+    promoted boolean,
+    advertisement text,
+    like_count integer,
+    dislike_count integer,
+    favorite_count integer,
+    rejection_reason text
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+    v_viewer core.users;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
+        -- not public: only its seller side and staff see it, with a valid token
+        if p_token is not null then
+            v_viewer := core.authenticate(p_token);
+        end if;
+        if v_listing.id is null or v_viewer.id is null
+            or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
+            raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
+        end if;
+    end if;
+    return query
+    select l.id, l.kind::text, l.status::text, l.title, l.description, l.category_id, c.name, l.brand, mk.name, m.name,
+        l.region, l.city, l.price_amount, l.currency, l.wholesale_price_amount, l.wholesale_min_quantity, l.quantity,
+        l.attributes,
+        array(select p.storage_key from core.listing_photos as p where p.listing_id = l.id order by p.position),
+        (select coalesce(jsonb_agg(jsonb_build_object(
+                    'make', fmk.name, 'model', fm.name, 'model_id', f.model_id,
+                    'year_from', f.year_from, 'year_to', f.year_to) order by fmk.name, fm.name, f.year_from), '[]')
+         from core.part_fitments as f
+         join core.vehicle_models as fm on fm.id = f.model_id
+         join core.vehicle_makes as fmk on fmk.id = fm.make_id
+         where f.listing_id = l.id),
+        l.seller_id, u.display_name, l.shop_id, s.name,
+        coalesce(l.contact_name, u.display_name), coalesce(l.contact_phone, u.phone),
+        l.created_at, l.sort_date, coalesce(l.promoted_until > now(), false),
+        coalesce(l.ad_insert, (select a.title || ': ' || a.body from core.ad_campaigns as a
+                               where a.id = l.ad_campaign_id and now() between a.starts_at and a.ends_at)),
+        l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason
+    from core.listings as l
+    join core.categories as c on c.id = l.category_id
+    join core.users as u on u.id = l.seller_id
+    left join core.shops as s on s.id = l.shop_id
+    left join core.vehicle_models as m on m.id = l.model_id
+    left join core.vehicle_makes as mk on mk.id = m.make_id
+    where l.id = p_listing_id;
+end
+$$;
+comment on function api.listing_card(bigint, text) is
+'Everything a listing page shows: fields, attributes, ordered photos, fitment, seller and shop, contacts, '
+'promotion, advertisement, exact like/dislike/favorite counts. Public for published, reserved and sold '
+'listings; others only with the token of their seller side or staff. P0002 otherwise.';
+
+create or replace function api.seller_listings(
+    p_user_id bigint, p_cursor text default null, p_limit integer default 20
+)
+returns table (
+    listing_id bigint, title text, price_amount bigint, currency text, city text, sort_date timestamptz,
+    next_cursor text
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return query
+    select s.listing_id, s.title, s.price_amount, s.currency, s.city, s.sort_date, s.next_cursor
+    from api.search(p_seller_id => p_user_id, p_sort => 'newest', p_cursor => p_cursor, p_limit => p_limit) as s;
+end
+$$;
+comment on function api.seller_listings(bigint, text, integer) is
+'A seller''s published listings, newest first, in keyset pages (see api.search). No token. 22023 bad page.';
+
+create or replace function api.shop_listings(
+    p_shop_id bigint, p_cursor text default null, p_limit integer default 20
+)
+returns table (
+    listing_id bigint, title text, price_amount bigint, currency text, city text, sort_date timestamptz,
+    next_cursor text
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if not exists (select from core.shops as s where s.id = p_shop_id) then
+        raise exception using errcode = 'P0002', message = format('no shop %s', p_shop_id);
+    end if;
+    return query
+    select s.listing_id, s.title, s.price_amount, s.currency, s.city, s.sort_date, s.next_cursor
+    from api.search(p_shop_id => p_shop_id, p_sort => 'newest', p_cursor => p_cursor, p_limit => p_limit) as s;
+end
+$$;
+comment on function api.shop_listings(bigint, text, integer) is
+'A shop''s published listings, newest first, in keyset pages (see api.search). No token. P0002 no shop.';

@@ -1,0 +1,174 @@
+create or replace function api.search(
+    p_query text default null,
+    p_kind text default null,
+    p_category_id bigint default null,
+    p_brand text default null,
+    p_make_id bigint default null,
+    p_model_id bigint default null,
+    p_year integer default null,
+    p_price_min bigint default null,
+    p_price_max bigint default null,
+    p_currency text default 'RUB',
+    p_region text default null,
+    p_city text default null,
+    p_condition text default null,
+    p_seller_type text default null,
+    p_has_photos boolean default null,
+    p_seller_id bigint default null,
+    p_shop_id bigint default null,
+    p_sort text default null,
+    p_cursor text default null,
+    p_limit integer default 20
+) returns table (
+    listing_id bigint,
+    kind text,
+    title text,
+    category_id bigint,
+    brand text,
+    price_amount bigint,
+    currency text,
+    region text,
+    city text,
+    sort_date timestamptz,
+    promoted boolean,
+    photo_count integer,
+    seller_type text,
+    rank real,
+    next_cursor text
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_query text := nullif(btrim(p_query), '');
+    v_tsquery tsquery;
+    v_part_number text;
+    v_mode text;
+    v_sort text;
+    v_where text;
+    v_rank text;
+    v_key text;
+    v_after text;
+    v_cursor jsonb;
+    v_cursor_promoted boolean;
+    v_k1 text;
+    v_k2 text;
+    v_select text;
+    v_sql text;
+begin
+    perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
+                                      p_condition, p_seller_type, p_year);
+    if p_limit is null or p_limit not between 1 and core.setting_int('search_page_max') then
+        perform core.raise_invalid(format('the page size must be between 1 and %s', core.setting_int('search_page_max')));
+    end if;
+    if char_length(v_query) > 200 then
+        perform core.raise_invalid('the search text must be at most 200 characters');
+    end if;
+    v_sort := coalesce(p_sort, case when v_query is null then 'newest' else 'relevance' end);
+    if v_sort not in ('newest', 'price_asc', 'price_desc', 'relevance') then
+        perform core.raise_invalid(format('unknown sort "%s"', p_sort), 'sorts are newest, price_asc, price_desc, relevance');
+    end if;
+    if v_sort = 'relevance' and v_query is null then
+        perform core.raise_invalid('sorting by relevance needs a search text');
+    end if;
+    if v_query is not null then
+        v_tsquery := websearch_to_tsquery('russian', v_query);
+        v_part_number := core.normalize_part_number(v_query);
+    end if;
+    v_mode := core.search_mode(v_query, v_tsquery, v_part_number);
+    v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id), p_brand, p_make_id, p_model_id, p_year,
+                                     p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
+                                     p_has_photos, p_seller_id, p_shop_id);
+    v_rank := case v_mode
+        when 'text' then '(ts_rank(l.search_vector, $1) + case when l.part_number = $3 then 1 else 0 end)::real'
+        when 'fuzzy' then 'ext.similarity(lower(l.title), $2)'
+        else '0::real' end;
+
+    -- The cursor: which sort it belongs to, whether it is still among the promoted listings, and
+    -- the sort key of the last row seen. Opaque to callers (base64 of JSON).
+    if p_cursor is not null then
+        begin
+            v_cursor := convert_from(decode(translate(p_cursor, '-_', '+/'), 'base64'), 'UTF8')::jsonb;
+            v_cursor_promoted := (v_cursor ->> 'p')::boolean;
+            v_k1 := v_cursor -> 'k' ->> 0;
+            v_k2 := v_cursor -> 'k' ->> 1;
+        exception when others then
+            perform core.raise_invalid('the cursor is not one this search returned');
+        end;
+        if v_cursor ->> 's' is distinct from v_sort or v_k1 is null or v_k2 is null then
+            perform core.raise_invalid('the cursor belongs to another sort order', 'start again without a cursor');
+        end if;
+    end if;
+
+    -- Keyset pagination: the key and the "after the cursor" condition of each sort.
+    case v_sort
+        when 'newest' then
+            v_key := 'l.sort_date desc, l.id desc';
+            v_after := '(l.sort_date, l.id) < ($20::timestamptz, $21::bigint)';
+        when 'relevance' then
+            v_key := v_rank || ' desc, l.id desc';
+            v_after := format('(%s, l.id) < ($20::real, $21::bigint)', v_rank);
+        when 'price_asc' then
+            v_key := 'l.price_amount, l.id';
+            v_after := '(l.price_amount, l.id) > ($20::bigint, $21::bigint)';
+        else
+            v_key := 'l.price_amount desc, l.id desc';
+            v_after := '(l.price_amount, l.id) < ($20::bigint, $21::bigint)';
+    end case;
+
+    v_select := 'select l.id as listing_id, l.kind::text as kind, l.title, l.category_id, l.brand, '
+        'l.price_amount, l.currency, l.region, l.city, l.sort_date, {promoted} as promoted, l.photo_count, '
+        'case when l.shop_id is null then ''private'' else ''shop'' end as seller_type, '
+        || v_rank || ' as rank from core.listings as l where ' || v_where;
+
+    if v_sort in ('newest', 'relevance') then
+        -- Promoted listings first: two parts, each in key order and limited, so an index can serve
+        -- the regular part; the page is the first rows of the two, promoted ones first.
+        v_sql := '(select * from (' || replace(v_select, '{promoted}', 'false')
+            || ' and not coalesce(l.promoted_until > now(), false) '
+            || case when v_cursor_promoted is false then 'and ' || v_after else '' end
+            || ' order by ' || v_key || ' limit $22) as regular_part)';
+        if v_cursor_promoted is distinct from false then
+            v_sql := '(select * from (' || replace(v_select, '{promoted}', 'true')
+                || ' and l.promoted_until > now() '
+                || case when v_cursor_promoted then 'and ' || v_after else '' end
+                || ' order by ' || v_key || ' limit $22) as promoted_part) union all ' || v_sql;
+        end if;
+        v_sql := 'select * from (' || v_sql || ') as page order by promoted desc, '
+            || case v_sort when 'newest' then 'sort_date desc' else 'rank desc' end
+            || ', listing_id desc limit $22';
+    else
+        v_sql := replace(v_select, '{promoted}', 'false')
+            || case when p_cursor is not null then ' and ' || v_after else '' end
+            || ' order by ' || v_key || ' limit $22';
+    end if;
+
+    return query
+    select r.*, translate(encode(convert_to(jsonb_build_object(
+        's', v_sort,
+        'p', r.promoted,
+        'k', jsonb_build_array(
+            case v_sort when 'newest' then to_jsonb(r.sort_date)
+                        when 'relevance' then to_jsonb(r.rank::text)
+                        else to_jsonb(r.price_amount) end,
+            r.listing_id)
+    )::text, 'UTF8'), 'base64'), E'+/\n', '-_')
+    from core.search_page(v_sql, v_tsquery, lower(v_query), v_part_number, p_kind,
+                          core.category_subtree(p_category_id), p_brand,
+                          p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency, p_region, p_city,
+                          p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id, v_k1, v_k2, p_limit) as r;
+end
+$$;
+comment on function api.search(
+    text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
+    bigint, bigint, text, text, integer
+) is
+'Public search of published listings; no token. Text in Russian or English (websearch syntax), an exact '
+'part number, or a typo-tolerant match when nothing matches exactly. Filters: kind, category (with '
+'subcategories), brand, make/model/year (cars by their own, parts by fitment), price range (in '
+'p_currency), region, city, condition, seller type (shop|private), has photos, seller, shop. Sorts: '
+'newest (default without text), relevance (default with text), price_asc, price_desc; promoted listings '
+'first in newest and relevance. Keyset pages: pass the last row''s next_cursor back. 22023 bad filter, '
+'sort, page size or cursor.';

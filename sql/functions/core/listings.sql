@@ -1,0 +1,268 @@
+-- Listing rules shared by the api functions: attribute checks, who may edit, the status machine.
+
+create or replace function core.check_attributes(
+    p_kind core.listing_kind, p_category_id bigint, p_attributes jsonb
+) returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_path bigint[];
+    v_def core.attribute_definitions;
+    v_key text;
+    v_value jsonb;
+    v_text text;
+    v_number numeric;
+    v_result jsonb := '{}';
+begin
+    if p_attributes is null or jsonb_typeof(p_attributes) <> 'object' then
+        perform core.raise_invalid('attributes must be a JSON object');
+    end if;
+    select c.path into v_path from core.categories as c where c.id = p_category_id;
+    -- unknown attributes are refused: a typo must not be stored silently
+    for v_key in select jsonb_object_keys(p_attributes) loop
+        if not exists (
+            select from core.attribute_definitions as d
+            where d.kind = p_kind and d.name = v_key and (d.category_id is null or d.category_id = any(v_path))
+        ) then
+            perform core.raise_invalid(
+                format('attribute "%s" does not exist for %s listings in this category', v_key, p_kind)
+            );
+        end if;
+    end loop;
+    for v_def in
+        select d.* from core.attribute_definitions as d
+        where d.kind = p_kind and (d.category_id is null or d.category_id = any(v_path))
+        order by d.name
+    loop
+        v_value := p_attributes -> v_def.name;
+        if v_value is null or v_value = 'null'::jsonb or btrim(v_value #>> '{}') = '' then
+            if v_def.required then
+                perform core.raise_invalid(format('attribute "%s" (%s) is required', v_def.name, v_def.label));
+            end if;
+            continue;
+        end if;
+        v_text := btrim(v_value #>> '{}');
+        case v_def.value_type
+            when 'integer', 'number' then
+                begin
+                    v_number := v_text::numeric;
+                exception when others then
+                    perform core.raise_invalid(format('attribute "%s" must be a number, not "%s"', v_def.name, v_text));
+                end;
+                if v_def.value_type = 'integer' and v_number <> trunc(v_number) then
+                    perform core.raise_invalid(format('attribute "%s" must be a whole number', v_def.name));
+                end if;
+                if v_number < v_def.min_value or v_number > v_def.max_value then
+                    perform core.raise_invalid(format('attribute "%s" must be between %s and %s, not %s',
+                        v_def.name, v_def.min_value, v_def.max_value, v_number));
+                end if;
+                v_result := v_result || jsonb_build_object(v_def.name, v_number);
+            when 'boolean' then
+                if lower(v_text) not in ('true', 'false') then
+                    perform core.raise_invalid(format('attribute "%s" must be true or false', v_def.name));
+                end if;
+                v_result := v_result || jsonb_build_object(v_def.name, lower(v_text)::boolean);
+            when 'enum' then
+                if not v_text = any(v_def.allowed_values) then
+                    perform core.raise_invalid(
+                        format('attribute "%s" must be one of %s, not "%s"',
+                               v_def.name, array_to_string(v_def.allowed_values, ', '), v_text)
+                    );
+                end if;
+                v_result := v_result || jsonb_build_object(v_def.name, v_text);
+            else
+                if char_length(v_text) > v_def.max_length then
+                    perform core.raise_invalid(
+                        format('attribute "%s" must be at most %s characters long', v_def.name, v_def.max_length)
+                    );
+                end if;
+                if v_def.pattern is not null and v_text !~ v_def.pattern then
+                    perform core.raise_invalid(format('attribute "%s" has the wrong format: "%s"', v_def.name, v_text));
+                end if;
+                v_result := v_result || jsonb_build_object(v_def.name, v_text);
+        end case;
+    end loop;
+    return v_result;
+end
+$$;
+comment on function core.check_attributes(core.listing_kind, bigint, jsonb) is
+'Check listing attributes against the definitions of the kind and of the category and its ancestors; '
+'returns them normalised (numbers as numbers, trimmed text). 22023 naming the attribute otherwise.';
+
+create or replace function core.listing_kind(p_kind text) returns core.listing_kind
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_kind is null or p_kind not in ('car', 'part', 'service') then
+        perform core.raise_invalid(format('unknown listing kind "%s"', p_kind), 'kinds are car, part and service');
+    end if;
+    return p_kind::core.listing_kind;
+end
+$$;
+comment on function core.listing_kind(text) is 'Parse a listing kind (car|part|service); 22023 otherwise.';
+
+create or replace function core.lock_listing(p_listing_id bigint) returns core.listings
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id for update;
+    if not found then
+        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
+    end if;
+    return v_listing;
+end
+$$;
+comment on function core.lock_listing(
+    bigint
+) is 'Lock a listing row for a change; P0002 when it does not exist.';
+
+create or replace function core.may_manage_listing(p_user core.users, p_listing core.listings) returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return p_listing.seller_id = p_user.id
+        or (p_listing.shop_id is not null and core.has_role_on_shop(p_user.id, p_listing.shop_id, '{owner,manager}'));
+end
+$$;
+comment on function core.may_manage_listing(core.users, core.listings) is
+'The listing''s seller, or an owner or manager of the shop it was published for.';
+
+create or replace function core.require_listing_manager(
+    p_user core.users, p_listing core.listings
+) returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if not core.may_manage_listing(p_user, p_listing) then
+        raise exception using
+            errcode = '42501',
+            message = 'only the seller (or an owner or manager of the shop) may change this listing';
+    end if;
+end
+$$;
+comment on function core.require_listing_manager(core.users, core.listings) is
+'42501 unless the user may manage the listing (see core.may_manage_listing).';
+
+create or replace function core.transition_listing(
+    p_listing core.listings, p_to core.listing_status, p_actor_id bigint, p_reason text default null
+) returns core.listings
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_row core.listings;
+    v_lifetime interval;
+begin
+    if not exists (
+        select from core.listing_transitions as t where t.from_status = p_listing.status and t.to_status = p_to
+    ) then
+        raise exception using
+            errcode = '55000',
+            message = format('a %s listing cannot become %s', p_listing.status, p_to);
+    end if;
+    select c.listing_lifetime into v_lifetime from core.categories as c where c.id = p_listing.category_id;
+    update core.listings as l set
+        status = p_to,
+        status_changed_at = now(),
+        rejection_reason = case when p_to = 'rejected' then p_reason end,
+        published_at = case when p_to = 'published' then coalesce(l.published_at, now()) else l.published_at end,
+        expires_at = case when p_to = 'published' and p_listing.status = 'pending' then now() + v_lifetime
+                          else l.expires_at end,
+        sort_date = case when p_to = 'published' and p_listing.status = 'pending' then now() else l.sort_date end
+    where l.id = p_listing.id
+    returning l.* into v_row;
+    insert into core.listing_status_history (listing_id, from_status, to_status, changed_by, reason)
+    values (p_listing.id, p_listing.status, p_to, p_actor_id, p_reason);
+    return v_row;
+end
+$$;
+comment on function core.transition_listing(core.listings, core.listing_status, bigint, text) is
+'Move a listing along core.listing_transitions (55000 for any other move), recording the history; '
+'publishing from moderation starts the category''s lifetime and puts it on top of the feed.';
+
+create or replace function core.check_listing_text(
+    p_title text, p_description text, p_region text, p_city text
+) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.clean_name(p_title, 'title', 3, 120);
+    perform core.clean_name(p_region, 'region', 2, 80);
+    perform core.clean_name(p_city, 'city', 2, 80);
+    if char_length(coalesce(p_description, '')) > 5000 then
+        perform core.raise_invalid('the description must be at most 5000 characters long');
+    end if;
+end
+$$;
+comment on function core.check_listing_text(text, text, text, text) is
+'Title 3-120 characters, region and city 2-80, description up to 5000; 22023 otherwise.';
+
+create or replace function core.check_price(
+    p_price bigint, p_currency text, p_wholesale_price bigint, p_wholesale_min_quantity integer
+) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_price is null or p_price <= 0 then
+        perform core.raise_invalid('the price must be a positive amount in minor units (kopecks)');
+    end if;
+    if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
+        perform core.raise_invalid(format('"%s" is not a currency code', p_currency), 'use ISO 4217: RUB, USD, EUR');
+    end if;
+    if (p_wholesale_price is null) <> (p_wholesale_min_quantity is null) then
+        perform core.raise_invalid('a wholesale price needs its minimum quantity, and the other way round');
+    end if;
+    if p_wholesale_price is not null and (p_wholesale_price <= 0 or p_wholesale_price >= p_price) then
+        perform core.raise_invalid('the wholesale price must be positive and lower than the unit price');
+    end if;
+    if p_wholesale_min_quantity is not null and p_wholesale_min_quantity < 2 then
+        perform core.raise_invalid('the wholesale minimum quantity must be at least 2');
+    end if;
+end
+$$;
+comment on function core.check_price(bigint, text, bigint, integer) is
+'Unit price positive; wholesale price (lower) and its minimum quantity (>= 2) together or not at all.';
+
+create or replace function core.set_listing_photos(p_listing_id bigint, p_keys text[]) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_count integer := coalesce(cardinality(p_keys), 0);
+begin
+    if v_count > core.setting_int('max_photos') then
+        perform core.raise_invalid(format('at most %s photos per listing', core.setting_int('max_photos')));
+    end if;
+    if exists (select from unnest(p_keys) as k where k is null or k !~ '^[A-Za-z0-9][A-Za-z0-9/._-]{2,255}$') then
+        perform core.raise_invalid('a photo key is empty or has characters other than letters, digits, / . _ -');
+    end if;
+    if (select count(distinct k) from unnest(p_keys) as k) <> v_count then
+        perform core.raise_invalid('the same photo is listed twice');
+    end if;
+    delete from core.listing_photos as p where p.listing_id = p_listing_id;
+    insert into core.listing_photos (listing_id, position, storage_key)
+    select p_listing_id, k.position, k.key from unnest(p_keys) with ordinality as k (key, position);
+    update core.listings as l set photo_count = v_count where l.id = p_listing_id;
+    return v_count;
+end
+$$;
+comment on function core.set_listing_photos(bigint, text[]) is
+'Replace a listing''s photos with the ordered storage keys (at most max_photos, no duplicates).';
