@@ -17,13 +17,17 @@ from bazaar.errors import BazaarError, exit_code_for
 _FAILURE_CLASSES = ("28",)
 
 
-def call(conn: psycopg.Connection[Any], schema: str, function: str, *args: Any) -> list[dict[str, Any]]:
-    """Rows of ``schema.function(*args)``; arguments always travel as parameters."""
+def call(
+    conn: psycopg.Connection[Any], schema: str, function: str, *args: Any, **named: Any
+) -> list[dict[str, Any]]:
+    """Rows of ``schema.function(*args, name => value, ...)``; values always travel as parameters."""
+    arguments = [sql.Placeholder()] * len(args) + [
+        sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name in named
+    ]
     query = sql.SQL("select * from {}.{}({})").format(
-        sql.Identifier(schema),
-        sql.Identifier(function),
-        sql.SQL(", ").join([sql.Placeholder()] * len(args)),
+        sql.Identifier(schema), sql.Identifier(function), sql.SQL(", ").join(arguments)
     )
+    values = [*args, *named.values()]
     warnings: list[BazaarError] = []
 
     def on_notice(diag: Diagnostic) -> None:
@@ -41,7 +45,7 @@ def call(conn: psycopg.Connection[Any], schema: str, function: str, *args: Any) 
     conn.add_notice_handler(on_notice)
     try:
         with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, args).fetchall()
+            rows = cur.execute(query, values).fetchall()
     finally:
         conn.remove_notice_handler(on_notice)
     if not rows and warnings:
@@ -49,9 +53,11 @@ def call(conn: psycopg.Connection[Any], schema: str, function: str, *args: Any) 
     return rows
 
 
-def one(conn: psycopg.Connection[Any], schema: str, function: str, *args: Any) -> dict[str, Any]:
+def one(
+    conn: psycopg.Connection[Any], schema: str, function: str, *args: Any, **named: Any
+) -> dict[str, Any]:
     """The single row a function returns (a scalar function's row has one column)."""
-    rows = call(conn, schema, function, *args)
+    rows = call(conn, schema, function, *args, **named)
     if len(rows) != 1:
         raise BazaarError(f"{schema}.{function} returned {len(rows)} rows, expected one")
     return rows[0]

@@ -46,3 +46,24 @@ def print_object(obj: Mapping[str, Any], as_json: bool) -> None:
     width = max((len(k) for k in obj), default=0)
     for key, value in obj.items():
         click.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    """Minor units as a person reads them: 150000 RUB -> '1 500.00 RUB'."""
+    if amount is None:
+        return ""
+    units, cents = divmod(amount, 100)
+    return f"{units:,}.{cents:02d} {currency or ''}".replace(",", " ").strip()
+
+
+def minor_units(text: str) -> int:
+    """'1500', '1 500.5' or '1500,50' (major units) -> minor units; ValueError otherwise."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount") from None
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{text!r} has more than two decimals")
+    return int(value * 100)

@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from bazaar import __version__
+from bazaar import __version__, api
+from bazaar.db import connect
 from bazaar.errors import BazaarError
+from bazaar.output import print_object
 from bazaar.pgnode import ServerError
 from bazaar.stack import LocalStack
 
@@ -73,6 +75,38 @@ def json_option(f: F) -> F:
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
 
+def token_option(f: F) -> F:
+    """`--token`, or BAZAAR_TOKEN: the session of the person a command acts for."""
+    return click.option(
+        "--token",
+        envvar="BAZAAR_TOKEN",
+        required=True,
+        metavar="TOKEN",
+        help="Session token from `bazaar user login` (or BAZAAR_TOKEN).",
+    )(f)
+
+
+def call(settings: Settings, function: str, *args: Any, **named: Any) -> list[dict[str, Any]]:
+    """Rows of api.FUNCTION, on the application DSN. Autocommit: a refused sign-in is recorded by
+    the function and must be committed."""
+    with connect(settings.app_dsn(), autocommit=True) as conn:
+        return api.call(conn, "api", function, *args, **named)
+
+
+def one(settings: Settings, function: str, *args: Any, **named: Any) -> dict[str, Any]:
+    """The single row api.FUNCTION returns."""
+    with connect(settings.app_dsn(), autocommit=True) as conn:
+        return api.one(conn, "api", function, *args, **named)
+
+
+def done(settings: Settings, message: str, **fields: Any) -> None:
+    """Report a change: MESSAGE for people, the FIELDS as JSON."""
+    if settings.json:
+        print_object({"ok": True, **fields}, True)
+    else:
+        click.echo(message)
+
+
 def progress(message: str) -> None:
     """Progress of long work, on stderr so stdout stays parseable."""
     click.echo(message, err=True)
@@ -103,4 +137,4 @@ def main() -> None:
 
 
 # The command modules register their commands on `cli` when imported; they need it defined first.
-from bazaar.cli import db, people, stack  # noqa: E402, F401
+from bazaar.cli import db, listings, people, stack  # noqa: E402, F401

@@ -5,51 +5,12 @@ Commands that act for a person take the session token from --token or BAZAAR_TOK
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import click
-import psycopg
 
 from bazaar import api
-from bazaar.cli import Settings, cli, json_option, pass_settings
+from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.db import connect
 from bazaar.output import print_object, print_output
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def token_option(f: F) -> F:
-    return click.option(
-        "--token",
-        envvar="BAZAAR_TOKEN",
-        required=True,
-        metavar="TOKEN",
-        help="Session token from `bazaar user login` (or BAZAAR_TOKEN).",
-    )(f)
-
-
-def _app(settings: Settings) -> psycopg.Connection[Any]:
-    # autocommit: a refused sign-in is recorded by the function and must be committed
-    return connect(settings.app_dsn(), autocommit=True)
-
-
-def _call(settings: Settings, function: str, *args: Any) -> list[dict[str, Any]]:
-    with _app(settings) as conn:
-        return api.call(conn, "api", function, *args)
-
-
-def _one(settings: Settings, function: str, *args: Any) -> dict[str, Any]:
-    with _app(settings) as conn:
-        return api.one(conn, "api", function, *args)
-
-
-def _done(settings: Settings, message: str, **fields: Any) -> None:
-    if settings.json:
-        print_object({"ok": True, **fields}, True)
-    else:
-        click.echo(message)
-
 
 # -- users -----------------------------------------------------------------------------------
 
@@ -82,8 +43,8 @@ def user_register(
     password: str,
 ) -> None:
     """Create an account; prints its id."""
-    row = _one(settings, "register", name, password, email, phone, list(channels) or None)
-    _done(settings, f"registered user {row['register']}", user_id=row["register"])
+    row = one(settings, "register", name, password, email, phone, list(channels) or None)
+    done(settings, f"registered user {row['register']}", user_id=row["register"])
 
 
 @user.command("login")
@@ -95,11 +56,11 @@ def user_register(
 def user_login(settings: Settings, identifier: str, code: str | None, password: str | None) -> None:
     """Sign in with email or phone; prints the session token."""
     if code is not None:
-        row = _one(settings, "sign_in_with_code", identifier, code)
+        row = one(settings, "sign_in_with_code", identifier, code)
     else:
         if password is None:
             password = click.prompt("Password", hide_input=True, err=True)
-        row = _one(settings, "login", identifier, password)
+        row = one(settings, "login", identifier, password)
     if settings.json:
         print_object(row, True)
     else:
@@ -116,7 +77,7 @@ def user_login(settings: Settings, identifier: str, code: str | None, password: 
 @pass_settings
 def user_request_code(settings: Settings, phone: str) -> None:
     """Issue a Telegram sign-in code (what the bot does); prints the chat and the code."""
-    row = _one(settings, "request_sign_in_code", phone)
+    row = one(settings, "request_sign_in_code", phone)
     if settings.json:
         print_object(row, True)
     else:
@@ -133,11 +94,11 @@ def user_request_code(settings: Settings, phone: str) -> None:
 def user_logout(settings: Settings, everywhere: bool, token: str) -> None:
     """End this session (or all of them)."""
     if everywhere:
-        count = _one(settings, "logout_everywhere", token)["logout_everywhere"]
-        _done(settings, f"ended {count} session(s)", sessions=count)
+        count = one(settings, "logout_everywhere", token)["logout_everywhere"]
+        done(settings, f"ended {count} session(s)", sessions=count)
     else:
-        _one(settings, "logout", token)
-        _done(settings, "signed out")
+        one(settings, "logout", token)
+        done(settings, "signed out")
 
 
 @user.command("show")
@@ -150,9 +111,9 @@ def user_show(settings: Settings, user_id: int | None, token: str | None) -> Non
     if user_id is None:
         if not token:
             raise click.UsageError("give a USER_ID, or --token / BAZAAR_TOKEN for your own account")
-        row = _one(settings, "me", token)
+        row = one(settings, "me", token)
     else:
-        row = _one(settings, "user_profile", user_id)
+        row = one(settings, "user_profile", user_id)
     print_object(row, settings.json)
 
 
@@ -164,8 +125,8 @@ def user_show(settings: Settings, user_id: int | None, token: str | None) -> Non
 @pass_settings
 def user_block(settings: Settings, user_id: int, reason: str, token: str) -> None:
     """Block a user (admins): their sessions end at once."""
-    _one(settings, "block_user", token, user_id, reason)
-    _done(settings, f"blocked user {user_id}", user_id=user_id)
+    one(settings, "block_user", token, user_id, reason)
+    done(settings, f"blocked user {user_id}", user_id=user_id)
 
 
 @user.command("unblock")
@@ -176,8 +137,8 @@ def user_block(settings: Settings, user_id: int, reason: str, token: str) -> Non
 @pass_settings
 def user_unblock(settings: Settings, user_id: int, reason: str | None, token: str) -> None:
     """Lift a block (admins)."""
-    _one(settings, "unblock_user", token, user_id, reason)
-    _done(settings, f"unblocked user {user_id}", user_id=user_id)
+    one(settings, "unblock_user", token, user_id, reason)
+    done(settings, f"unblocked user {user_id}", user_id=user_id)
 
 
 @user.command("promote")
@@ -195,8 +156,8 @@ def user_unblock(settings: Settings, user_id: int, reason: str | None, token: st
 @pass_settings
 def user_promote(settings: Settings, user_id: int, role: str, reason: str | None, token: str) -> None:
     """Appoint or remove moderators and admins (admins)."""
-    _one(settings, "set_user_role", token, user_id, role, reason)
-    _done(settings, f"user {user_id} is now a {role}", user_id=user_id, role=role)
+    one(settings, "set_user_role", token, user_id, role, reason)
+    done(settings, f"user {user_id} is now a {role}", user_id=user_id, role=role)
 
 
 @user.command("bootstrap-admin")
@@ -207,7 +168,7 @@ def user_bootstrap_admin(settings: Settings, identifier: str) -> None:
     """Make the first admin of an empty marketplace (operators; uses the admin DSN)."""
     with connect(settings.admin_dsn(), autocommit=True) as conn:
         user_id = api.one(conn, "ops", "bootstrap_admin", identifier)["bootstrap_admin"]
-    _done(settings, f"user {user_id} is the first admin", user_id=user_id)
+    done(settings, f"user {user_id} is the first admin", user_id=user_id)
 
 
 @user.command("audit-log")
@@ -218,7 +179,7 @@ def user_bootstrap_admin(settings: Settings, identifier: str) -> None:
 @pass_settings
 def user_audit_log(settings: Settings, limit: int, before: int | None, token: str) -> None:
     """Staff actions, newest first (moderators and admins)."""
-    rows = _call(settings, "audit_log", token, limit, before)
+    rows = call(settings, "audit_log", token, limit, before)
     columns = ["id", "created_at", "actor_name", "action", "target_user_id", "target_shop_id", "reason"]
     print_output(columns if not settings.json else [*columns, "actor_id", "details"], rows, settings.json)
 
@@ -239,8 +200,8 @@ def shop() -> None:
 @pass_settings
 def shop_create(settings: Settings, name: str, description: str, token: str) -> None:
     """Create a shop; you become its owner. Prints its id."""
-    shop_id = _one(settings, "create_shop", token, name, description)["create_shop"]
-    _done(settings, f"created shop {shop_id}", shop_id=shop_id)
+    shop_id = one(settings, "create_shop", token, name, description)["create_shop"]
+    done(settings, f"created shop {shop_id}", shop_id=shop_id)
 
 
 @shop.command("show")
@@ -249,7 +210,7 @@ def shop_create(settings: Settings, name: str, description: str, token: str) -> 
 @pass_settings
 def shop_show(settings: Settings, shop_id: int) -> None:
     """A shop's public card."""
-    print_object(_one(settings, "shop_profile", shop_id), settings.json)
+    print_object(one(settings, "shop_profile", shop_id), settings.json)
 
 
 @shop.command("list")
@@ -258,7 +219,7 @@ def shop_show(settings: Settings, shop_id: int) -> None:
 @pass_settings
 def shop_list(settings: Settings, token: str) -> None:
     """The shops you belong to."""
-    print_output(["shop_id", "name", "role", "added_at"], _call(settings, "my_shops", token), settings.json)
+    print_output(["shop_id", "name", "role", "added_at"], call(settings, "my_shops", token), settings.json)
 
 
 @shop.command("describe")
@@ -269,8 +230,8 @@ def shop_list(settings: Settings, token: str) -> None:
 @pass_settings
 def shop_describe(settings: Settings, shop_id: int, description: str, token: str) -> None:
     """Replace a shop's description (owners and managers)."""
-    _one(settings, "update_shop_description", token, shop_id, description)
-    _done(settings, f"updated shop {shop_id}", shop_id=shop_id)
+    one(settings, "update_shop_description", token, shop_id, description)
+    done(settings, f"updated shop {shop_id}", shop_id=shop_id)
 
 
 @shop.command("add-member")
@@ -284,8 +245,8 @@ def shop_describe(settings: Settings, shop_id: int, description: str, token: str
 @pass_settings
 def shop_add_member(settings: Settings, shop_id: int, user_id: int, role: str, token: str) -> None:
     """Add a user to a shop (owners)."""
-    _one(settings, "add_shop_member", token, shop_id, user_id, role)
-    _done(
+    one(settings, "add_shop_member", token, shop_id, user_id, role)
+    done(
         settings, f"user {user_id} is a {role} of shop {shop_id}", shop_id=shop_id, user_id=user_id, role=role
     )
 
@@ -299,8 +260,8 @@ def shop_add_member(settings: Settings, shop_id: int, user_id: int, role: str, t
 @pass_settings
 def shop_set_role(settings: Settings, shop_id: int, user_id: int, role: str, token: str) -> None:
     """Change a member's role (owners)."""
-    _one(settings, "set_shop_member_role", token, shop_id, user_id, role)
-    _done(
+    one(settings, "set_shop_member_role", token, shop_id, user_id, role)
+    done(
         settings, f"user {user_id} is a {role} of shop {shop_id}", shop_id=shop_id, user_id=user_id, role=role
     )
 
@@ -313,8 +274,8 @@ def shop_set_role(settings: Settings, shop_id: int, user_id: int, role: str, tok
 @pass_settings
 def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: str) -> None:
     """Remove a member (owners), or leave a shop (your own id)."""
-    _one(settings, "remove_shop_member", token, shop_id, user_id)
-    _done(settings, f"user {user_id} left shop {shop_id}", shop_id=shop_id, user_id=user_id)
+    one(settings, "remove_shop_member", token, shop_id, user_id)
+    done(settings, f"user {user_id} left shop {shop_id}", shop_id=shop_id, user_id=user_id)
 
 
 @shop.command("members")
@@ -324,5 +285,5 @@ def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: st
 @pass_settings
 def shop_members(settings: Settings, shop_id: int, token: str) -> None:
     """A shop's members (members and staff)."""
-    rows = _call(settings, "shop_members", token, shop_id)
+    rows = call(settings, "shop_members", token, shop_id)
     print_output(["user_id", "display_name", "role", "added_at"], rows, settings.json)
