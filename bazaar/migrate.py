@@ -3,7 +3,8 @@
 * ``sql/migrations/V####__name.sql`` run once, in version order, each in its own transaction,
   recorded in ``ops.schema_migrations`` with a SHA-256 checksum. An applied file that changed
   (or vanished) stops ``migrate`` and fails ``verify``.
-* ``sql/functions/**.sql`` then ``sql/views/**.sql`` (each sorted by path) are repeatable: when
+* ``sql/functions/core/**.sql``, the rest of ``sql/functions/**.sql``, then ``sql/views/**.sql``
+  (each sorted by path) are repeatable: when
   any of them is new or changed, all of them are re-applied in that order, in one transaction,
   so a view re-created with ``drop … cascade`` takes its dependants back with it.
 * A session-level advisory lock serialises concurrent migrators; the second one waits, then
@@ -38,7 +39,9 @@ OWNER_ROLE = "bazaar_owner"
 # pg_advisory_lock key: the bytes "bazaarMG" as a bigint. Any constant works; it must only
 # not collide with another application's advisory locks in the same database.
 LOCK_KEY = int.from_bytes(b"bazaarMG", "big", signed=True)
-REPEATABLE_DIRS = ("functions", "views")
+# Helpers first (api functions call them, and a `language sql` body is resolved when created),
+# then every other function folder, then views; each folder sorted by path.
+REPEATABLE_DIRS = ("functions/core", "functions", "views")
 MANAGED_SCHEMAS = ["core", "api", "analytics", "ops"]
 SCRIPT_SEARCH_PATH = "pg_catalog, public"
 
@@ -129,11 +132,14 @@ def discover(sql_dir: Path) -> tuple[list[Script], list[Script]]:
     versioned.sort(key=lambda s: s.version or 0)
 
     repeatable: list[Script] = []
+    seen_paths: set[Path] = set()
     for folder in REPEATABLE_DIRS:
         root = sql_dir / folder
         files = sorted(root.rglob("*.sql"), key=lambda p: p.relative_to(sql_dir).as_posix())
         for path in files:
-            repeatable.append(_script("repeatable", path.relative_to(sql_dir).as_posix(), path, None))
+            if path not in seen_paths:
+                seen_paths.add(path)
+                repeatable.append(_script("repeatable", path.relative_to(sql_dir).as_posix(), path, None))
     return versioned, repeatable
 
 

@@ -217,6 +217,21 @@ def test_changed_function_file_is_reapplied(conn: Conn, tree: Path) -> None:
     assert migrate.verify(conn, tree) == []
 
 
+def test_helpers_in_functions_core_are_applied_first(conn: Conn, tree: Path) -> None:
+    # api/ sorts before core/, yet a language sql function in api may call a core helper
+    write(tree, "functions/api/twice.sql", "create function api.twice(x integer) returns integer "
+          "language sql immutable return core.double(x);")  # fmt: skip
+    write(tree, "functions/core/double.sql", "create function core.double(x integer) returns integer "
+          "language sql immutable return x * 2;")  # fmt: skip
+    write(tree, "views/analytics/doubled.sql", "create view analytics.doubled as select api.twice(21) as n;")
+    assert migrate.migrate(conn, tree)[1:] == [
+        "functions/core/double.sql",
+        "functions/api/twice.sql",
+        "views/analytics/doubled.sql",
+    ]
+    assert conn.execute("select n from analytics.doubled").fetchone() == (42,)
+
+
 def test_failing_repeatable_leaves_previous_definitions(conn: Conn, tree: Path) -> None:
     path = write(tree, "functions/api/answer.sql", FUNCTION.format(value=1))
     migrate.migrate(conn, tree)

@@ -266,3 +266,48 @@ end
 $$;
 comment on function core.set_listing_photos(bigint, text[]) is
 'Replace a listing''s photos with the ordered storage keys (at most max_photos, no duplicates).';
+
+create or replace function core.seller_transition(
+    p_token text, p_listing_id bigint, p_to core.listing_status
+) returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+    v_listing core.listings := core.lock_listing(p_listing_id);
+begin
+    perform core.require_listing_manager(v_user, v_listing);
+    return (core.transition_listing(v_listing, p_to, v_user.id)).status::text;
+end
+$$;
+comment on function core.seller_transition(text, bigint, core.listing_status) is
+'A status move the seller side makes (submit, archive, sold): authenticate, lock, check, move.';
+
+create or replace function core.moderate_listing(
+    p_token text, p_listing_id bigint, p_to core.listing_status, p_reason text
+) returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+    v_listing core.listings := core.lock_listing(p_listing_id);
+begin
+    perform core.require_platform_role(v_user, 'moderator');
+    if v_listing.status <> 'pending' then
+        raise exception using
+            errcode = '55000',
+            message = format('a %s listing is not waiting for moderation', v_listing.status);
+    end if;
+    perform core.transition_listing(v_listing, p_to, v_user.id, p_reason);
+    perform core.audit(v_user.id, case p_to when 'published' then 'approve_listing' else 'reject_listing' end,
+                       v_listing.seller_id, v_listing.shop_id, p_reason,
+                       jsonb_build_object('listing_id', p_listing_id));
+    return p_to::text;
+end
+$$;
+comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
+'A moderation decision (published or rejected with a reason): moderators only, pending listings only, audited.';

@@ -95,12 +95,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_user core.users := core.authenticate(p_token);
-    v_listing core.listings := core.lock_listing(p_listing_id);
 begin
-    perform core.require_listing_manager(v_user, v_listing);
-    return (core.transition_listing(v_listing, 'pending', v_user.id)).status::text;
+    return core.seller_transition(p_token, p_listing_id, 'pending');
 end
 $$;
 comment on function api.submit_listing(text, bigint) is
@@ -113,12 +109,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_user core.users := core.authenticate(p_token);
-    v_listing core.listings := core.lock_listing(p_listing_id);
 begin
-    perform core.require_listing_manager(v_user, v_listing);
-    return (core.transition_listing(v_listing, 'archived', v_user.id)).status::text;
+    return core.seller_transition(p_token, p_listing_id, 'archived');
 end
 $$;
 comment on function api.archive_listing(text, bigint) is
@@ -131,12 +123,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_user core.users := core.authenticate(p_token);
-    v_listing core.listings := core.lock_listing(p_listing_id);
 begin
-    perform core.require_listing_manager(v_user, v_listing);
-    return (core.transition_listing(v_listing, 'sold', v_user.id)).status::text;
+    return core.seller_transition(p_token, p_listing_id, 'sold');
 end
 $$;
 comment on function api.mark_listing_sold(text, bigint) is

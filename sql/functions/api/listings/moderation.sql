@@ -33,18 +33,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_user core.users := core.authenticate(p_token);
-    v_listing core.listings := core.lock_listing(p_listing_id);
 begin
-    perform core.require_platform_role(v_user, 'moderator');
-    if v_listing.status <> 'pending' then
-        raise exception using errcode = '55000', message = format('a %s listing is not waiting for moderation', v_listing.status);
-    end if;
-    perform core.transition_listing(v_listing, 'published', v_user.id);
-    perform core.audit(v_user.id, 'approve_listing', v_listing.seller_id, v_listing.shop_id, null,
-                       jsonb_build_object('listing_id', p_listing_id));
-    return 'published';
+    return core.moderate_listing(p_token, p_listing_id, 'published', null);
 end
 $$;
 comment on function api.approve_listing(text, bigint) is
@@ -57,19 +47,10 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_user core.users := core.authenticate(p_token);
-    v_reason text := core.clean_name(p_reason, 'the reason', 3, 500);
-    v_listing core.listings := core.lock_listing(p_listing_id);
 begin
-    perform core.require_platform_role(v_user, 'moderator');
-    if v_listing.status <> 'pending' then
-        raise exception using errcode = '55000', message = format('a %s listing is not waiting for moderation', v_listing.status);
-    end if;
-    perform core.transition_listing(v_listing, 'rejected', v_user.id, v_reason);
-    perform core.audit(v_user.id, 'reject_listing', v_listing.seller_id, v_listing.shop_id, v_reason,
-                       jsonb_build_object('listing_id', p_listing_id));
-    return 'rejected';
+    return core.moderate_listing(
+        p_token, p_listing_id, 'rejected', core.clean_name(p_reason, 'the reason', 3, 500)
+    );
 end
 $$;
 comment on function api.reject_listing(text, bigint, text) is
