@@ -30,6 +30,8 @@ LOGIN_ROLES = ("bazaar_app", "bazaar_analyst", "bazaar_monitor")
 SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
 
 NODE_SETTINGS: dict[str, str | int] = {
+    "shared_preload_libraries": "pg_cron",
+    "cron.database_name": config.DATABASE,
     "max_connections": 100,
     "shared_buffers": "256MB",
     "log_min_duration_statement": 1000,

@@ -27,6 +27,9 @@ SQL_DIR = REPO / "sql"
 
 # A throwaway server: durability buys nothing, speed does.
 TEST_SETTINGS: dict[str, str | int] = {
+    # pg_cron schedules the maintenance jobs in the session's database (V0006)
+    "shared_preload_libraries": "pg_cron",
+    "cron.database_name": "bazaar_test",
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",

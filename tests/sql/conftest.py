@@ -68,6 +68,13 @@ class Api:
         with as_role(self.db, "bazaar_app"), self.db.cursor(row_factory=dict_row) as cur:
             return cur.execute(f"select * from api.search({arguments})".encode(), kwargs).fetchall()
 
+    def card(self, listing_id: int, token: str | None = None) -> dict[str, Any]:
+        """api.listing_card as a dict."""
+        with as_role(self.db, "bazaar_app"), self.db.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute("select * from api.listing_card(%s, %s)", [listing_id, token]).fetchall()
+        assert len(rows) == 1
+        return rows[0]
+
     def one(self, function: str, *args: Any) -> Any:
         rows = self.rows(function, *args)
         assert len(rows) == 1, f"api.{function} returned {len(rows)} rows"

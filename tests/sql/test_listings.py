@@ -51,10 +51,10 @@ def test_create_part_listing_normalises_and_records_history(
 def test_create_car_and_service_listings(listings: Listings, seller: User, api: Api) -> None:
     car = listings.create(seller, "car", p_attributes={**CAR_ATTRIBUTES, "year": "2018"})
     service = listings.create(seller, "service")
-    card = api.one("listing_card", car, seller.token)
-    assert card[1:3] == ("car", "draft") and card[8:10] == ("Toyota", "Camry")
-    assert card[17]["year"] == 2018  # normalised to a number
-    assert api.one("listing_card", service, seller.token)[1] == "service"
+    card = api.card(car, seller.token)
+    assert (card["kind"], card["status"], card["make"], card["model"]) == ("car", "draft", "Toyota", "Camry")
+    assert card["attributes"]["year"] == 2018  # normalised to a number
+    assert api.card(service, seller.token)["kind"] == "service"
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_posting_for_a_shop_needs_membership(
     shop = api.one("create_shop", owner.token, "Parts Shop", "")
     api.one("add_shop_member", owner.token, shop, seller.id, "seller")
     listing_id = listings.create(seller, "part", p_shop_id=shop)
-    assert api.one("listing_card", listing_id, owner.token)[23] == "Parts Shop"
+    assert api.card(listing_id, owner.token)["shop_name"] == "Parts Shop"
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         listings.create(outsider, "part", p_shop_id=shop)
     with pytest.raises(psycopg.errors.NoDataFound):
@@ -215,7 +215,7 @@ def test_moderation_flow_is_audited_and_oldest_first(
         [moderator.id],
     ).fetchall()
     assert actions == [("approve_listing", str(first)), ("reject_listing", str(second))]
-    assert api.one("listing_card", second, seller.token)[33] == "blurry photos"
+    assert api.card(second, seller.token)["rejection_reason"] == "blurry photos"
     assert api.one("submit_listing", seller.token, second) == "pending"
     expires = db.execute(
         "select expires_at - published_at from core.listings where id = %s", [first]
@@ -272,8 +272,8 @@ def test_edit_listing(
         listing_id,
         Jsonb({"title": "Колодки Brembo", "photos": ["z.jpg", "a.jpg"]}),
     )
-    card = api.one("listing_card", listing_id, seller.token)
-    assert card[3] == "Колодки Brembo" and card[18] == ["z.jpg", "a.jpg"]
+    card = api.card(listing_id, seller.token)
+    assert card["title"] == "Колодки Brembo" and card["photos"] == ["z.jpg", "a.jpg"]
     matched = db.execute(
         "select search_vector @@ websearch_to_tsquery('russian', 'brembo') from core.listings where id = %s",
         [listing_id],
@@ -346,7 +346,7 @@ def test_fitment_by_seller_and_moderator(
     camry, rio = model("Toyota", "Camry"), model("Kia", "Rio")
     api.one("add_fitment", seller.token, part, camry, 2011, 2017)
     api.one("add_fitment", moderator.token, part, rio, 2011, 2017)
-    fitment = api.one("listing_card", part, seller.token)[19]
+    fitment = api.card(part, seller.token)["fitment"]
     assert [(f["make"], f["model"], f["year_from"]) for f in fitment] == [
         ("Kia", "Rio", 2011),
         ("Toyota", "Camry", 2011),
@@ -376,7 +376,7 @@ def test_favorites(api: Api, listings: Listings, seller: User, moderator: User, 
     api.fails("P0002", "remove_favorite", user.token, listing_id)
     api.fails("P0002", "add_favorite", user.token, draft)
     api.fails("28000", "add_favorite", None, listing_id)
-    assert api.one("listing_card", listing_id)[32] == 1
+    assert api.card(listing_id)["favorite_count"] == 1
 
 
 @pytest.mark.parametrize(
@@ -410,8 +410,8 @@ def test_the_six_reaction_transitions_keep_exact_counts(
     reaction, likes, dislikes = api.one("react", me.token, listing_id, action)
     assert reaction == after
     assert (likes, dislikes) == ((after == "like") + 0, 1 + (after == "dislike"))
-    card = api.one("listing_card", listing_id)
-    assert (card[30], card[31]) == (likes, dislikes)
+    card = api.card(listing_id)
+    assert (card["like_count"], card["dislike_count"]) == (likes, dislikes)
 
 
 def test_react_refusals(api: Api, listings: Listings, seller: User, user: User) -> None:
@@ -430,13 +430,13 @@ def test_ad_insert_and_campaign(
     listing_id = listings.publish(seller, moderator, listings.create(seller, "part"))
     api.fails("42501", "set_ad_insert", seller.token, listing_id, "Buy my stuff")
     api.one("set_ad_insert", moderator.token, listing_id, "Шиномонтаж -20%")
-    assert api.one("listing_card", listing_id)[29] == "Шиномонтаж -20%"
+    assert api.card(listing_id)["advertisement"] == "Шиномонтаж -20%"
     api.one("set_ad_insert", moderator.token, listing_id, None)
     _campaign, placed = api.one(
         "create_ad_campaign", moderator.token, category["brakes"], "Brembo week", "Discounts", "2100-01-01"
     )
     assert placed == listing_id  # the only published listing under "brakes"
-    assert api.one("listing_card", listing_id)[29] == "Brembo week: Discounts"
+    assert api.card(listing_id)["advertisement"] == "Brembo week: Discounts"
     api.fails(
         "P0002", "create_ad_campaign", moderator.token, category["upholstery"], "Seats", "x", "2100-01-01"
     )
@@ -467,8 +467,9 @@ def test_card_is_public_only_once_published(
     listing_id = listings.create(seller, "part", p_contact_phone="8 916 000-00-01")
     api.fails("P0002", "listing_card", listing_id)
     api.fails("P0002", "listing_card", listing_id, user.token)
-    assert api.one("listing_card", listing_id, moderator.token)[0] == listing_id
+    assert api.card(listing_id, moderator.token)["listing_id"] == listing_id
     listings.publish(seller, moderator, listing_id)
-    card = api.one("listing_card", listing_id)
-    assert (card[2], card[21], card[25]) == ("published", "Seller", "+79160000001")
+    card = api.card(listing_id)
+    assert (card["status"], card["seller_name"], card["available_quantity"]) == ("published", "Seller", 1)
+    assert "contact_phone" not in card  # contacts are shown by api.open_contacts, which logs the click
     api.fails("P0002", "listing_card", 10**9)

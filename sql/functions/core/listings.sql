@@ -186,6 +186,9 @@ begin
     returning l.* into v_row;
     insert into core.listing_status_history (listing_id, from_status, to_status, changed_by, reason)
     values (p_listing.id, p_listing.status, p_to, p_actor_id, p_reason);
+    if p_to = 'published' and p_listing.status = 'pending' then
+        perform core.notify_saved_searches(p_listing.id);
+    end if;
     return v_row;
 end
 $$;
@@ -303,6 +306,8 @@ begin
             message = format('a %s listing is not waiting for moderation', v_listing.status);
     end if;
     perform core.transition_listing(v_listing, p_to, v_user.id, p_reason);
+    perform core.notify(v_listing.seller_id, 'moderation_' || p_to::text,
+                        jsonb_build_object('listing_id', p_listing_id, 'title', v_listing.title, 'reason', p_reason));
     perform core.audit(v_user.id, case p_to when 'published' then 'approve_listing' else 'reject_listing' end,
                        v_listing.seller_id, v_listing.shop_id, p_reason,
                        jsonb_build_object('listing_id', p_listing_id));
@@ -310,4 +315,5 @@ begin
 end
 $$;
 comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
-'A moderation decision (published or rejected with a reason): moderators only, pending listings only, audited.';
+'A moderation decision (published or rejected with a reason): moderators only, pending listings '
+'only, audited.';

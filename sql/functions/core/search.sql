@@ -203,3 +203,56 @@ as $$
     end
 $$;
 comment on function core.category_subtree(bigint) is 'A category and all its descendants (NULL for NULL).';
+
+create or replace function core.notify_saved_searches(p_listing_id bigint) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_search core.saved_searches;
+    v_listing core.listings;
+    v_filters jsonb;
+    v_tsquery tsquery;
+    v_matches boolean;
+    v_notified bigint[] := '{}';
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    for v_search in select s.* from core.saved_searches as s where s.user_id <> v_listing.seller_id order by s.id loop
+        if v_search.user_id = any(v_notified) then
+            continue;  -- one notification per watcher, however many of their searches match
+        end if;
+        v_filters := v_search.filters;
+        v_tsquery := case when v_search.query is not null then websearch_to_tsquery('russian', v_search.query) end;
+        -- the same condition api.search uses (mode text), restricted to this one listing
+        execute 'select exists (select from core.listings as l where l.id = $23 and '
+            || core.search_condition(
+                case when v_search.query is null then 'none' else 'text' end,
+                v_filters ->> 'kind', core.category_subtree((v_filters ->> 'category_id')::bigint),
+                v_filters ->> 'brand', (v_filters ->> 'make_id')::bigint, (v_filters ->> 'model_id')::bigint,
+                (v_filters ->> 'year')::integer, (v_filters ->> 'price_min')::bigint,
+                (v_filters ->> 'price_max')::bigint, v_filters ->> 'region', v_filters ->> 'city',
+                v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
+                null, null)
+            || ')'
+        into v_matches
+        using v_tsquery, lower(v_search.query), core.normalize_part_number(v_search.query), v_filters ->> 'kind',
+            core.category_subtree((v_filters ->> 'category_id')::bigint), v_filters ->> 'brand',
+            (v_filters ->> 'make_id')::bigint, (v_filters ->> 'model_id')::bigint, (v_filters ->> 'year')::integer,
+            (v_filters ->> 'price_min')::bigint, (v_filters ->> 'price_max')::bigint,
+            coalesce(v_filters ->> 'currency', 'RUB'), v_filters ->> 'region', v_filters ->> 'city',
+            v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
+            null::bigint, null::bigint, null::text, null::text, null::integer, p_listing_id;
+        if v_matches then
+            perform core.notify(v_search.user_id, 'saved_search_match',
+                                jsonb_build_object('saved_search_id', v_search.id, 'name', v_search.name,
+                                                   'listing_id', p_listing_id, 'title', v_listing.title));
+            v_notified := v_notified || v_search.user_id;
+        end if;
+    end loop;
+    return cardinality(v_notified);
+end
+$$;
+comment on function core.notify_saved_searches(bigint) is
+'Notify, once each, the users with a saved search that a newly published listing matches (the same '
+'condition as api.search); returns how many were notified.';

@@ -1,4 +1,7 @@
-create or replace function api.listing_card(p_listing_id bigint, p_token text default null)
+-- The card's columns change with the model; a function's result type cannot be replaced in place.
+drop function if exists api.listing_card(bigint, text);
+
+create function api.listing_card(p_listing_id bigint, p_token text default null)
 returns table (
     listing_id bigint,
     kind text,
@@ -24,8 +27,10 @@ returns table (
     seller_name text,
     shop_id bigint,
     shop_name text,
-    contact_name text,
-    contact_phone text,
+    available_quantity integer,
+    sold_out boolean,
+    chat_enabled boolean,
+    contact_clicks bigint,
     created_at timestamptz,
     sort_date timestamptz,
     promoted boolean,
@@ -68,8 +73,8 @@ begin
          join core.vehicle_makes as fmk on fmk.id = fm.make_id
          where f.listing_id = l.id),
         l.seller_id, u.display_name, l.shop_id, s.name,
-        coalesce(l.contact_name, u.display_name), coalesce(l.contact_phone, u.phone),
-        l.created_at, l.sort_date, coalesce(l.promoted_until > now(), false),
+        l.quantity - l.reserved_quantity, l.quantity - l.reserved_quantity = 0, l.chat_enabled,
+        l.contact_click_count, l.created_at, l.sort_date, coalesce(l.promoted_until > now(), false),
         coalesce(l.ad_insert, (select a.title || ': ' || a.body from core.ad_campaigns as a
                                where a.id = l.ad_campaign_id and now() between a.starts_at and a.ends_at)),
         l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason
@@ -83,7 +88,8 @@ begin
 end
 $$;
 comment on function api.listing_card(bigint, text) is
-'Everything a listing page shows: fields, attributes, ordered photos, fitment, seller and shop, contacts, '
+'Everything a listing page shows: fields, attributes, ordered photos, fitment, seller and shop, stock '
+'(available, sold out), chat state, contact clicks (contacts themselves: api.open_contacts), '
 'promotion, advertisement, exact like/dislike/favorite counts. Public for published, reserved and sold '
 'listings; others only with the token of their seller side or staff. P0002 otherwise.';
 

@@ -43,7 +43,8 @@ begin
         'select ''category'', c.id::text, c.name, count(*) from matched as m '
         'join core.categories as c on c.id = m.category_id group by c.id, c.name '
         'union all '
-        '(select ''brand'', lower(m.brand), min(m.brand), count(*) from matched as m where m.brand is not null '
+        '(select ''brand'', lower(m.brand), min(m.brand), count(*) from matched as m where m.brand '
+        'is not null '
         'group by lower(m.brand) order by count(*) desc, lower(m.brand) limit 30) '
         'order by 1, 4 desc, 2'
     using v_tsquery, lower(v_query), v_part_number, p_kind, core.category_subtree(p_category_id), p_brand,

@@ -194,6 +194,14 @@ begin
     (listing_id, price_amount, currency, wholesale_price_amount, wholesale_min_quantity, changed_by)
     values (p_listing_id, p_price_amount, v_listing.currency, p_wholesale_price_amount, p_wholesale_min_quantity,
             v_user.id);
+    if p_price_amount < v_listing.price_amount and v_listing.status = 'published' then
+        -- a price drop reaches everyone who saved the listing, in this same transaction
+        perform core.notify(f.user_id, 'price_drop',
+                            jsonb_build_object('listing_id', p_listing_id, 'title', v_listing.title,
+                                               'old_price', v_listing.price_amount, 'new_price', p_price_amount,
+                                               'currency', v_listing.currency))
+        from core.favorites as f where f.listing_id = p_listing_id;
+    end if;
 end
 $$;
 comment on function api.change_price(text, bigint, bigint, bigint, integer) is

@@ -1,0 +1,20 @@
+create or replace function core.record_deal(
+    p_seller_id bigint, p_buyer_id bigint, p_listing_id bigint, p_order_id bigint
+) returns bigint
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_id bigint;
+begin
+    insert into core.deals (seller_id, buyer_id, listing_id, order_id)
+    values (p_seller_id, p_buyer_id, p_listing_id, p_order_id)
+    returning id into v_id;
+    perform core.notify(p_buyer_id, 'review_request',
+                        jsonb_build_object('deal_id', v_id, 'seller_id', p_seller_id, 'listing_id', p_listing_id));
+    return v_id;
+end
+$$;
+comment on function core.record_deal(bigint, bigint, bigint, bigint) is
+'Record a deal and ask the buyer (a notification) to review the seller.';

@@ -1,0 +1,52 @@
+create or replace function ops.expire_reservations() returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_order core.orders;
+    v_count integer := 0;
+begin
+    for v_order in
+        select o.* from core.orders as o
+        where o.status = 'reserved' and o.reserved_until <= now()
+        order by o.reserved_until
+    loop
+        -- the same lock order as the api: listing, then order; skip what a buyer or seller is
+        -- closing right now (the next run sees it again if it is still open)
+        perform from core.listings as l where l.id = v_order.listing_id for update skip locked;
+        if not found then
+            continue;
+        end if;
+        select o.* into v_order from core.orders as o where o.id = v_order.id for update skip locked;
+        if not found or v_order.status <> 'reserved' then
+            continue;
+        end if;
+        perform core.close_order(v_order, 'expired', null, 'not paid in time');
+        v_count := v_count + 1;
+    end loop;
+    return v_count;
+end
+$$;
+comment on function ops.expire_reservations() is
+'Expire reserved orders past reserved_until and release their units; returns how many. pg_cron runs it '
+'every minute on the leader.';
+
+create or replace function ops.maintain_partitions() returns jsonb
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return jsonb_build_object(
+        'created', ops.create_monthly_partitions('core.audit_log', 0, 3)
+            + ops.create_monthly_partitions('core.chat_messages', 0, 3)
+            + ops.create_monthly_partitions('core.contact_clicks', 0, 3)
+            + ops.create_monthly_partitions('core.notifications', 0, 3),
+        'dropped', ops.drop_old_partitions('core.contact_clicks', core.setting_interval('click_retention'))
+    );
+end
+$$;
+comment on function ops.maintain_partitions() is
+'Create the next three months of every time-partitioned table and drop contact-click months older '
+'than click_retention. pg_cron runs it daily on the leader.';

@@ -1,0 +1,158 @@
+"""What only separate connections can show: many buyers racing for the last units, and delivery
+workers racing for the outbox. Each test commits, in a database of its own."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from bazaar import migrate
+from tests.harness import SQL_DIR, ServerUnderTest
+
+PASSWORD = "concurrency-pw"
+
+
+@pytest.fixture(scope="module")
+def dsn(server: ServerUnderTest) -> Iterator[str]:
+    with server.scratch_database() as scratch:
+        with psycopg.connect(scratch, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+            conn.execute("update core.settings set value = '4' where key = 'bcrypt_cost'")
+        yield scratch
+
+
+def app(dsn: str) -> psycopg.Connection[Any]:
+    """A connection that acts as the application role, in autocommit like a pooled client."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute("set role bazaar_app")
+    return conn
+
+
+def call(conn: psycopg.Connection[Any], query: str, *args: Any) -> Any:
+    row = conn.execute(query.encode(), args).fetchone()
+    return row[0] if row and len(row) == 1 else row
+
+
+def person(conn: psycopg.Connection[Any], name: str) -> str:
+    email = f"{name}@example.com"
+    call(conn, "select api.register(%s, %s, %s)", name, PASSWORD, email)
+    return str(call(conn, "select token from api.login(%s, %s)", email, PASSWORD))
+
+
+def race(workers: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run WORK(i) in WORKERS threads released together; results (or exceptions) by worker."""
+    barrier = threading.Barrier(workers)
+    results: list[Any] = [None] * workers
+
+    def run(i: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            results[i] = work(i)
+        except BaseException as exc:  # reported by the caller's assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_parallel_buyers_never_oversell(dsn: str) -> None:
+    with app(dsn) as conn:
+        seller, moderator = person(conn, "race_seller"), person(conn, "race_moderator")
+        conn.execute("reset role")
+        conn.execute("update core.users set role = 'moderator' where email = 'race_moderator@example.com'")
+        conn.execute("set role bazaar_app")
+        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
+        listing = call(
+            conn,
+            "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
+            "p_title => 'Last pads', p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
+            "p_quantity => 5, p_attributes => %s)",
+            seller, category, Jsonb({"part_number": "LAST-5", "condition": "new"}),
+        )  # fmt: skip
+        call(conn, "select api.submit_listing(%s, %s)", seller, listing)
+        call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+        buyers = [person(conn, f"race_buyer_{i}") for i in range(16)]
+
+    def buy(i: int) -> Any:
+        with app(dsn) as c:
+            # half order one unit, half order two: 24 units asked for, 5 in stock
+            return call(c, "select order_id from api.create_order(%s, %s, %s)", buyers[i], listing, 1 + i % 2)
+
+    outcomes = race(len(buyers), buy)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(e, psycopg.Error) and e.sqlstate == "55000" for e in errors), errors
+    with psycopg.connect(dsn) as conn:
+        quantity, reserved, status = conn.execute(
+            "select quantity, reserved_quantity, status::text from core.listings where id = %s", [listing]
+        ).fetchone() or (None, None, None)
+        ordered = conn.execute(
+            "select coalesce(sum(quantity), 0) from core.orders "
+            "where listing_id = %s and status = 'reserved'",
+            [listing],
+        ).fetchone()
+    assert ordered is not None and ordered[0] == reserved
+    # eight buyers ask for one unit each, so whatever the order the five units all go, and no more
+    assert (quantity, reserved, status) == (5, 5, "reserved")
+    assert len(outcomes) - len(errors) == len({o for o in outcomes if not isinstance(o, BaseException)})
+
+
+def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        users = [r[0] for r in conn.execute(
+            "insert into core.users (display_name, email, password_hash, notification_channels) "
+            "select 'Reader ' || g, 'reader' || g || '@example.com', '$2a$04$' || repeat('a', 53), '{email}' "
+            "from generate_series(1, 40) as g returning id").fetchall()]  # fmt: skip
+        conn.execute("update core.notifications set delivered_at = now() where delivered_at is null")
+        for round_ in range(3):
+            conn.execute(
+                "select core.notify(u, 'test', jsonb_build_object('round', %s::integer)) "
+                "from unnest(%s::bigint[]) as u",
+                [round_, users],
+            )  # fmt: skip
+
+    def claim(i: int) -> list[int]:
+        with app(dsn) as c:
+            return [r[0] for r in c.execute("select notification_id from api.claim_notifications(%s, 30)",
+                                            [f"worker-{i}"]).fetchall()]  # fmt: skip
+
+    first, second = race(2, claim)
+    assert isinstance(first, list) and isinstance(second, list)
+    assert not set(first) & set(second), "two workers got the same notification"
+    assert len(first) + len(second) == 40  # one per user: each user's first round only
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rounds = conn.execute(
+            "select distinct payload ->> 'round' from core.notifications where id = any(%s)", [first + second]
+        ).fetchall()
+        assert rounds == [("0",)], "a user's later notification went out before an earlier one"
+        # worker-0 acknowledges its batch; worker-1 "crashes": its lease runs out
+        conn.execute("set role bazaar_app")
+        for nid in first:
+            conn.execute("select api.ack_notification(%s, 'worker-0')", [nid])
+        conn.execute("reset role")
+        conn.execute("update core.notifications set claimed_until = now() - interval '1 second' "
+                     "where claimed_by = 'worker-1' and delivered_at is null")  # fmt: skip
+    again = claim(2)
+    assert set(second) <= set(again), "the crashed worker's batch was not redelivered"
+    with app(dsn) as c:
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+            c.execute("select api.ack_notification(%s, 'worker-1')", [second[0]])  # its lease is gone
+        c.execute("select api.ack_notification(%s, 'worker-2')", [second[0]])
+
+
+def test_listen_wakes_a_worker_when_notifications_are_queued(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as listener, psycopg.connect(dsn, autocommit=True) as writer:
+        listener.execute("listen bazaar_outbox")
+        user = writer.execute("select id from core.users order by id limit 1").fetchone()
+        assert user is not None
+        writer.execute("select core.notify(%s, 'wake_test', '{}')", [user[0]])
+        woken = next(listener.notifies(timeout=10, stop_after=1), None)
+        assert woken is not None and woken.channel == "bazaar_outbox"
