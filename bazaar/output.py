@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -13,6 +14,8 @@ import click
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
@@ -58,8 +61,6 @@ def money(amount: int | None, currency: str | None) -> str:
 
 def minor_units(text: str) -> int:
     """'1500', '1 500.5' or '1500,50' (major units) -> minor units; ValueError otherwise."""
-    from decimal import Decimal, InvalidOperation
-
     try:
         value = Decimal(text.replace(" ", "").replace(",", "."))
     except InvalidOperation:

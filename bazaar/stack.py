@@ -32,6 +32,8 @@ SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
 NODE_SETTINGS: dict[str, str | int] = {
     "shared_preload_libraries": "pg_cron",
     "cron.database_name": config.DATABASE,
+    # jobs run in background workers, not libpq connections that would need a password
+    "cron.use_background_workers": "on",
     "max_connections": 100,
     "shared_buffers": "256MB",
     "log_min_duration_statement": 1000,

@@ -30,6 +30,7 @@ TEST_SETTINGS: dict[str, str | int] = {
     # pg_cron schedules the maintenance jobs in the session's database (V0006)
     "shared_preload_libraries": "pg_cron",
     "cron.database_name": "bazaar_test",
+    "cron.use_background_workers": "on",
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",

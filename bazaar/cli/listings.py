@@ -126,6 +126,22 @@ def listing_show(settings: Settings, listing_id: int, token: str | None) -> None
     print_object(card, settings.json)
 
 
+@listing.command("contacts")
+@click.argument("listing_id", type=int)
+@click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Who is looking (or --fingerprint).")
+@click.option("--fingerprint", help="An anonymous viewer's fingerprint.")
+@click.option("--source", default="cli", show_default=True, help="Where the click came from.")
+@json_option
+@pass_settings
+def listing_contacts(
+    settings: Settings, listing_id: int, token: str | None, fingerprint: str | None, source: str
+) -> None:
+    """Show the seller's contacts (the click is logged for the seller)."""
+    print_object(
+        one(settings, "open_contacts", listing_id, token or None, fingerprint, source), settings.json
+    )
+
+
 @listing.command("list")
 @click.option("--status", help="Only listings in this status.")
 @token_option

@@ -98,7 +98,7 @@ values
     null,
     null,
     40,
-    '^[0-9A-Za-z][0-9A-Za-z .-]*$',
+    '^[0-9A-Za-z][0-9A-Za-z ./-]*$',
     null
 ),
 ('part', null, 'condition', 'Состояние', 'enum', true, null, null, null, null, array['new', 'used']),
