@@ -229,12 +229,16 @@ def test_price_drop_notifies_those_who_saved_the_listing(
     api: Api, db: Conn, public: int, seller: User, user: User
 ) -> None:
     api.one("add_favorite", user.token, public)
+    api.one("open_contacts", public, user.token, None, "card")  # saved and clicked: still one notification
+    api.one("open_contacts", public, None, "anonymous-fingerprint", "card")  # anonymous: cannot be reached
     api.one("change_price", seller.token, public, 140000, None, None)  # down from 150000
     api.one("change_price", seller.token, public, 145000, None, None)  # up: no notification
     drops = db.execute("select distinct payload from core.notifications "
                        "where user_id = %s and kind = 'price_drop'",
                        [user.id]).fetchall()  # fmt: skip
     assert [(p[0]["old_price"], p[0]["new_price"]) for p in drops] == [(150000, 140000)]
+    per_channel = db.execute("select count(*) from core.notifications where kind = 'price_drop'").fetchone()
+    assert per_channel == (2,)  # the one interested person, on each of their two channels
 
 
 def test_notifications_go_to_each_preferred_channel(api: Api, db: Conn, public: int, seller: User,

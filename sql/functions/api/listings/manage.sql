@@ -195,18 +195,25 @@ begin
     values (p_listing_id, p_price_amount, v_listing.currency, p_wholesale_price_amount, p_wholesale_min_quantity,
             v_user.id);
     if p_price_amount < v_listing.price_amount and v_listing.status = 'published' then
-        -- a price drop reaches everyone who saved the listing, in this same transaction
-        perform core.notify(f.user_id, 'price_drop',
+        -- a price drop reaches, once each, everyone who saved the listing or opened its contacts
+        perform core.notify(interested.user_id, 'price_drop',
                             jsonb_build_object('listing_id', p_listing_id, 'title', v_listing.title,
                                                'old_price', v_listing.price_amount, 'new_price', p_price_amount,
                                                'currency', v_listing.currency))
-        from core.favorites as f where f.listing_id = p_listing_id;
+        from (
+            select f.user_id from core.favorites as f where f.listing_id = p_listing_id
+            union
+            select c.viewer_id from core.contact_clicks as c
+            where c.listing_id = p_listing_id and c.viewer_id is not null
+        ) as interested
+        where interested.user_id <> v_listing.seller_id;
     end if;
 end
 $$;
 comment on function api.change_price(text, bigint, bigint, bigint, integer) is
 'Set the unit price and the optional wholesale price with its minimum quantity (minor units); every '
-'change is kept in the price history. 28000/42501 token; 42501 not the seller; P0002; 55000 reserved '
+'change is kept in the price history; a drop notifies, once each, those who saved the listing or opened '
+'its contacts. 28000/42501 token; 42501 not the seller; P0002; 55000 reserved '
 'or sold; 22023 bad price.';
 
 create or replace function api.price_history(p_listing_id bigint)
