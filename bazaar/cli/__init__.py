@@ -103,4 +103,5 @@ def main() -> None:
 
 
 # The command modules register their commands on `cli` when imported; they need it defined first.
+from bazaar.cli import cluster  # noqa: E402, F401, I001
 from bazaar.cli import db, stack  # noqa: E402, F401
