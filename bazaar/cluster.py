@@ -727,6 +727,7 @@ class Cluster:
         if not victims:
             raise BazaarError(f"{node} has no running Patroni or PostgreSQL to kill", exit_code=6)
         killed_at = time.time()
+        killed_monotonic = time.monotonic()
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -734,7 +735,8 @@ class Cluster:
             "node": node,
             "killed": "postgresql" if postgres_only else "patroni+postgresql",
             "pids": victims,
-            "at": killed_at,
+            "at": killed_at,  # Unix time of the SIGKILLs
+            "at_monotonic": killed_monotonic,  # the same moment on this process's monotonic clock
             "down_for_s": None if postgres_only else down_for,
         }
 

@@ -24,6 +24,11 @@ def wait_healthy(stack: StackUnderTest) -> dict[str, str]:
     return {m.name: m.role for m in members}
 
 
+def monotonic_of(unix_time: float) -> float:
+    """A Unix time (a CLI's JSON) on this process's monotonic clock, which the writer uses."""
+    return time.monotonic() - (time.time() - unix_time)
+
+
 def leader_of(roles: dict[str, str]) -> str:
     return next(name for name, role in roles.items() if role == "leader")
 
@@ -143,8 +148,8 @@ def test_leader_crash_loses_no_acknowledged_write_and_the_old_leader_rejoins(sta
     old = leader_of(wait_healthy(stack))
     with drill.Writer(stack.drill_dsn("rw")) as writer:
         writer.wait_for_acks_after(time.monotonic(), 20, 30)
-        fault_at = time.monotonic()
-        stack.bazaar_json("cluster", "kill", old, "--down-for", str(TIMING.ttl + 10))
+        killed = stack.bazaar_json("cluster", "kill", old, "--down-for", str(TIMING.ttl + 10))
+        fault_at = monotonic_of(killed["at"])
         writer.wait_for_acks_after(fault_at, 20, TIMING.ttl + 40)
     new = stack.cluster().leader_name()
     assert new is not None and new != old
@@ -190,8 +195,8 @@ def test_losing_a_replica_does_not_stop_writes_and_it_rejoins(stack: StackUnderT
     sync = next(n for n, r in roles.items() if r == "sync_standby")
     with drill.Writer(stack.drill_dsn("rw")) as writer:
         writer.wait_for_acks_after(time.monotonic(), 20, 30)
-        fault_at = time.monotonic()
-        stack.bazaar_json("cluster", "kill", sync, "--down-for", "3")
+        killed = stack.bazaar_json("cluster", "kill", sync, "--down-for", "3")
+        fault_at = monotonic_of(killed["at"])
         # synchronous mode names the other replica; commits go on (at most a short wait)
         writer.wait_for_acks_after(fault_at, 40, 30)
     present = drill.stored(stack.local.admin_dsn(drill.DRILL_DATABASE), writer.run)
