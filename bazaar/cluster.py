@@ -280,8 +280,9 @@ class Cluster:
 
     # -- configuration ---------------------------------------------------------------------
 
-    def render(self, patroni_bin: Path) -> None:
-        """Write every config from the templates in patroni/ (only what changed)."""
+    def render(self, patroni_bin: Path) -> set[str]:
+        """Write every config from the templates in patroni/; the names of the files that changed."""
+        changed: set[str] = set()
         for d, mode in ((self.conf_dir, 0o700), (self.run_dir, 0o755), (self.log_dir, 0o755)):
             make_server_dir(d, mode)
         make_server_dir(self.root / "etcd", 0o700)
@@ -308,12 +309,13 @@ class Cluster:
                 replication_password=self.secrets[REPLICATION_USER],
                 rewind_password=self.secrets[REWIND_USER],
             )
-            _write(self.conf_dir / f"{name}.yml", text)
+            if _write(self.conf_dir / f"{name}.yml", text):
+                changed.add(f"{name}.yml")
         servers = "\n".join(
             f"    server {name} 127.0.0.1:{self.ports.postgres(n)} check port {self.ports.patroni(n)}"
             for n, name in enumerate(NODES, start=1)
         )
-        _write(
+        if _write(
             self.conf_dir / "haproxy.cfg",
             render_template(
                 "haproxy.cfg",
@@ -323,8 +325,9 @@ class Cluster:
                 rw_servers=servers,
                 ro_servers=servers,
             ),
-        )
-        _write(
+        ):
+            changed.add("haproxy.cfg")
+        if _write(
             self.conf_dir / "pgbouncer.ini",
             render_template(
                 "pgbouncer.ini",
@@ -333,8 +336,10 @@ class Cluster:
                 admin_user=PGBOUNCER_ADMIN,
                 **common,
             ),
-        )
-        self.write_userlist()
+        ):
+            changed.add("pgbouncer.ini")
+        if self.write_userlist():
+            changed.add("userlist.txt")
         _write(self.conf_dir / "run-patroni.sh", (templates_dir() / "run-patroni.sh").read_text(), 0o755)
         programs = "\n".join(
             render_template(
@@ -346,7 +351,7 @@ class Cluster:
             )
             for name in NODES
         )
-        _write(
+        if _write(
             self.supervisord_conf,
             render_template(
                 "supervisord.conf",
@@ -359,7 +364,9 @@ class Cluster:
                 server_home=server_home,
                 **common,
             ),
-        )
+        ):
+            changed.add("supervisord.conf")
+        return changed
 
     def verifiers(self) -> dict[str, str]:
         """user -> SCRAM verifier, as in PgBouncer's auth_file (empty before the first render)."""
@@ -417,9 +424,23 @@ class Cluster:
     def ports_in_use(self) -> list[str]:
         return [f"{name} {port}" for name, port in self.ports.all().items() if port_in_use(port)]
 
-    def start(self) -> None:
-        """Start supervisord (and with it every program), or start what is stopped."""
+    def start(self, changed: set[str] | None = None) -> None:
+        """Start supervisord (and with it every program), or start what is stopped.
+
+        CHANGED (from ``render``): configs rewritten while the stack runs are applied — Patroni
+        and PgBouncer reload on SIGHUP, HAProxy restarts, supervisord re-reads its programs.
+        """
         if self.running():
+            changed = changed or set()
+            if "supervisord.conf" in changed:
+                self.ctl("update")
+            for name in NODES:
+                if f"{name}.yml" in changed:
+                    self.ctl("signal", "HUP", name, check=False)
+            if changed & {"pgbouncer.ini", "userlist.txt"}:
+                self.ctl("signal", "HUP", "pgbouncer", check=False)
+            if "haproxy.cfg" in changed:
+                self.ctl("restart", "haproxy")
             self.ctl("start", "all")
             return
         busy = self.ports_in_use()

@@ -143,10 +143,12 @@ class LocalStack:
         progress("checking the daemon venv (Patroni) in /var/lib/bazaar")
         patroni_bin = cl.daemon_bin()
         cluster = self.cluster()
-        cluster.render(patroni_bin)
+        changed = cluster.render(patroni_bin)
         if not cluster.running():
             progress(f"starting supervisord: etcd, {len(cl.NODES)} Patroni nodes, HAProxy, PgBouncer")
-        cluster.start()
+        elif changed:
+            progress(f"applying changed configs: {', '.join(sorted(changed))}")
+        cluster.start(changed)
         progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
         cl.poll(cluster.routed_to_leader, START_TIMEOUT_S, "a leader behind HAProxy's read-write port")
         conn = cl.poll(
