@@ -7,6 +7,7 @@ Used by tests/cluster and bench/failover.py. The rows go to a scratch database o
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -155,6 +156,7 @@ class Outcome:
     acknowledged: int
     lost: int  # acknowledged rows missing afterwards: must be 0
     longest_commit_s: float  # slowest single attempt: what a paused client waits
+    longest_gap_s: float  # longest time without an acknowledged write, around the fault
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +166,7 @@ class Outcome:
             "acknowledged": self.acknowledged,
             "lost": self.lost,
             "longest_commit_s": round(self.longest_commit_s, 3),
+            "longest_gap_s": round(self.longest_gap_s, 3),
         }
 
 
@@ -180,6 +183,9 @@ def outcome(writer: Writer, fault_at: float, present: set[int]) -> Outcome:
     acked = {a.n for a in attempts if a.ok}
     after = [a for a in attempts if a.finished >= fault_at]
     first = next((a for a in attempts if a.ok and a.started >= fault_at), None)
+    acks = sorted(a.finished for a in attempts if a.ok)
+    before = [t for t in acks if t < fault_at]
+    window = ([before[-1]] if before else []) + [t for t in acks if t >= fault_at]
     return Outcome(
         rto_s=(first.finished - fault_at) if first else float("inf"),
         errors=sum(1 for a in after if not a.ok),
@@ -187,4 +193,5 @@ def outcome(writer: Writer, fault_at: float, present: set[int]) -> Outcome:
         acknowledged=len(acked),
         lost=len(acked - present),
         longest_commit_s=max((a.finished - a.started for a in after), default=0.0),
+        longest_gap_s=max((b - a for a, b in itertools.pairwise(window)), default=0.0),
     )

@@ -9,6 +9,8 @@ Each run: wait until the cluster is healthy (a leader, two streaming replicas, H
 start a writer committing a numbered row every 50 ms, inject the fault, wait for 20 writes
 after it, compare the acknowledged rows with what the new leader holds. Per drill:
 
+- longest_gap_s: the longest time without an acknowledged write around the fault, and
+  longest_commit_s: the slowest single write (what a client held by a PgBouncer pause waits);
 - rto_s: fault -> first acknowledged write started after it (median, p95, max; p95 is the
   nearest-rank percentile: with N = 10 it is the largest of the ten);
 - errors: failed write attempts the client saw; ambiguous: failed attempts whose row is stored
@@ -116,6 +118,7 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[st
         "ambiguous": sum(r["ambiguous"] for r in runs),
         "lost": sum(r["lost"] for r in runs),
         "longest_commit_s": summary([r["longest_commit_s"] for r in runs]),
+        "longest_gap_s": summary([r["longest_gap_s"] for r in runs]),
     }
     if name.startswith("switchover"):
         if name == "switchover":
@@ -128,7 +131,9 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[st
 
 
 def bazaar(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "bazaar", *args], env=env, check=True, timeout=600)
+    # its output goes to stderr: stdout is the JSON report alone
+    argv = [sys.executable, "-m", "bazaar", *args]
+    subprocess.run(argv, env=env, check=True, timeout=600, stdout=sys.stderr)
 
 
 def main() -> int:
