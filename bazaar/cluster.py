@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,8 +98,17 @@ def render_template(template: str, **values: object) -> str:
     return Template(text).substitute({k: str(v) for k, v in values.items()})
 
 
-def poll(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2) -> T:
-    """Call CHECK until it returns something other than None (or False); fail at the deadline."""
+def poll(
+    check: Callable[[], T | None],
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    fatal: type[Exception] | None = None,
+) -> T:
+    """Call CHECK until it returns something other than None (or False); fail at the deadline.
+
+    Errors of CHECK count as "not yet", except those of class FATAL, which end the wait.
+    """
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while True:
@@ -107,6 +117,8 @@ def poll(check: Callable[[], T | None], timeout: float, what: str, interval: flo
             if result is not None and result is not False:
                 return result
         except (OSError, psycopg.Error, BazaarError, ValueError) as exc:
+            if fatal is not None and isinstance(exc, fatal):
+                raise
             last_error = exc
         if time.monotonic() > deadline:
             reason = f" (last error: {last_error})" if last_error else ""
@@ -655,31 +667,36 @@ class Cluster:
             if conn is not None:
                 self.console(conn, "PAUSE")
                 paused_at = time.monotonic()
-            try:
-                status, text = self.rest(
+            # Patroni answers POST /switchover after polling the DCS in whole seconds: run the
+            # request in a thread and resume PgBouncer as soon as the routing shows the new leader.
+            request = _Background(
+                lambda: self.rest(
                     leader, "POST", "/switchover", {"leader": leader, "candidate": candidate}, timeout=60
                 )
-                if status != 200:
-                    raise self._patroni_refused("switchover", status, text)
-                switched_at = time.monotonic()
-                poll(
-                    lambda: self.routed_to_leader() == candidate,
-                    30,
-                    f"HAProxy's read-write port to lead to {candidate}",
-                    0.05,
-                )
+            )
+            try:
+
+                def done() -> bool:
+                    if request.finished() and request.result()[0] != 200:
+                        status, text = request.result()
+                        raise self._patroni_refused("switchover", status, text)
+                    return self.routed_to_leader() == candidate
+
+                poll(done, 60, f"HAProxy's read-write port to lead to {candidate}", 0.05, fatal=BazaarError)
                 routed_at = time.monotonic()
             finally:
                 if conn is not None:
                     self.console(conn, "RESUME")
             resumed_at = time.monotonic()
+        status, text = request.result(timeout=60)
+        if status != 200:
+            raise self._patroni_refused("switchover", status, text)
         return {
             "from": leader,
             "to": candidate,
             "pgbouncer_paused": pause_pgbouncer,
             "pause_wait_s": round(paused_at - started, 3),
-            "patroni_switchover_s": round(switched_at - paused_at, 3),
-            "routing_s": round(routed_at - switched_at, 3),
+            "switched_and_routed_s": round(routed_at - paused_at, 3),
             "paused_s": round(resumed_at - paused_at, 3) if pause_pgbouncer else None,
             "total_s": round(resumed_at - started, 3),
         }
@@ -765,6 +782,33 @@ class Cluster:
             "at_monotonic": killed_monotonic,  # the same moment on this process's monotonic clock
             "down_for_s": None if postgres_only else down_for,
         }
+
+
+class _Background:
+    """Run one call in a thread; ask whether it finished and for its result."""
+
+    def __init__(self, call: Callable[[], tuple[int, str]]) -> None:
+        self._result: tuple[int, str] | None = None
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], tuple[int, str]]) -> None:
+        try:
+            self._result = call()
+        except Exception as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def finished(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self, timeout: float | None = None) -> tuple[int, str]:
+        self._thread.join(timeout)
+        if self._error is not None:
+            raise BazaarError(f"Patroni's REST API: {self._error}")
+        if self._result is None:
+            raise BazaarError("Patroni's REST API did not answer in time")
+        return self._result
 
 
 def _postmaster_pid(datadir: Path) -> int | None:
