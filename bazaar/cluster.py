@@ -63,6 +63,7 @@ DAEMON_VENV_ROOT = Path("/var/lib/bazaar")
 DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]")
 
 T = TypeVar("T")
+STUCK_AFTER_S = 30  # see Cluster.unstick
 
 
 @dataclass(frozen=True)
@@ -598,11 +599,16 @@ class Cluster:
         return None
 
     def wait_healthy(self, timeout: float = 180) -> list[Member]:
-        """Wait for a leader, two streaming replicas and HAProxy routing agreeing with them."""
+        """Wait for a leader, two streaming replicas and HAProxy routing agreeing with them.
+
+        While waiting, a node whose Patroni is stuck (see unstick) is restarted.
+        """
+        stuck_since: dict[str, float] = {}
 
         def check() -> list[Member] | None:
             members = self.healthy()
             if members is None:
+                self.unstick(stuck_since)
                 return None
             routes = self.routes()
             leader = next(m.name for m in members if m.role == "leader")
@@ -610,6 +616,34 @@ class Cluster:
             return members if routes["rw"] == [leader] and sorted(routes["ro"]) == replicas else None
 
         return poll(check, timeout, "a leader, two streaming replicas and HAProxy routing to them", 0.3)
+
+    def unstick(self, stuck_since: dict[str, float], after: float = STUCK_AFTER_S) -> list[str]:
+        """Restart the Patroni of a node that says `starting` with no PostgreSQL for AFTER seconds.
+
+        Seen here about once in 80 switchovers (Patroni 4.1.5): the demoted leader's Patroni starts
+        PostgreSQL through a spawned helper process, the helper exits (status 255) without
+        reporting, and Patroni waits on its pipe forever ("switchover: demote in progress").
+        Patroni then has no PostgreSQL to stop, so SIGKILL is safe; supervisord starts it again
+        and it rejoins as a replica. STUCK_SINCE carries the first sightings between calls.
+        """
+        now = time.monotonic()
+        restarted = []
+        states = {m.name: m.state for m in self.members()}
+        for name in NODES:
+            if states.get(name) != "starting" or _postmaster_pid(self.datadir(name)) is not None:
+                stuck_since.pop(name, None)
+                continue
+            first = stuck_since.setdefault(name, now)
+            if now - first >= after:
+                print(
+                    f"warning: {name}'s Patroni has said 'starting' without a PostgreSQL for "
+                    f"{now - first:.0f} s; restarting it (docs/runbooks/failover.md)",
+                    file=sys.stderr,
+                )
+                self.ctl("signal", "KILL", name, check=False)
+                stuck_since.pop(name, None)
+                restarted.append(name)
+        return restarted
 
     # -- PgBouncer console -----------------------------------------------------------------
 
