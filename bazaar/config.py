@@ -11,6 +11,8 @@ Environment:
 from __future__ import annotations
 
 import os
+import random
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,14 @@ from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 DATABASE = "bazaar"
 # DESIGN.md → Local stack: default ports, each moved by BAZAAR_PORT_OFFSET.
 POSTGRES_BASE_PORT = 5433
+ETCD_CLIENT_PORT = 2379
+ETCD_PEER_PORT = 2380  # not in DESIGN.md's list: etcd needs a peer port even as a single member
+PATRONI_BASE_PORT = 8008
+HAPROXY_RW_PORT = 5000
+HAPROXY_RO_PORT = 5001
+HAPROXY_STATS_PORT = 7000
+PGBOUNCER_PORT = 6432
+NODES = 3
 
 
 def project_root() -> Path:
@@ -59,3 +69,63 @@ class Ports:
     def postgres(self, node: int) -> int:
         """PostgreSQL port of node 1, 2, 3 (5433 to 5435 by default)."""
         return POSTGRES_BASE_PORT + node - 1 + self.offset
+
+    def patroni(self, node: int) -> int:
+        """Patroni REST API port of node 1, 2, 3 (8008 to 8010 by default)."""
+        return PATRONI_BASE_PORT + node - 1 + self.offset
+
+    @property
+    def etcd(self) -> int:
+        return ETCD_CLIENT_PORT + self.offset
+
+    @property
+    def etcd_peer(self) -> int:
+        return ETCD_PEER_PORT + self.offset
+
+    @property
+    def rw(self) -> int:
+        """HAProxy's read-write port: whichever node Patroni says is the primary."""
+        return HAPROXY_RW_PORT + self.offset
+
+    @property
+    def ro(self) -> int:
+        """HAProxy's read-only port: balanced over the replicas."""
+        return HAPROXY_RO_PORT + self.offset
+
+    @property
+    def stats(self) -> int:
+        return HAPROXY_STATS_PORT + self.offset
+
+    @property
+    def pgbouncer(self) -> int:
+        return PGBOUNCER_PORT + self.offset
+
+    def all(self) -> dict[str, int]:
+        """Every port the stack listens on, by name (to check they are free, or to print them)."""
+        ports = {"etcd": self.etcd, "etcd-peer": self.etcd_peer}
+        for n in range(1, NODES + 1):
+            ports[f"postgres-node{n}"] = self.postgres(n)
+            ports[f"patroni-node{n}"] = self.patroni(n)
+        ports |= {"haproxy-rw": self.rw, "haproxy-ro": self.ro, "haproxy-stats": self.stats}
+        ports["pgbouncer"] = self.pgbouncer
+        return ports
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def free_port_offset(low: int = 10000, high: int = 24000) -> int:
+    """A BAZAAR_PORT_OFFSET at which every port of the stack is free right now.
+
+    Between LOW and HIGH, so every port stays below Linux's ephemeral range (32768 and up),
+    where outgoing connections could take one before the stack binds it.
+    """
+    rng = random.Random()  # noqa: S311 (spreading test stacks over ports, not cryptography)
+    for _ in range(200):
+        offset = rng.randrange(low, high, 10)
+        if all(_port_free(p) for p in Ports(offset).all().values()):
+            return offset
+    raise RuntimeError("no port offset with all of the stack's ports free")

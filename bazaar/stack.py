@@ -1,10 +1,15 @@
-"""The local stack under BAZAAR_HOME: for now one PostgreSQL 15 node; the three-node Patroni
-stack replaces it behind the same commands (``bazaar up | down | status | dsn``).
+"""The local stack under BAZAAR_HOME: etcd, three Patroni nodes, HAProxy and PgBouncer under
+supervisord (``bazaar/cluster.py`` drives them), behind ``bazaar up | down | status | dsn``.
 
 State: ``$BAZAAR_HOME/pgpass`` holds the generated passwords (mode 0600, never printed: DSNs
 point libpq at it with ``passfile=``); ``$BAZAAR_HOME/server`` holds what the postgres OS user
-owns (data directory, logs). When the postgres user cannot reach BAZAAR_HOME (a checkout under
-/root, say), the server directory is made under /var/lib/bazaar and ``server`` links to it.
+owns (data directories, configs, logs). When the postgres user cannot reach BAZAAR_HOME (a
+checkout under /root, say), the server directory is made under /var/lib/bazaar and ``server``
+links to it.
+
+Connections: the application (``bazaar dsn``) goes through PgBouncer; the admin
+(``bazaar dsn --admin``) through HAProxy's read-write port to the leader; ``--read-only`` through
+HAProxy's read-only port to a replica.
 """
 
 from __future__ import annotations
@@ -19,26 +24,20 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from bazaar import cluster as cl
 from bazaar import config, migrate
 from bazaar.db import connect
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
-from bazaar.pgnode import PgNode, ServerError, make_server_dir, server_user_can_use
+from bazaar.pgnode import make_server_dir, server_user_can_use
 
 SUPERUSER = "postgres"
 # Login roles the stack provisions with generated passwords (the migration creates them NOLOGIN).
 LOGIN_ROLES = ("bazaar_app", "bazaar_analyst", "bazaar_monitor")
+# Users of the stack's machinery: replication and pg_rewind (PostgreSQL roles Patroni creates),
+# Patroni's REST API and PgBouncer's console (not PostgreSQL roles).
+SERVICE_USERS = (cl.REPLICATION_USER, cl.REWIND_USER, cl.REST_USER, cl.PGBOUNCER_ADMIN)
 SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
-
-NODE_SETTINGS: dict[str, str | int] = {
-    "shared_preload_libraries": "pg_cron",
-    "cron.database_name": config.DATABASE,
-    # jobs run in background workers, not libpq connections that would need a password
-    "cron.use_background_workers": "on",
-    "max_connections": 100,
-    "shared_buffers": "256MB",
-    "log_min_duration_statement": 1000,
-    "log_lock_waits": "on",
-}
+START_TIMEOUT_S = 240
 
 
 @dataclass(frozen=True)
@@ -63,13 +62,8 @@ class LocalStack:
     def server_root(self) -> Path:
         return self.server_link.resolve() if self.server_link.exists() else self.server_link
 
-    def node(self) -> PgNode:
-        root = self.server_root()
-        return PgNode(
-            datadir=root / "node1" / "data",
-            port=self.ports.postgres(1),
-            log_file=root / "log" / "node1.log",
-        )
+    def cluster(self) -> cl.Cluster:
+        return cl.Cluster(self.server_root(), self.ports, self.passwords())
 
     def _prepare_server_root(self) -> None:
         if self.server_link.exists():
@@ -104,10 +98,10 @@ class LocalStack:
 
     def _ensure_passwords(self, fresh_cluster: bool) -> dict[str, str]:
         passwords = self.passwords()
-        wanted = (SUPERUSER, *LOGIN_ROLES)
-        if SUPERUSER not in passwords and not fresh_cluster:
+        wanted = (SUPERUSER, *LOGIN_ROLES, *SERVICE_USERS)
+        if not fresh_cluster and any(u not in passwords for u in (SUPERUSER, *SERVICE_USERS[:2])):
             raise BazaarError(
-                f"{self.pgpass} is missing the {SUPERUSER} password of the existing cluster",
+                f"{self.pgpass} is missing passwords of the existing cluster",
                 exit_code=EXIT_WRONG_STATE,
                 hint=f"restore it, or `bazaar down` and remove {self.home} to start from scratch",
             )
@@ -123,36 +117,44 @@ class LocalStack:
 
     # -- connection strings ----------------------------------------------------------------
 
+    def _dsn(self, port: int, user: str, dbname: str) -> str:
+        return f"host=127.0.0.1 port={port} dbname={dbname} user={user} passfile={self.pgpass}"
+
     def dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
-        return (
-            f"host=127.0.0.1 port={self.ports.postgres(1)} dbname={dbname} user={user} passfile={self.pgpass}"
-        )
+        """Through PgBouncer (transaction pooling) to the leader: what applications use."""
+        return self._dsn(self.ports.pgbouncer, user, dbname)
 
     def admin_dsn(self, dbname: str = config.DATABASE) -> str:
-        return self.dsn(SUPERUSER, dbname)
+        """HAProxy's read-write port (the leader), as the postgres superuser."""
+        return self._dsn(self.ports.rw, SUPERUSER, dbname)
+
+    def read_only_dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
+        """HAProxy's read-only port: one of the streaming replicas."""
+        return self._dsn(self.ports.ro, user, dbname)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(self, sql_dir: Path, progress: migrate.Progress) -> list[str]:
         """Start (creating when needed) and migrate the stack; returns the scripts applied."""
         self._prepare_server_root()
-        node = self.node()
-        fresh = not node.initialized()
-        passwords = self._ensure_passwords(fresh)
-        try:
-            if fresh:
-                progress(f"initdb {node.datadir}")
-                node.initdb(
-                    auth="scram-sha-256", superuser_password=passwords[SUPERUSER], settings=NODE_SETTINGS
-                )
-            else:
-                node.configure(NODE_SETTINGS)
-            if not node.running():
-                progress(f"starting PostgreSQL on 127.0.0.1:{node.port}")
-                node.start()
-        except ServerError as exc:
-            raise BazaarError(str(exc)) from None
-        with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
+        root = self.server_root()
+        fresh = not any((root / n / "data" / "PG_VERSION").exists() for n in cl.NODES)
+        self._ensure_passwords(fresh)
+        progress("checking the daemon venv (Patroni) in /var/lib/bazaar")
+        patroni_bin = cl.daemon_bin()
+        cluster = self.cluster()
+        changed = cluster.render(patroni_bin)
+        if not cluster.running():
+            progress(f"starting supervisord: etcd, {len(cl.NODES)} Patroni nodes, HAProxy, PgBouncer")
+        elif changed:
+            progress(f"applying changed configs: {', '.join(sorted(changed))}")
+        cluster.start(changed)
+        progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
+        cl.poll(cluster.routed_to_leader, START_TIMEOUT_S, "a leader behind HAProxy's read-write port")
+        conn = cl.poll(
+            lambda: connect(self.admin_dsn("postgres"), autocommit=True), 60, "the leader to accept logins"
+        )
+        with conn:
             exists = conn.execute(
                 "select 1 from pg_database where datname = %s", [config.DATABASE]
             ).fetchone()
@@ -161,40 +163,63 @@ class LocalStack:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(config.DATABASE)))
         with connect(self.admin_dsn(), autocommit=True) as conn:
             applied = migrate.migrate(conn, sql_dir, progress)
-            _provision_logins(conn, {role: passwords[role] for role in LOGIN_ROLES})
+            _provision_logins(conn, {role: cluster.verifiers()[role] for role in LOGIN_ROLES})
+        progress("waiting for two streaming replicas and the read-only port")
+        cluster.wait_healthy(START_TIMEOUT_S)
+        cl.poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
         return applied
 
     def down(self) -> bool:
         """Stop the stack; False when it was not running."""
-        node = self.node()
-        if not node.running():
+        if not self.server_link.exists():
             return False
-        try:
-            node.stop("fast")
-        except ServerError as exc:
-            raise BazaarError(str(exc)) from None
-        return True
+        return self.cluster().stop()
 
     def processes(self) -> list[dict[str, Any]]:
-        node = self.node()
-        return [
-            {
-                "name": "postgresql-node1",
-                "state": "running" if node.running() else "stopped",
-                "pid": node.pid(),
-                "listen": f"127.0.0.1:{node.port}",
-                "data": str(node.datadir),
-                "log": str(node.log_file),
-            }
-        ]
-
-
-def _provision_logins(conn: psycopg.Connection[Any], passwords: dict[str, str]) -> None:
-    """Let the stack's roles log in with their passwords; only SCRAM verifiers reach the server."""
-    for role, password in passwords.items():
-        verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
-        conn.execute(
-            sql.SQL("alter role {} login password {}").format(
-                sql.Identifier(role), sql.Literal(verifier.decode())
+        """Every program of the stack, with state, PID, addresses and log file."""
+        root = self.server_root()
+        cluster = self.cluster()
+        listen = {
+            "etcd": f"127.0.0.1:{self.ports.etcd}",
+            "haproxy": f"rw :{self.ports.rw}  ro :{self.ports.ro}  stats :{self.ports.stats}",
+            "pgbouncer": f"127.0.0.1:{self.ports.pgbouncer}",
+        }
+        for n, name in enumerate(cl.NODES, start=1):
+            listen[name] = f"pg :{self.ports.postgres(n)}  rest :{self.ports.patroni(n)}"
+        running = {p["name"]: p for p in cluster.processes()} if self.server_link.exists() else {}
+        rows = []
+        for name in ("etcd", *cl.NODES, "haproxy", "pgbouncer"):
+            proc = running.get(name, {})
+            rows.append(
+                {
+                    "name": name,
+                    "state": str(proc.get("state", "STOPPED")).lower(),
+                    "pid": proc.get("pid"),
+                    "uptime": proc.get("uptime"),
+                    "listen": listen[name],
+                    "log": str(root / "log" / f"{name}.log"),
+                }
             )
+        return rows
+
+
+def _can_query(dsn: str) -> bool:
+    with connect(dsn, autocommit=True, prepare_threshold=None) as conn:
+        return conn.execute("select 1").fetchone() == (1,)
+
+
+def _provision_logins(conn: psycopg.Connection[Any], verifiers: dict[str, str]) -> None:
+    """Let the stack's roles log in with the SCRAM verifiers PgBouncer also holds.
+
+    Only verifiers reach the server, never a plain password; a role whose verifier is already
+    the same is left alone.
+    """
+    for role, verifier in verifiers.items():
+        row = conn.execute(
+            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", [role]
+        ).fetchone()
+        if row is not None and row[0] and row[1] == verifier:
+            continue
+        conn.execute(
+            sql.SQL("alter role {} login password {}").format(sql.Identifier(role), sql.Literal(verifier))
         )

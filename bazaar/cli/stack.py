@@ -1,4 +1,4 @@
-"""`bazaar up | down | status | dsn`: the local stack."""
+"""`bazaar up | down | status | dsn`: the local stack (etcd, 3 Patroni nodes, HAProxy, PgBouncer)."""
 
 from __future__ import annotations
 
@@ -9,37 +9,49 @@ from bazaar.cli import Settings, cli, json_option, pass_settings, progress
 from bazaar.output import print_object, print_output
 from bazaar.stack import LocalStack
 
+PROCESS_COLUMNS = ["name", "state", "pid", "uptime", "listen", "log"]
+MEMBER_COLUMNS = ["member", "host", "role", "state", "timeline", "lag_mb"]
+
 
 @cli.command()
 @json_option
 @pass_settings
 def up(settings: Settings) -> None:
-    """Start the local stack (creating it the first time), migrate it, print how to connect."""
+    """Start the local stack (creating it the first time), migrate it, print how to connect.
+
+    etcd, three Patroni nodes (PostgreSQL 15, synchronous replication), HAProxy and PgBouncer,
+    all under supervisord; migrations run through the leader.
+    """
     stack = LocalStack.from_env()
     applied = stack.up(config.sql_dir(), progress)
+    members = stack.cluster().members()
     info = {
         "state": "up",
         "home": str(stack.home),
-        "postgres": f"127.0.0.1:{stack.ports.postgres(1)}",
+        "leader": next((m.name for m in members if m.role == "leader"), None),
         "applied": len(applied),
         "dsn": stack.dsn(),
         "admin_dsn": stack.admin_dsn(),
+        "read_only_dsn": stack.read_only_dsn(),
+        "haproxy_stats": f"http://127.0.0.1:{stack.ports.stats}/",
     }
     if settings.json:
         print_object(info, True)
         return
-    click.echo(f"bazaar is up: PostgreSQL 15 on {info['postgres']}, state in {stack.home}")
+    click.echo(f"bazaar is up: 3 Patroni nodes, leader {info['leader']}, state in {stack.home}")
     click.echo(f"  scripts applied now: {len(applied)} (`bazaar db status` lists them)")
-    click.echo(f'  application:  psql "{stack.dsn()}"')
-    click.echo(f'  admin:        psql "{stack.admin_dsn()}"')
-    click.echo("  (the same strings: `bazaar dsn` and `bazaar dsn --admin`; stop with `make down`)")
+    click.echo(f'  application (PgBouncer):  psql "{stack.dsn()}"')
+    click.echo(f'  admin (read-write):       psql "{stack.admin_dsn()}"')
+    click.echo(f'  read-only (a replica):    psql "{stack.read_only_dsn()}"')
+    click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
+    click.echo("  (`bazaar dsn [--admin | --read-only]`, `bazaar status`; stop with `make down`)")
 
 
 @cli.command()
 @json_option
 @pass_settings
 def down(settings: Settings) -> None:
-    """Stop the local stack. Its state stays in BAZAAR_HOME for the next `up`."""
+    """Stop the local stack cleanly. Its state stays in BAZAAR_HOME for the next `up`."""
     stopped = LocalStack.from_env().down()
     if settings.json:
         print_object({"state": "down", "was_running": stopped}, True)
@@ -51,14 +63,33 @@ def down(settings: Settings) -> None:
 @json_option
 @pass_settings
 def status(settings: Settings) -> None:
-    """Show the local stack's processes."""
-    rows = LocalStack.from_env().processes()
-    print_output(["name", "state", "pid", "listen", "log"], rows, settings.json)
+    """Show each process of the local stack and the cluster's members (role, lag, timeline)."""
+    stack = LocalStack.from_env()
+    processes = stack.processes()
+    members = [m.as_row() for m in stack.cluster().members()] if stack.server_link.exists() else []
+    if settings.json:
+        print_object({"processes": processes, "cluster": members}, True)
+        return
+    print_output(PROCESS_COLUMNS, processes, False)
+    click.echo("")
+    if members:
+        print_output(MEMBER_COLUMNS, members, False)
+    else:
+        click.echo("cluster: no Patroni node answers")
 
 
 @cli.command()
-@click.option("--admin", is_flag=True, help="The admin DSN (migrations, ops) instead of the application's.")
+@click.option("--admin", is_flag=True, help="The admin DSN (read-write port, superuser) instead.")
+@click.option("--read-only", "read_only", is_flag=True, help="HAProxy's read-only port (a replica) instead.")
 @pass_settings
-def dsn(settings: Settings, admin: bool) -> None:
-    """Print a DSN for psql or a driver: `psql "$(bazaar dsn)"`."""
+def dsn(settings: Settings, admin: bool, read_only: bool) -> None:
+    """Print a DSN for psql or a driver: `psql "$(bazaar dsn)"`.
+
+    Default: the application (bazaar_app) through PgBouncer. Clients of PgBouncer must not use
+    server-side prepared statements (psycopg: prepare_threshold=None): it pools transactions.
+    """
+    if read_only:
+        stack = LocalStack.from_env()
+        click.echo(stack.read_only_dsn("postgres") if admin else stack.read_only_dsn())
+        return
     click.echo(settings.admin_dsn() if admin else settings.app_dsn())

@@ -1,0 +1,98 @@
+"""docker-compose.yml is not run here (no Docker engine on our machines): check what can be
+checked without one — it parses, every service has a healthcheck, the ports it publishes are
+the local stack's defaults, and every file and build context it names exists in the repository."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from bazaar import config
+from bazaar.cluster import NODES, TIMING
+from tests.harness import REPO
+
+SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def host_path(spec: str) -> str:
+    """The host side of a volume spec, with ${VAR:-default} replaced by its default."""
+    source = spec.split(":")[0] if not spec.startswith("${") else spec.split("}:")[0] + "}"
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", source)
+
+
+def test_every_service_is_there_with_a_healthcheck(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == SERVICES
+    for name, service in services.items():
+        test = service.get("healthcheck", {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL"), name
+
+
+def test_published_ports_are_the_local_stacks_defaults(compose: dict[str, Any]) -> None:
+    defaults = config.Ports(0)
+    published = {
+        name: {int(p.split(":")[-2]) for p in service.get("ports", [])}
+        for name, service in compose["services"].items()
+    }
+    for n, node in enumerate(NODES, start=1):
+        assert published[node] == {defaults.postgres(n), defaults.patroni(n)}
+    assert published["haproxy"] == {defaults.rw, defaults.ro, defaults.stats}
+    assert published["pgbouncer"] == {defaults.pgbouncer}
+    every = set().union(*published.values())
+    assert every <= set(defaults.all().values())
+    assert all(p.startswith("127.0.0.1:") for s in compose["services"].values() for p in s.get("ports", []))
+
+
+def test_files_build_contexts_and_volumes_exist(compose: dict[str, Any]) -> None:
+    named = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for spec in service.get("volumes", []):
+            source = host_path(spec)
+            if source.startswith("./"):
+                assert (REPO / source).is_file(), (name, source)
+            else:
+                assert source in named, (name, source)
+        build = service.get("build")
+        if build:
+            assert (REPO / build["context"]).is_dir(), name
+            assert (REPO / build["dockerfile"]).is_file(), name
+
+
+def test_containers_use_the_local_stacks_timing_and_no_trust() -> None:
+    patroni = yaml.safe_load((REPO / "patroni" / "compose" / "patroni.yml").read_text())
+    dcs = patroni["bootstrap"]["dcs"]
+    assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (
+        TIMING.ttl,
+        TIMING.loop_wait,
+        TIMING.retry_timeout,
+    )
+    assert dcs["synchronous_mode"] is True and dcs["postgresql"]["use_pg_rewind"] is True
+    assert all(rule.endswith("scram-sha-256") for rule in patroni["postgresql"]["pg_hba"])
+    for path in (REPO / "patroni").rglob("*"):
+        if path.is_file():
+            settings = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith(("#", ";"))]
+            assert not any(re.search(r"\btrust\b", ln) for ln in settings), path
+
+
+def test_compose_configs_route_like_the_local_templates() -> None:
+    local = (REPO / "patroni" / "haproxy.cfg").read_text()
+    containers = (REPO / "patroni" / "compose" / "haproxy.cfg").read_text()
+    for check in (
+        "option httpchk GET /primary",
+        "option httpchk GET /replica",
+        "on-marked-down shutdown-sessions",
+    ):
+        assert check in local and check in containers
+    assert "pool_mode = transaction" in (REPO / "patroni" / "compose" / "pgbouncer.ini").read_text()
+    assert Path(REPO / "patroni" / "Dockerfile").read_text().count("requirements.lock") >= 1
