@@ -26,7 +26,7 @@ from bazaar.pgnode import PgNode, ServerError, make_server_dir, server_user_can_
 
 SUPERUSER = "postgres"
 # Login roles the stack provisions with generated passwords (the migration creates them NOLOGIN).
-LOGIN_ROLES = ("bazaar_app", "bazaar_analyst", "bazaar_monitor")
+LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
 SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
 
 NODE_SETTINGS: dict[str, str | int] = {

@@ -235,7 +235,7 @@ def notify_clickers(settings: Settings, listing_id: int, message: str, token: st
 
 @cli.group()
 def outbox() -> None:
-    """The notification outbox, as a delivery worker sees it."""
+    """The notification outbox, as a delivery worker sees it (BAZAAR_WORKER_DSN, role bazaar_worker)."""
 
 
 @outbox.command("claim")
@@ -245,7 +245,7 @@ def outbox() -> None:
 @pass_settings
 def outbox_claim(settings: Settings, worker: str, batch: int) -> None:
     """Take notifications to deliver (leased; redelivered if not acknowledged in time)."""
-    rows = call(settings, "claim_notifications", worker, batch)
+    rows = call(settings, "claim_notifications", worker, batch, as_worker=True)
     columns = ["notification_id", "user_id", "channel", "destination", "kind", "attempts", "claimed_until"]
     print_output([*columns, "payload"] if settings.json else columns, rows, settings.json)
 
@@ -258,7 +258,7 @@ def outbox_claim(settings: Settings, worker: str, batch: int) -> None:
 def outbox_ack(settings: Settings, notification_ids: tuple[int, ...], worker: str) -> None:
     """Confirm delivery of claimed notifications."""
     for notification_id in notification_ids:
-        one(settings, "ack_notification", notification_id, worker)
+        one(settings, "ack_notification", notification_id, worker, as_worker=True)
     done(settings, f"acknowledged {len(notification_ids)}", acknowledged=len(notification_ids))
 
 
@@ -267,4 +267,4 @@ def outbox_ack(settings: Settings, notification_ids: tuple[int, ...], worker: st
 @pass_settings
 def outbox_stats(settings: Settings) -> None:
     """Waiting, leased and delivered notifications."""
-    print_object(one(settings, "outbox_stats"), settings.json)
+    print_object(one(settings, "outbox_stats", as_worker=True), settings.json)

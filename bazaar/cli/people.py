@@ -76,14 +76,13 @@ def user_login(settings: Settings, identifier: str, code: str | None, password: 
 @json_option
 @pass_settings
 def user_request_code(settings: Settings, phone: str) -> None:
-    """Issue a Telegram sign-in code (what the bot does); prints the chat and the code."""
-    row = one(settings, "request_sign_in_code", phone)
-    if settings.json:
-        print_object(row, True)
-    else:
-        click.echo(
-            f"code {row['code']} for Telegram chat {row['chat_id']}, valid until {row['expires_at']:%H:%M:%S}"
-        )
+    """Send a sign-in code to the account's Telegram chat (through the outbox)."""
+    expires_at = one(settings, "request_sign_in_code", phone)["request_sign_in_code"]
+    done(
+        settings,
+        f"a code is on its way to Telegram, valid until {expires_at:%H:%M:%S}",
+        expires_at=expires_at,
+    )
 
 
 @user.command("logout")

@@ -140,6 +140,19 @@ def test_order_refusals(
     api.fails("22023", "my_orders", buyer.token, "thief")
 
 
+def test_a_removed_shop_member_cannot_confirm_the_shops_orders(
+    api: Api, listings: Listings, make_user: MakeUser, moderator: User, buyer: User
+) -> None:
+    owner, employee = make_user("Owner"), make_user("Employee")
+    shop = api.one("create_shop", owner.token, "Order Shop", "")
+    api.one("add_shop_member", owner.token, shop, employee.id, "seller")
+    listing_id = listings.publish(employee, moderator, listings.create(employee, "part", p_shop_id=shop))
+    placed = order(api, buyer, listing_id, 1)
+    api.one("remove_shop_member", owner.token, shop, employee.id)
+    api.fails("42501", "pay_order", employee.token, placed["order_id"])
+    assert api.one("pay_order", owner.token, placed["order_id"]) == "paid"
+
+
 def test_my_orders_as_buyer_and_seller(api: Api, on_sale: int, buyer: User, seller: User) -> None:
     placed = order(api, buyer, on_sale, 1)
     assert [r[0] for r in api.rows("my_orders", buyer.token, "buyer")] == [placed["order_id"]]

@@ -130,12 +130,12 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return p_listing.seller_id = p_user.id
-        or (p_listing.shop_id is not null and core.has_role_on_shop(p_user.id, p_listing.shop_id, '{owner,manager}'));
+    return core.acts_for_seller(p_user.id, p_listing.seller_id, p_listing.shop_id);
 end
 $$;
 comment on function core.may_manage_listing(core.users, core.listings) is
-'The listing''s seller, or an owner or manager of the shop it was published for.';
+'The listing''s seller (while still a member of its shop, if it has one), or an owner or manager of '
+'that shop: core.acts_for_seller.';
 
 create or replace function core.require_listing_manager(
     p_user core.users, p_listing core.listings
