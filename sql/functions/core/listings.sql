@@ -282,6 +282,12 @@ declare
     v_listing core.listings := core.lock_listing(p_listing_id);
 begin
     perform core.require_listing_manager(v_user, v_listing);
+    if p_to in ('sold', 'archived') and v_listing.reserved_quantity > 0 then
+        raise exception using
+            errcode = '55000',
+            message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
+            hint = 'confirm or cancel those orders first';
+    end if;
     return (core.transition_listing(v_listing, p_to, v_user.id)).status::text;
 end
 $$;
@@ -317,3 +323,25 @@ $$;
 comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
 'A moderation decision (published or rejected with a reason): moderators only, pending listings '
 'only, audited.';
+
+create or replace function core.sync_listing_status(p_listing_id bigint, p_actor_id bigint) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    -- on sale with every unit held: reserved; reserved with a unit free again: on sale
+    if v_listing.status = 'published' and v_listing.reserved_quantity > 0
+        and v_listing.quantity = v_listing.reserved_quantity then
+        perform core.transition_listing(v_listing, 'reserved', p_actor_id, 'every unit reserved');
+    elsif v_listing.status = 'reserved' and v_listing.quantity > v_listing.reserved_quantity then
+        perform core.transition_listing(v_listing, 'published', p_actor_id, 'units available again');
+    end if;
+end
+$$;
+comment on function core.sync_listing_status(bigint, bigint) is
+'Make a listing''s status follow its stock after the quantity changed: reserved when every unit is held, '
+'published again when one is free.';
