@@ -288,7 +288,7 @@ as $$
 declare
     v_partition record;
     v_dropped integer := 0;
-    v_cutoff timestamptz := date_trunc('month', now() - p_keep);
+    v_cutoff timestamptz := date_trunc('month', (now() - p_keep) at time zone 'UTC') at time zone 'UTC';
 begin
     -- monthly partitions whose whole range lies before the cutoff; the default partition stays
     for v_partition in

@@ -283,3 +283,23 @@ def test_a_notification_that_keeps_failing_is_set_aside(api: Api, worker: Api, d
     kinds = [r[3] for r in worker.rows("claim_notifications", "flaky-worker", 100) if r[1] == user.id]
     assert set(kinds) == {"second"}, "the failed first one must stop holding the rest back"
     assert worker.one("outbox_stats")[3] >= 1  # failed
+
+
+def test_rows_that_waited_in_the_default_partition_move_into_their_month(
+    api: Api, db: Conn, public: int, user: User
+) -> None:
+    ahead = db.execute("select (date_trunc('month', now() at time zone 'UTC') + interval '5 months')::date")
+    month = ahead.fetchone()
+    assert month is not None
+    db.execute("insert into core.contact_clicks (listing_id, fingerprint, source, clicked_at) "
+               "values (%s, 'fingerprint-future', 'card', %s::date + 3)", [public, month[0]])  # fmt: skip
+    assert db.execute("select tableoid::regclass::text from core.contact_clicks where fingerprint = "
+                      "'fingerprint-future'").fetchone() == ("core.contact_clicks_default",)  # fmt: skip
+    db.execute("set local timezone = 'America/New_York'")  # a client west of the server: same months
+    created = db.execute("select ops.create_monthly_partitions('core.contact_clicks', 0, 6)").fetchone()
+    assert created is not None and created[0] >= 2
+    where = db.execute("select tableoid::regclass::text from core.contact_clicks where fingerprint = "
+                       "'fingerprint-future'").fetchone()  # fmt: skip
+    assert where == (f"core.contact_clicks_{month[0]:%Y_%m}",)
+    result = db.execute("select ops.maintain_partitions()").fetchone()
+    assert result is not None and result[0]["errors"] == []
