@@ -78,6 +78,9 @@ def json_option(f: F) -> F:
 
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
+# Ids are PostgreSQL bigints: a larger number is a usage error (exit 2), not a database error.
+ID = click.IntRange(1, 2**63 - 1)
+
 
 def token_option(f: F) -> F:
     """`--token`, or BAZAAR_TOKEN: the session of the person a command acts for."""

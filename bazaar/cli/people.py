@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from bazaar import api
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.db import connect
 from bazaar.output import print_object, print_output
 
@@ -101,7 +101,7 @@ def user_logout(settings: Settings, everywhere: bool, token: str) -> None:
 
 
 @user.command("show")
-@click.argument("user_id", type=int, required=False)
+@click.argument("user_id", type=ID, required=False)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Session token (for your own account).")
 @json_option
 @pass_settings
@@ -117,7 +117,7 @@ def user_show(settings: Settings, user_id: int | None, token: str | None) -> Non
 
 
 @user.command("block")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option("--reason", required=True, help="Why (3-500 characters); written to the audit log.")
 @token_option
 @json_option
@@ -129,7 +129,7 @@ def user_block(settings: Settings, user_id: int, reason: str, token: str) -> Non
 
 
 @user.command("unblock")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option("--reason", help="Why; written to the audit log.")
 @token_option
 @json_option
@@ -141,7 +141,7 @@ def user_unblock(settings: Settings, user_id: int, reason: str | None, token: st
 
 
 @user.command("promote")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option(
     "--role",
     type=click.Choice(["moderator", "admin", "user"]),
@@ -172,7 +172,7 @@ def user_bootstrap_admin(settings: Settings, identifier: str) -> None:
 
 @user.command("audit-log")
 @click.option("--limit", type=int, default=50, show_default=True, help="How many entries (1-500).")
-@click.option("--before", type=int, help="Only entries older than this id (to page back).")
+@click.option("--before", type=ID, help="Only entries older than this id (to page back).")
 @token_option
 @json_option
 @pass_settings
@@ -204,7 +204,7 @@ def shop_create(settings: Settings, name: str, description: str, token: str) -> 
 
 
 @shop.command("show")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @json_option
 @pass_settings
 def shop_show(settings: Settings, shop_id: int) -> None:
@@ -222,7 +222,7 @@ def shop_list(settings: Settings, token: str) -> None:
 
 
 @shop.command("describe")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @click.argument("description")
 @token_option
 @json_option
@@ -234,8 +234,8 @@ def shop_describe(settings: Settings, shop_id: int, description: str, token: str
 
 
 @shop.command("add-member")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @click.option(
     "--role", type=click.Choice(["owner", "manager", "seller"]), default="seller", show_default=True
 )
@@ -251,8 +251,8 @@ def shop_add_member(settings: Settings, shop_id: int, user_id: int, role: str, t
 
 
 @shop.command("set-role")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @click.argument("role", type=click.Choice(["owner", "manager", "seller"]))
 @token_option
 @json_option
@@ -266,8 +266,8 @@ def shop_set_role(settings: Settings, shop_id: int, user_id: int, role: str, tok
 
 
 @shop.command("remove-member")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -278,7 +278,7 @@ def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: st
 
 
 @shop.command("members")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @token_option
 @json_option
 @pass_settings
