@@ -77,7 +77,7 @@ def test_up_migrates_and_psql_connects_with_the_printed_dsn(stack: Stack) -> Non
 
 def test_secrets_stay_out_of_dsns_and_off_limits(stack: Stack) -> None:
     passwords = [line.rsplit(":", 1)[1] for line in (stack.home / "pgpass").read_text().splitlines()[1:]]
-    assert len(passwords) == 4
+    assert len(passwords) == 5  # postgres and the four login roles
     assert oct((stack.home / "pgpass").stat().st_mode & 0o777) == "0o600"
     for args in (("dsn",), ("dsn", "--admin"), ("up",)):
         out = stack.bazaar(*args).stdout
