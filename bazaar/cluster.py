@@ -57,7 +57,7 @@ PGBOUNCER_ADMIN = "bazaar_pgbouncer"  # PgBouncer console user: PAUSE / RESUME d
 REPLICATION_USER = "replicator"
 REWIND_USER = "rewinder"
 # Roles that log in through PgBouncer (its auth_file holds their SCRAM verifiers).
-POOLED_ROLES = ("bazaar_app", "bazaar_analyst", "bazaar_monitor")
+POOLED_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
 DAEMON_VENV_ROOT = Path("/var/lib/bazaar")
 # What the daemon venv holds; versions come from requirements.lock (used as a constraints file).
 DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]")

@@ -341,9 +341,11 @@ def status(conn: psycopg.Connection[Any], sql_dir: Path) -> list[StatusRow]:
 def verify(conn: psycopg.Connection[Any], sql_dir: Path) -> list[Finding]:
     """What differs between the database and the repository; empty when they agree.
 
-    Besides comparing checksums, it re-creates every repeatable object inside a transaction
-    that is rolled back, and compares the catalog before and after: an object edited by hand,
-    dropped by hand, or added by hand to ``api``/``analytics`` shows up as a finding.
+    Besides comparing checksums, it checks the grants against the security model (applications
+    reach only ``api``, analysts only ``analytics``, nobody ``core``/``ops``/``ext``), and
+    re-creates every repeatable object inside a transaction that is rolled back, comparing the
+    catalog before and after: an object edited by hand, dropped by hand, or added by hand to
+    ``api``/``analytics`` shows up as a finding.
     """
     findings = [
         Finding(row.kind if row.kind == "repeatable" else "migration", row.script, row.state)
@@ -352,6 +354,7 @@ def verify(conn: psycopg.Connection[Any], sql_dir: Path) -> list[Finding]:
     ]
     if any(f.what == "migration" for f in findings):
         return findings  # the schema is not at the repository's version: the catalog diff would be noise
+    findings += [Finding(kind, name, problem) for kind, name, problem in _privilege_violations(conn)]
     _, repeatable = discover(sql_dir)
     with _locked(conn), conn.transaction(force_rollback=True):
         conn.execute("set local lock_timeout = '10s'")
@@ -371,6 +374,12 @@ def verify(conn: psycopg.Connection[Any], sql_dir: Path) -> list[Finding]:
         elif before[key] != after[key]:
             findings.append(Finding(kind, identity, "differs from the repository"))
     return findings
+
+
+def _privilege_violations(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
+    if conn.execute("select to_regrole('bazaar_app') is not null").fetchone() != (True,):
+        return []  # before V0001 there is no security model to check
+    return [tuple(r) for r in conn.execute(queries.load("privilege_violations")).fetchall()]
 
 
 def _fingerprints(conn: psycopg.Connection[Any]) -> dict[tuple[str, str], str]:

@@ -32,7 +32,7 @@ from bazaar.pgnode import make_server_dir, server_user_can_use
 
 SUPERUSER = "postgres"
 # Login roles the stack provisions with generated passwords (the migration creates them NOLOGIN).
-LOGIN_ROLES = ("bazaar_app", "bazaar_analyst", "bazaar_monitor")
+LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
 # Users of the stack's machinery: replication and pg_rewind (PostgreSQL roles Patroni creates),
 # Patroni's REST API and PgBouncer's console (not PostgreSQL roles).
 SERVICE_USERS = (cl.REPLICATION_USER, cl.REWIND_USER, cl.REST_USER, cl.PGBOUNCER_ADMIN)

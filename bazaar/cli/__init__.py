@@ -38,6 +38,10 @@ class Settings:
     def admin_dsn(self) -> str:
         return self.dsn or os.environ.get("BAZAAR_ADMIN_DSN") or LocalStack.from_env().admin_dsn()
 
+    def worker_dsn(self) -> str:
+        """Delivery workers (role bazaar_worker): the outbox functions."""
+        return self.dsn or os.environ.get("BAZAAR_WORKER_DSN") or LocalStack.from_env().dsn("bazaar_worker")
+
 
 class BazaarGroup(click.Group):
     """Turns expected failures into one `error:` line and DESIGN.md's exit code."""
@@ -74,6 +78,9 @@ def json_option(f: F) -> F:
 
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
+# Ids are PostgreSQL bigints: a larger number is a usage error (exit 2), not a database error.
+ID = click.IntRange(1, 2**63 - 1)
+
 
 def token_option(f: F) -> F:
     """`--token`, or BAZAAR_TOKEN: the session of the person a command acts for."""
@@ -86,17 +93,24 @@ def token_option(f: F) -> F:
     )(f)
 
 
-def call(settings: Settings, function: str, *args: Any, **named: Any) -> list[dict[str, Any]]:
-    """Rows of api.FUNCTION, on the application DSN. Autocommit: a refused sign-in is recorded by
-    the function and must be committed."""
-    with connect(settings.app_dsn(), autocommit=True) as conn:
+def call(
+    settings: Settings, function: str, *args: Any, as_worker: bool = False, **named: Any
+) -> list[dict[str, Any]]:
+    """Rows of api.FUNCTION, on the application DSN (the worker's with AS_WORKER). Autocommit: a
+    refused sign-in is recorded by the function and must be committed."""
+    dsn = settings.worker_dsn() if as_worker else settings.app_dsn()
+    with connect(dsn, autocommit=True) as conn:
         return api.call(conn, "api", function, *args, **named)
 
 
-def one(settings: Settings, function: str, *args: Any, **named: Any) -> dict[str, Any]:
+def one(
+    settings: Settings, function: str, *args: Any, as_worker: bool = False, **named: Any
+) -> dict[str, Any]:
     """The single row api.FUNCTION returns."""
-    with connect(settings.app_dsn(), autocommit=True) as conn:
-        return api.one(conn, "api", function, *args, **named)
+    rows = call(settings, function, *args, as_worker=as_worker, **named)
+    if len(rows) != 1:
+        raise BazaarError(f"api.{function} returned {len(rows)} rows, expected one")
+    return rows[0]
 
 
 def done(settings: Settings, message: str, **fields: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.output import money, print_object, print_output
 
 # -- orders ------------------------------------------------------------------------------------
@@ -17,7 +17,7 @@ def order() -> None:
 
 
 @order.command("create")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--quantity", type=int, default=1, show_default=True)
 @click.option("--key", "idempotency_key", help="Idempotency key: repeating it returns the same order.")
 @token_option
@@ -39,7 +39,7 @@ def order_create(
 
 
 @order.command("pay")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -54,7 +54,7 @@ def order_pay(settings: Settings, order_id: int, token: str) -> None:
 
 
 @order.command("cancel")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @click.option("--reason")
 @token_option
 @json_option
@@ -66,7 +66,7 @@ def order_cancel(settings: Settings, order_id: int, reason: str | None, token: s
 
 
 @order.command("show")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -104,8 +104,8 @@ def deal() -> None:
 
 
 @deal.command("record")
-@click.argument("buyer_id", type=int)
-@click.option("--listing", "listing_id", type=int, help="The listing sold, if it was one of yours.")
+@click.argument("buyer_id", type=ID)
+@click.option("--listing", "listing_id", type=ID, help="The listing sold, if it was one of yours.")
 @token_option
 @json_option
 @pass_settings
@@ -121,10 +121,10 @@ def review() -> None:
 
 
 @review.command("seller")
-@click.argument("seller_id", type=int)
+@click.argument("seller_id", type=ID)
 @click.option("--rating", type=click.IntRange(1, 5), required=True)
 @click.option("--text", "body", required=True)
-@click.option("--deal", "deal_id", type=int, help="Which deal (default: the latest one not reviewed).")
+@click.option("--deal", "deal_id", type=ID, help="Which deal (default: the latest one not reviewed).")
 @token_option
 @json_option
 @pass_settings
@@ -149,7 +149,7 @@ def review_platform(settings: Settings, rating: int, body: str, token: str) -> N
 
 
 @review.command("rating")
-@click.argument("seller_id", type=int)
+@click.argument("seller_id", type=ID)
 @json_option
 @pass_settings
 def review_rating(settings: Settings, seller_id: int) -> None:
@@ -166,7 +166,7 @@ def chat() -> None:
 
 
 @chat.command("post")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.argument("text")
 @token_option
 @json_option
@@ -178,8 +178,8 @@ def chat_post(settings: Settings, listing_id: int, text: str, token: str) -> Non
 
 
 @chat.command("list")
-@click.argument("listing_id", type=int)
-@click.option("--before", type=int, help="Older than this message id.")
+@click.argument("listing_id", type=ID)
+@click.option("--before", type=ID, help="Older than this message id.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Moderators see deleted messages too.")
 @json_option
@@ -191,7 +191,7 @@ def chat_list(settings: Settings, listing_id: int, before: int | None, limit: in
 
 
 @chat.command("disable")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--enable", is_flag=True, help="Turn the chat back on instead.")
 @token_option
 @json_option
@@ -203,7 +203,7 @@ def chat_disable(settings: Settings, listing_id: int, enable: bool, token: str) 
 
 
 @chat.command("delete")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -222,7 +222,7 @@ def notify() -> None:
 
 
 @notify.command("clickers")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.argument("message")
 @token_option
 @json_option
@@ -235,7 +235,7 @@ def notify_clickers(settings: Settings, listing_id: int, message: str, token: st
 
 @cli.group()
 def outbox() -> None:
-    """The notification outbox, as a delivery worker sees it."""
+    """The notification outbox, as a delivery worker sees it (BAZAAR_WORKER_DSN, role bazaar_worker)."""
 
 
 @outbox.command("claim")
@@ -245,20 +245,20 @@ def outbox() -> None:
 @pass_settings
 def outbox_claim(settings: Settings, worker: str, batch: int) -> None:
     """Take notifications to deliver (leased; redelivered if not acknowledged in time)."""
-    rows = call(settings, "claim_notifications", worker, batch)
+    rows = call(settings, "claim_notifications", worker, batch, as_worker=True)
     columns = ["notification_id", "user_id", "channel", "destination", "kind", "attempts", "claimed_until"]
     print_output([*columns, "payload"] if settings.json else columns, rows, settings.json)
 
 
 @outbox.command("ack")
-@click.argument("notification_ids", type=int, nargs=-1, required=True)
+@click.argument("notification_ids", type=ID, nargs=-1, required=True)
 @click.option("--worker", required=True)
 @json_option
 @pass_settings
 def outbox_ack(settings: Settings, notification_ids: tuple[int, ...], worker: str) -> None:
     """Confirm delivery of claimed notifications."""
     for notification_id in notification_ids:
-        one(settings, "ack_notification", notification_id, worker)
+        one(settings, "ack_notification", notification_id, worker, as_worker=True)
     done(settings, f"acknowledged {len(notification_ids)}", acknowledged=len(notification_ids))
 
 
@@ -267,4 +267,4 @@ def outbox_ack(settings: Settings, notification_ids: tuple[int, ...], worker: st
 @pass_settings
 def outbox_stats(settings: Settings) -> None:
     """Waiting, leased and delivered notifications."""
-    print_object(one(settings, "outbox_stats"), settings.json)
+    print_object(one(settings, "outbox_stats", as_worker=True), settings.json)

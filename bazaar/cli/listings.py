@@ -10,7 +10,7 @@ from typing import Any
 import click
 from psycopg.types.json import Jsonb
 
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.output import minor_units, money, print_object, print_output
 
@@ -72,11 +72,11 @@ def listing() -> None:
 @click.option("--description", default="")
 @click.option("--currency", default="RUB", show_default=True)
 @click.option("--brand")
-@click.option("--model", "model_id", type=int, help="Vehicle model id (required for cars).")
+@click.option("--model", "model_id", type=ID, help="Vehicle model id (required for cars).")
 @click.option("--quantity", type=int, default=1, show_default=True)
 @click.option("--wholesale-price", help="Price per unit from --wholesale-min units on.")
 @click.option("--wholesale-min", type=int, help="Quantity the wholesale price applies from.")
-@click.option("--shop", "shop_id", type=int, help="Publish for this shop (you must be a member).")
+@click.option("--shop", "shop_id", type=ID, help="Publish for this shop (you must be a member).")
 @click.option("--contact-name")
 @click.option("--contact-phone")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Kind attribute; repeat.")
@@ -113,7 +113,7 @@ def listing_create(settings: Settings, /, **o: Any) -> None:
 
 
 @listing.command("show")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="To see your own unpublished listing.")
 @json_option
 @pass_settings
@@ -127,7 +127,7 @@ def listing_show(settings: Settings, listing_id: int, token: str | None) -> None
 
 
 @listing.command("contacts")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Who is looking (or --fingerprint).")
 @click.option("--fingerprint", help="An anonymous viewer's fingerprint.")
 @click.option("--source", default="cli", show_default=True, help="Where the click came from.")
@@ -154,7 +154,7 @@ def listing_list(settings: Settings, status: str | None, token: str) -> None:
 
 
 @listing.command("edit")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option(
     "--set",
     "changes",
@@ -175,7 +175,7 @@ def listing_edit(settings: Settings, listing_id: int, changes: tuple[str, ...], 
 
 def _status_command(name: str, function: str, help_text: str) -> None:
     @listing.command(name, help=help_text)
-    @click.argument("listing_id", type=int)
+    @click.argument("listing_id", type=ID)
     @token_option
     @json_option
     @pass_settings
@@ -190,7 +190,7 @@ _status_command("sold", "mark_listing_sold", "Mark a listing sold.")
 
 
 @listing.command("bump")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -201,7 +201,7 @@ def listing_bump(settings: Settings, listing_id: int, token: str) -> None:
 
 
 @listing.command("price")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.argument("price")
 @click.option("--wholesale-price", help="Price per unit from --wholesale-min units on.")
 @click.option("--wholesale-min", type=int)
@@ -239,8 +239,8 @@ def listing_categories(settings: Settings) -> None:
 @click.option("--kind", type=click.Choice(["car", "part", "service"]))
 @click.option("--category", help="Category id or slug; subcategories included.")
 @click.option("--brand")
-@click.option("--make", "make_id", type=int, help="Vehicle make id.")
-@click.option("--model", "model_id", type=int, help="Vehicle model id (cars of it, parts that fit it).")
+@click.option("--make", "make_id", type=ID, help="Vehicle make id.")
+@click.option("--model", "model_id", type=ID, help="Vehicle model id (cars of it, parts that fit it).")
 @click.option("--year", type=int)
 @click.option("--price-min", help="In major units.")
 @click.option("--price-max", help="In major units.")
@@ -310,7 +310,7 @@ def moderation_queue(settings: Settings, limit: int, token: str) -> None:
 
 
 @moderation.command("approve")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -321,7 +321,7 @@ def moderation_approve(settings: Settings, listing_id: int, token: str) -> None:
 
 
 @moderation.command("reject")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--reason", required=True, help="What the seller should fix (3-500 characters).")
 @token_option
 @json_option
@@ -341,7 +341,7 @@ def favorite() -> None:
 
 
 @favorite.command("add")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -357,7 +357,7 @@ def favorite_add(settings: Settings, listing_id: int, token: str) -> None:
 
 
 @favorite.command("remove")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @token_option
 @json_option
 @pass_settings

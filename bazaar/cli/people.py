@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from bazaar import api
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.db import connect
 from bazaar.output import print_object, print_output
 
@@ -76,14 +76,13 @@ def user_login(settings: Settings, identifier: str, code: str | None, password: 
 @json_option
 @pass_settings
 def user_request_code(settings: Settings, phone: str) -> None:
-    """Issue a Telegram sign-in code (what the bot does); prints the chat and the code."""
-    row = one(settings, "request_sign_in_code", phone)
-    if settings.json:
-        print_object(row, True)
-    else:
-        click.echo(
-            f"code {row['code']} for Telegram chat {row['chat_id']}, valid until {row['expires_at']:%H:%M:%S}"
-        )
+    """Send a sign-in code to the account's Telegram chat (through the outbox)."""
+    expires_at = one(settings, "request_sign_in_code", phone)["request_sign_in_code"]
+    done(
+        settings,
+        f"a code is on its way to Telegram, valid until {expires_at:%H:%M:%S}",
+        expires_at=expires_at,
+    )
 
 
 @user.command("logout")
@@ -102,7 +101,7 @@ def user_logout(settings: Settings, everywhere: bool, token: str) -> None:
 
 
 @user.command("show")
-@click.argument("user_id", type=int, required=False)
+@click.argument("user_id", type=ID, required=False)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="Session token (for your own account).")
 @json_option
 @pass_settings
@@ -118,7 +117,7 @@ def user_show(settings: Settings, user_id: int | None, token: str | None) -> Non
 
 
 @user.command("block")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option("--reason", required=True, help="Why (3-500 characters); written to the audit log.")
 @token_option
 @json_option
@@ -130,7 +129,7 @@ def user_block(settings: Settings, user_id: int, reason: str, token: str) -> Non
 
 
 @user.command("unblock")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option("--reason", help="Why; written to the audit log.")
 @token_option
 @json_option
@@ -142,7 +141,7 @@ def user_unblock(settings: Settings, user_id: int, reason: str | None, token: st
 
 
 @user.command("promote")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=ID)
 @click.option(
     "--role",
     type=click.Choice(["moderator", "admin", "user"]),
@@ -173,7 +172,7 @@ def user_bootstrap_admin(settings: Settings, identifier: str) -> None:
 
 @user.command("audit-log")
 @click.option("--limit", type=int, default=50, show_default=True, help="How many entries (1-500).")
-@click.option("--before", type=int, help="Only entries older than this id (to page back).")
+@click.option("--before", type=ID, help="Only entries older than this id (to page back).")
 @token_option
 @json_option
 @pass_settings
@@ -205,7 +204,7 @@ def shop_create(settings: Settings, name: str, description: str, token: str) -> 
 
 
 @shop.command("show")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @json_option
 @pass_settings
 def shop_show(settings: Settings, shop_id: int) -> None:
@@ -223,7 +222,7 @@ def shop_list(settings: Settings, token: str) -> None:
 
 
 @shop.command("describe")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @click.argument("description")
 @token_option
 @json_option
@@ -235,8 +234,8 @@ def shop_describe(settings: Settings, shop_id: int, description: str, token: str
 
 
 @shop.command("add-member")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @click.option(
     "--role", type=click.Choice(["owner", "manager", "seller"]), default="seller", show_default=True
 )
@@ -252,8 +251,8 @@ def shop_add_member(settings: Settings, shop_id: int, user_id: int, role: str, t
 
 
 @shop.command("set-role")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @click.argument("role", type=click.Choice(["owner", "manager", "seller"]))
 @token_option
 @json_option
@@ -267,8 +266,8 @@ def shop_set_role(settings: Settings, shop_id: int, user_id: int, role: str, tok
 
 
 @shop.command("remove-member")
-@click.argument("shop_id", type=int)
-@click.argument("user_id", type=int)
+@click.argument("shop_id", type=ID)
+@click.argument("user_id", type=ID)
 @token_option
 @json_option
 @pass_settings
@@ -279,7 +278,7 @@ def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: st
 
 
 @shop.command("members")
-@click.argument("shop_id", type=int)
+@click.argument("shop_id", type=ID)
 @token_option
 @json_option
 @pass_settings

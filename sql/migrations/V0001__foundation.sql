@@ -8,7 +8,7 @@ do $roles$
 declare
     role_name text;
 begin
-    foreach role_name in array array['bazaar_owner', 'bazaar_app', 'bazaar_analyst', 'bazaar_monitor']
+    foreach role_name in array array['bazaar_owner', 'bazaar_app', 'bazaar_worker', 'bazaar_analyst', 'bazaar_monitor']
     loop
         if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
             execute format('create role %I nologin', role_name);
@@ -21,6 +21,8 @@ comment on role bazaar_owner is
 'Owns every bazaar object. NOLOGIN: migrations run as an admin that SETs ROLE to it.';
 comment on role bazaar_app is
 'Applications: USAGE on schema api and EXECUTE on its functions; nothing on core.';
+comment on role bazaar_worker is
+'Delivery workers and the Telegram bot: the outbox api functions only (they see contacts and codes).';
 comment on role bazaar_analyst is
 'Analysts: USAGE on schema analytics and SELECT on its views.';
 comment on role bazaar_monitor is
@@ -32,7 +34,7 @@ grant pg_monitor to bazaar_monitor;
 do $database$
 begin
     execute format('revoke all on database %I from public', current_database());
-    execute format('grant connect, temporary on database %I to bazaar_app, bazaar_analyst, bazaar_monitor',
+    execute format('grant connect, temporary on database %I to bazaar_app, bazaar_worker, bazaar_analyst, bazaar_monitor',
                    current_database());
     execute format('grant connect, create on database %I to bazaar_owner', current_database());
 end
@@ -54,7 +56,7 @@ comment on schema analytics is 'Read-only views for analysts (bazaar_analyst).';
 comment on schema ops is 'Maintenance: migrations bookkeeping, partitions, retention, scheduled jobs.';
 
 revoke all on schema core, api, analytics, ops from public;
-grant usage on schema api to bazaar_app;
+grant usage on schema api to bazaar_app, bazaar_worker;
 grant usage on schema analytics to bazaar_analyst;
 
 -- Default privileges for objects bazaar_owner creates from now on.

@@ -254,30 +254,58 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    month_start date;
-    created integer := 0;
-    partition_name text;
-    table_schema text;
-    table_name text;
+    v_schema text;
+    v_name text;
+    v_key text;
+    v_default regclass;
+    v_partition text;
+    v_from timestamptz;
+    v_to timestamptz;
+    v_waiting bigint;
+    v_created integer := 0;
 begin
-    select n.nspname, c.relname into table_schema, table_name
+    select n.nspname, c.relname into v_schema, v_name
     from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
     where c.oid = p_table;
+    v_key := (regexp_match(pg_get_partkeydef(p_table), '^RANGE \((\w+)\)$'))[1];
+    select i.inhrelid::regclass into v_default
+    from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+    where i.inhparent = p_table and pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT';
     for i in -p_months_back .. p_months_ahead loop
-        month_start := (date_trunc('month', now()) + make_interval(months => i))::date;
-        partition_name := format('%s_%s', table_name, to_char(month_start, 'YYYY_MM'));
-        if to_regclass(format('%I.%I', table_schema, partition_name)) is null then
-            execute format(
-                'create table %I.%I partition of %s for values from (%L) to (%L)',
-                table_schema, partition_name, p_table, month_start, (month_start + interval '1 month')::date
-            );
-            created := created + 1;
+        -- months are UTC months whatever the session's time zone, so every run draws the same bounds
+        v_from := (date_trunc('month', now() at time zone 'UTC') + make_interval(months => i)) at time zone 'UTC';
+        v_to := (date_trunc('month', now() at time zone 'UTC') + make_interval(months => i + 1)) at time zone 'UTC';
+        v_partition := format('%s_%s', v_name, to_char(v_from at time zone 'UTC', 'YYYY_MM'));
+        continue when to_regclass(format('%I.%I', v_schema, v_partition)) is not null;
+        v_waiting := 0;
+        if v_default is not null then
+            execute format('select count(*) from %s where %I >= $1 and %I < $2', v_default, v_key, v_key)
+            into v_waiting using v_from, v_to;
         end if;
+        if v_waiting = 0 then
+            execute format('create table %I.%I partition of %s for values from (%L) to (%L)',
+                           v_schema, v_partition, p_table, v_from, v_to);
+        else
+            -- rows of this month wait in the default partition (maintenance ran late): move them
+            -- into the new month, then attach it. Moving is not a change of data, so the table's
+            -- own triggers (the audit log's append-only rule) are bypassed for it: superuser only.
+            execute format('create table %I.%I (like %s including defaults including constraints)',
+                           v_schema, v_partition, p_table);
+            set local session_replication_role = replica;
+            execute format('with moved as (delete from %s where %I >= $1 and %I < $2 returning *) '
+                           'insert into %I.%I select * from moved', v_default, v_key, v_key, v_schema, v_partition)
+            using v_from, v_to;
+            set local session_replication_role = origin;
+            execute format('alter table %s attach partition %I.%I for values from (%L) to (%L)',
+                           p_table, v_schema, v_partition, v_from, v_to);
+        end if;
+        v_created := v_created + 1;
     end loop;
-    return created;
+    return v_created;
 end
 $$;
 comment on function ops.create_monthly_partitions(regclass, integer, integer) is
-'Create the missing monthly partitions of a table partitioned by a timestamptz range; returns how many.';
+'Create the missing monthly (UTC) partitions of a table partitioned by a timestamptz range, moving rows '
+'of those months out of the default partition; returns how many were created.';
 
 select ops.create_monthly_partitions('core.audit_log', 1, 3);

@@ -9,6 +9,8 @@ insert into core.settings (key, value, description) values
 ('chat_delete_roles', '["author", "listing_owner", "moderator"]', 'Who may delete a chat message.'),
 ('click_retention', '"13 months"', 'How long contact clicks are kept; older monthly partitions are dropped.'),
 ('outbox_lease', '"60 seconds"', 'How long a claimed notification stays with its worker.'),
+('outbox_max_attempts', '10', 'Deliveries tried before a notification is set aside as failed.'),
+('declared_deal_interval', '"30 days"', 'One declared (offline) deal per seller and buyer within this time.'),
 ('saved_search_limit', '50', 'Saved searches per user.');
 
 -- Stock: quantity is what is left to sell, reserved_quantity what open orders hold. The check
@@ -97,6 +99,7 @@ create table core.deals (
     listing_id bigint,
     order_id bigint,
     created_at timestamptz not null default now(),
+    confirmed_at timestamptz,
     constraint pk_deals primary key (id),
     constraint fk_deals_seller_id_users foreign key (seller_id) references core.users (id) on delete cascade,
     constraint fk_deals_buyer_id_users foreign key (buyer_id) references core.users (id) on delete cascade,
@@ -106,7 +109,8 @@ create table core.deals (
     constraint check_deals_two_people check (seller_id <> buyer_id)
 );
 comment on table core.deals is
-'A completed sale between a seller and a buyer: from a paid order, or declared for an offline sale.';
+'A completed sale between a seller and a buyer: from a paid order (confirmed by the payment), or declared '
+'by the seller for an offline sale and confirmed by the buyer. Only confirmed deals allow a review.';
 create unique index index_deals_on_order_id on core.deals (order_id) where order_id is not null;
 create index index_deals_on_seller_id on core.deals (seller_id);
 create index index_deals_on_buyer_id_seller_id on core.deals (buyer_id, seller_id);
@@ -223,6 +227,7 @@ create table core.notifications (
     claimed_until timestamptz,
     attempts integer not null default 0,
     delivered_at timestamptz,
+    failed_at timestamptz,
     constraint pk_notifications primary key (id, created_at),
     constraint fk_notifications_user_id_users foreign key (user_id)
     references core.users (id) on delete cascade,
@@ -230,8 +235,10 @@ create table core.notifications (
 ) partition by range (created_at);
 comment on table core.notifications is
 'The outbox: what must reach a person, written in the same transaction as the change it is about. '
-'Workers claim (with a lease), deliver and acknowledge; one user''s notifications go out in order.';
-create index index_notifications_on_pending on core.notifications (user_id, id) where delivered_at is null;
+'Workers claim (with a lease), deliver and acknowledge; one user''s notifications on one channel go out '
+'in order; after outbox_max_attempts a notification is set aside (failed_at) and stops blocking the rest.';
+create index index_notifications_on_pending on core.notifications (user_id, channel, id)
+where delivered_at is null and failed_at is null;
 create index index_notifications_on_id on core.notifications (id);
 create table core.notifications_default partition of core.notifications default;
 
@@ -281,7 +288,7 @@ as $$
 declare
     v_partition record;
     v_dropped integer := 0;
-    v_cutoff timestamptz := date_trunc('month', now() - p_keep);
+    v_cutoff timestamptz := date_trunc('month', (now() - p_keep) at time zone 'UTC') at time zone 'UTC';
 begin
     -- monthly partitions whose whole range lies before the cutoff; the default partition stays
     for v_partition in

@@ -21,7 +21,12 @@ PASSWORD = "s3cret-enough"
 class Cli:
     def __init__(self, app_dsn: str, admin_dsn: str) -> None:
         self.runner = CliRunner()
-        self.env = {"BAZAAR_DSN": app_dsn, "BAZAAR_ADMIN_DSN": admin_dsn, "BAZAAR_TOKEN": ""}
+        self.env = {
+            "BAZAAR_DSN": app_dsn,
+            "BAZAAR_ADMIN_DSN": admin_dsn,
+            "BAZAAR_WORKER_DSN": admin_dsn.replace("user=postgres", "user=bazaar_worker"),
+            "BAZAAR_TOKEN": "",
+        }
 
     def __call__(self, *args: str, token: str | None = None, input: str | None = None) -> Result:
         env = {**self.env, "BAZAAR_TOKEN": token or ""}
@@ -48,6 +53,7 @@ def run(server: ServerUnderTest) -> Iterator[Cli]:
             migrate.migrate(conn, SQL_DIR)
             # harness only: let the application role log in (trust auth, loopback, throwaway server)
             conn.execute("alter role bazaar_app login")
+            conn.execute("alter role bazaar_worker login")
             conn.execute("update core.settings set value = '4' where key = 'bcrypt_cost'")
         yield Cli(admin_dsn.replace("user=postgres", "user=bazaar_app"), admin_dsn)
 

@@ -99,7 +99,14 @@ def test_telegram_code_sign_in_from_the_cli(run: Cli, server: ServerUnderTest) -
     token = run.login("+79990001122")
     with psycopg.connect(run.env["BAZAAR_DSN"], autocommit=True) as conn:
         conn.execute("select api.link_telegram(%s, 5550001, '+79990001122')", [token])
-    code = run.json("user", "request-code", "+7 999 000-11-22")["code"]
+    assert run.json("user", "request-code", "+7 999 000-11-22")["expires_at"]
+    # the Telegram bot (a delivery worker) takes the code from the outbox and sends it to the chat
+    queued = [
+        n for n in run.json("outbox", "claim", "--worker", "telegram-bot") if n["kind"] == "sign_in_code"
+    ]
+    assert [(n["channel"], n["destination"]) for n in queued] == [("telegram", "5550001")]
+    code = queued[0]["payload"]["code"]
+    run.json("outbox", "ack", "--worker", "telegram-bot", str(queued[0]["notification_id"]))
     signed_in = run.json("user", "login", "+79990001122", "--code", code)
     assert signed_in["user_id"] == user_id
     wrong = "000000" if code != "000000" else "111111"

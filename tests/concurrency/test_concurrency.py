@@ -26,10 +26,10 @@ def dsn(server: ServerUnderTest) -> Iterator[str]:
         yield scratch
 
 
-def app(dsn: str) -> psycopg.Connection[Any]:
-    """A connection that acts as the application role, in autocommit like a pooled client."""
+def app(dsn: str, role: str = "bazaar_app") -> psycopg.Connection[Any]:
+    """A connection that acts as an application role, in autocommit like a pooled client."""
     conn = psycopg.connect(dsn, autocommit=True)
-    conn.execute("set role bazaar_app")
+    conn.execute(f"set role {role}".encode())
     return conn
 
 
@@ -120,7 +120,7 @@ def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(
             )  # fmt: skip
 
     def claim(i: int) -> list[int]:
-        with app(dsn) as c:
+        with app(dsn, "bazaar_worker") as c:
             return [r[0] for r in c.execute("select notification_id from api.claim_notifications(%s, 30)",
                                             [f"worker-{i}"]).fetchall()]  # fmt: skip
 
@@ -134,7 +134,7 @@ def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(
         ).fetchall()
         assert rounds == [("0",)], "a user's later notification went out before an earlier one"
         # worker-0 acknowledges its batch; worker-1 "crashes": its lease runs out
-        conn.execute("set role bazaar_app")
+        conn.execute("set role bazaar_worker")
         for nid in first:
             conn.execute("select api.ack_notification(%s, 'worker-0')", [nid])
         conn.execute("reset role")
@@ -142,7 +142,7 @@ def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(
                      "where claimed_by = 'worker-1' and delivered_at is null")  # fmt: skip
     again = claim(2)
     assert set(second) <= set(again), "the crashed worker's batch was not redelivered"
-    with app(dsn) as c:
+    with app(dsn, "bazaar_worker") as c:
         with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
             c.execute("select api.ack_notification(%s, 'worker-1')", [second[0]])  # its lease is gone
         c.execute("select api.ack_notification(%s, 'worker-2')", [second[0]])
@@ -156,3 +156,25 @@ def test_listen_wakes_a_worker_when_notifications_are_queued(dsn: str) -> None:
         writer.execute("select core.notify(%s, 'wake_test', '{}')", [user[0]])
         woken = next(listener.notifies(timeout=10, stop_after=1), None)
         assert woken is not None and woken.channel == "bazaar_outbox"
+
+
+def test_two_admins_demoting_themselves_at_once_leave_one_admin(dsn: str) -> None:
+    with app(dsn) as conn:
+        tokens = [person(conn, f"twin_admin_{i}") for i in range(2)]
+        conn.execute("reset role")
+        conn.execute("update core.users set role = 'user' where role = 'admin'")
+        conn.execute("update core.users set role = 'admin' where email like 'twin_admin_%'")
+        ids = [
+            call(conn, "select id from core.users where email = %s", f"twin_admin_{i}@example.com")
+            for i in range(2)
+        ]
+
+    def demote_myself(i: int) -> Any:
+        with app(dsn) as c:
+            return call(c, "select api.set_user_role(%s, %s, 'user')", tokens[i], ids[i])
+
+    outcomes = race(2, demote_myself)
+    refused = [o for o in outcomes if isinstance(o, psycopg.Error)]
+    assert [e.sqlstate for e in refused] == ["55000"], outcomes
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("select count(*) from core.users where role = 'admin'").fetchone() == (1,)

@@ -272,6 +272,18 @@ def test_verify_finds_objects_changed_added_or_dropped_by_hand(conn: Conn, tree:
     assert [f.name for f in migrate.verify(conn, tree)] == ["api.backdoor()"]
 
 
+def test_verify_finds_grants_that_break_the_security_model(conn: Conn, tree: Path) -> None:
+    write(tree, "migrations/V0002__things.sql", "create table core.things (id bigint primary key);\n"
+          "create function core.helper() returns integer language sql as $$ select 1 $$;")  # fmt: skip
+    migrate.migrate(conn, tree)
+    assert migrate.verify(conn, tree) == []
+    conn.execute("grant usage on schema core to bazaar_app")
+    conn.execute("grant select on core.things to bazaar_app")
+    conn.execute("grant execute on function core.helper() to bazaar_worker")
+    findings = {(f.what, f.name) for f in migrate.verify(conn, tree)}
+    assert findings == {("schema", "core"), ("table", "core.things"), ("function", "core.helper()")}
+
+
 def test_the_repository_migrates_into_a_database_that_verifies_clean(bazaar_dsn: str) -> None:
     with psycopg.connect(bazaar_dsn, autocommit=True) as c:
         assert migrate.verify(c, SQL_DIR) == []

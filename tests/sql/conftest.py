@@ -40,8 +40,9 @@ class Api:
     """Calls api functions as bazaar_app; each call in a savepoint so a failure leaves the test's
     transaction usable."""
 
-    def __init__(self, db: Conn) -> None:
+    def __init__(self, db: Conn, role: str = "bazaar_app") -> None:
         self.db = db
+        self.role = role
         self.notices: list[Notice] = []
         db.add_notice_handler(self._on_notice)
 
@@ -50,14 +51,14 @@ class Api:
 
     def rows(self, function: str, *args: Any) -> list[tuple[Any, ...]]:
         placeholders = ", ".join(["%s"] * len(args))
-        with as_role(self.db, "bazaar_app"):
+        with as_role(self.db, self.role):
             cur = self.db.execute(f"select * from api.{function}({placeholders})".encode(), args)
             return cur.fetchall() if cur.description else []
 
     def named(self, function: str, **kwargs: Any) -> Any:
         """api.FUNCTION(name => value, ...): the single value it returns."""
         arguments = ", ".join(f"{name} => %({name})s" for name in kwargs)
-        with as_role(self.db, "bazaar_app"):
+        with as_role(self.db, self.role):
             row = self.db.execute(f"select api.{function}({arguments})".encode(), kwargs).fetchone()
         assert row is not None
         return row[0]
@@ -65,12 +66,12 @@ class Api:
     def search(self, **kwargs: Any) -> list[dict[str, Any]]:
         """api.search with named arguments; rows as dicts."""
         arguments = ", ".join(f"{name} => %({name})s" for name in kwargs)
-        with as_role(self.db, "bazaar_app"), self.db.cursor(row_factory=dict_row) as cur:
+        with as_role(self.db, self.role), self.db.cursor(row_factory=dict_row) as cur:
             return cur.execute(f"select * from api.search({arguments})".encode(), kwargs).fetchall()
 
     def card(self, listing_id: int, token: str | None = None) -> dict[str, Any]:
         """api.listing_card as a dict."""
-        with as_role(self.db, "bazaar_app"), self.db.cursor(row_factory=dict_row) as cur:
+        with as_role(self.db, self.role), self.db.cursor(row_factory=dict_row) as cur:
             rows = cur.execute("select * from api.listing_card(%s, %s)", [listing_id, token]).fetchall()
         assert len(rows) == 1
         return rows[0]
@@ -106,6 +107,27 @@ def api(db: Conn) -> Iterator[Api]:
         yield a
     finally:
         a.close()
+
+
+@pytest.fixture
+def worker(db: Conn) -> Iterator[Api]:
+    """The api as a delivery worker (role bazaar_worker) calls it."""
+    a = Api(db, "bazaar_worker")
+    try:
+        yield a
+    finally:
+        a.close()
+
+
+def sent_code(db: Conn, user_id: int) -> str:
+    """The sign-in code the outbox holds for the user's Telegram chat (what the bot would send)."""
+    row = db.execute(
+        "select payload ->> 'code' from core.notifications "
+        "where user_id = %s and kind = 'sign_in_code' and channel = 'telegram' order by id desc limit 1",
+        [user_id],
+    ).fetchone()
+    assert row is not None, "no sign-in code was queued"
+    return str(row[0])
 
 
 @dataclass

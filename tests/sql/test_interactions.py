@@ -40,6 +40,11 @@ def test_a_review_needs_a_deal_between_exactly_those_two(
     other_seller = make_user("Other Seller")
     api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)  # no deal yet
     deal = api.one("record_deal", seller.token, user.id, public)
+    assert "deal_confirmation_request" in kinds(db, user)
+    api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)  # not confirmed yet
+    api.fails("P0002", "confirm_deal", other_seller.token, deal)  # not their deal
+    api.one("confirm_deal", user.token, deal)
+    api.fails("55000", "confirm_deal", user.token, deal)
     assert "review_request" in kinds(db, user)
     api.fails("55000", "review_seller", user.token, other_seller.id, 5, "Great", None)  # deal is with another
     api.fails(
@@ -57,7 +62,8 @@ def test_a_review_needs_a_deal_between_exactly_those_two(
 
 
 def test_review_and_deal_bad_inputs(api: Api, seller: User, user: User, public: int) -> None:
-    api.one("record_deal", seller.token, user.id, None)
+    api.one("confirm_deal", user.token, api.one("record_deal", seller.token, user.id, None))
+    api.fails("BZ429", "record_deal", seller.token, user.id, None)  # one declared deal per pair per interval
     for rating in (0, 6, None):
         api.fails("22023", "review_seller", user.token, seller.id, rating, "Text", None)
     api.fails("22023", "review_seller", user.token, seller.id, 5, "", None)
@@ -246,11 +252,54 @@ def test_notifications_go_to_each_preferred_channel(api: Api, db: Conn, public: 
     api.one("set_notification_channels", user.token, ["email", "sms"])
     api.one("record_deal", seller.token, user.id, public)
     channels = db.execute("select channel::text from core.notifications where user_id = %s and kind = "
-                          "'review_request' order by channel", [user.id]).fetchall()  # fmt: skip
+                          "'deal_confirmation_request' order by channel", [user.id]).fetchall()  # fmt: skip
     assert channels == [("email",), ("sms",)]
 
 
-def test_claim_and_ack_bad_inputs(api: Api) -> None:
-    api.fails("22023", "claim_notifications", "", 10)
-    api.fails("22023", "claim_notifications", "worker-1", 0)
-    api.fails("P0002", "ack_notification", 10**12, "worker-1")
+def test_claim_and_ack_bad_inputs(worker: Api) -> None:
+    worker.fails("22023", "claim_notifications", "", 10)
+    worker.fails("22023", "claim_notifications", "worker-1", 0)
+    worker.fails("P0002", "ack_notification", 10**12, "worker-1")
+
+
+def test_only_delivery_workers_reach_the_outbox(api: Api, worker: Api) -> None:
+    # the outbox holds contacts and sign-in codes: applications may not read it
+    api.fails("42501", "claim_notifications", "app", 10)
+    api.fails("42501", "ack_notification", 1, "app")
+    api.fails("42501", "outbox_stats")
+    assert worker.one("outbox_stats") is not None
+    worker.fails("42501", "me", "0" * 64)  # and workers only reach the outbox
+
+
+def test_a_notification_that_keeps_failing_is_set_aside(api: Api, worker: Api, db: Conn, user: User) -> None:
+    db.execute("update core.notifications set delivered_at = now() where delivered_at is null")
+    db.execute("select core.notify(%s, 'first', '{}'), core.notify(%s, 'second', '{}')", [user.id, user.id])
+    db.execute("update core.settings set value = '2' where key = 'outbox_max_attempts'")
+    for _attempt in range(2):  # claimed twice, never acknowledged: the lease runs out each time
+        kinds = [r[3] for r in worker.rows("claim_notifications", "flaky-worker", 100) if r[1] == user.id]
+        assert kinds and set(kinds) == {"first"}, "the second must wait behind the first"
+        db.execute("update core.notifications set claimed_until = now() - interval '1 second' "
+                   "where claimed_by = 'flaky-worker' and delivered_at is null")  # fmt: skip
+    kinds = [r[3] for r in worker.rows("claim_notifications", "flaky-worker", 100) if r[1] == user.id]
+    assert set(kinds) == {"second"}, "the failed first one must stop holding the rest back"
+    assert worker.one("outbox_stats")[3] >= 1  # failed
+
+
+def test_rows_that_waited_in_the_default_partition_move_into_their_month(
+    api: Api, db: Conn, public: int, user: User
+) -> None:
+    ahead = db.execute("select (date_trunc('month', now() at time zone 'UTC') + interval '5 months')::date")
+    month = ahead.fetchone()
+    assert month is not None
+    db.execute("insert into core.contact_clicks (listing_id, fingerprint, source, clicked_at) "
+               "values (%s, 'fingerprint-future', 'card', %s::date + 3)", [public, month[0]])  # fmt: skip
+    assert db.execute("select tableoid::regclass::text from core.contact_clicks where fingerprint = "
+                      "'fingerprint-future'").fetchone() == ("core.contact_clicks_default",)  # fmt: skip
+    db.execute("set local timezone = 'America/New_York'")  # a client west of the server: same months
+    created = db.execute("select ops.create_monthly_partitions('core.contact_clicks', 0, 6)").fetchone()
+    assert created is not None and created[0] >= 2
+    where = db.execute("select tableoid::regclass::text from core.contact_clicks where fingerprint = "
+                       "'fingerprint-future'").fetchone()  # fmt: skip
+    assert where == (f"core.contact_clicks_{month[0]:%Y_%m}",)
+    result = db.execute("select ops.maintain_partitions()").fetchone()
+    assert result is not None and result[0]["errors"] == []

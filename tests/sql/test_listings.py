@@ -149,6 +149,21 @@ def test_posting_for_a_shop_needs_membership(
         listings.create(outsider, "part", p_shop_id=10**9)
 
 
+def test_a_removed_shop_member_loses_the_shops_listings(
+    api: Api, listings: Listings, make_user: MakeUser, moderator: User
+) -> None:
+    owner, employee = make_user("Owner"), make_user("Employee")
+    shop = api.one("create_shop", owner.token, "Employer Shop", "")
+    api.one("add_shop_member", owner.token, shop, employee.id, "seller")
+    listing_id = listings.publish(employee, moderator, listings.create(employee, "part", p_shop_id=shop))
+    api.one("change_price", employee.token, listing_id, 140000, None, None)  # a member may
+    api.one("remove_shop_member", owner.token, shop, employee.id)
+    api.fails("42501", "change_price", employee.token, listing_id, 1000, None, None)
+    api.fails("42501", "edit_listing", employee.token, listing_id, Jsonb({"contact_phone": "+79990000000"}))
+    api.fails("42501", "archive_listing", employee.token, listing_id)
+    api.one("change_price", owner.token, listing_id, 130000, None, None)  # the shop keeps control
+
+
 def test_blocked_user_cannot_post(db: Conn, listings: Listings, seller: User) -> None:
     db.execute("update core.users set blocked_at = now(), blocked_reason = 'x' where id = %s", [seller.id])
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

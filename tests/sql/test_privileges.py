@@ -80,7 +80,7 @@ def test_roles_exist_and_only_the_stack_gives_them_login(db: Conn) -> None:
             "where rolname like 'bazaar%%'"
         ).fetchall()
     )
-    assert set(rows) == {"bazaar_owner", "bazaar_app", "bazaar_analyst", "bazaar_monitor"}
+    assert set(rows) == {"bazaar_owner", "bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor"}
     assert not any(rows.values()), "no bazaar role may hold superuser-like attributes"
     monitor = db.execute("select pg_has_role('bazaar_monitor', 'pg_monitor', 'member')").fetchone()
     assert monitor == (True,)

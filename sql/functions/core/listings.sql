@@ -130,12 +130,12 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return p_listing.seller_id = p_user.id
-        or (p_listing.shop_id is not null and core.has_role_on_shop(p_user.id, p_listing.shop_id, '{owner,manager}'));
+    return core.acts_for_seller(p_user.id, p_listing.seller_id, p_listing.shop_id);
 end
 $$;
 comment on function core.may_manage_listing(core.users, core.listings) is
-'The listing''s seller, or an owner or manager of the shop it was published for.';
+'The listing''s seller (while still a member of its shop, if it has one), or an owner or manager of '
+'that shop: core.acts_for_seller.';
 
 create or replace function core.require_listing_manager(
     p_user core.users, p_listing core.listings
@@ -282,6 +282,12 @@ declare
     v_listing core.listings := core.lock_listing(p_listing_id);
 begin
     perform core.require_listing_manager(v_user, v_listing);
+    if p_to in ('sold', 'archived') and v_listing.reserved_quantity > 0 then
+        raise exception using
+            errcode = '55000',
+            message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
+            hint = 'confirm or cancel those orders first';
+    end if;
     return (core.transition_listing(v_listing, p_to, v_user.id)).status::text;
 end
 $$;
@@ -317,3 +323,25 @@ $$;
 comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
 'A moderation decision (published or rejected with a reason): moderators only, pending listings '
 'only, audited.';
+
+create or replace function core.sync_listing_status(p_listing_id bigint, p_actor_id bigint) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    -- on sale with every unit held: reserved; reserved with a unit free again: on sale
+    if v_listing.status = 'published' and v_listing.reserved_quantity > 0
+        and v_listing.quantity = v_listing.reserved_quantity then
+        perform core.transition_listing(v_listing, 'reserved', p_actor_id, 'every unit reserved');
+    elsif v_listing.status = 'reserved' and v_listing.quantity > v_listing.reserved_quantity then
+        perform core.transition_listing(v_listing, 'published', p_actor_id, 'units available again');
+    end if;
+end
+$$;
+comment on function core.sync_listing_status(bigint, bigint) is
+'Make a listing''s status follow its stock after the quantity changed: reserved when every unit is held, '
+'published again when one is free.';

@@ -21,12 +21,11 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return p_order.seller_id = p_user.id
-        or (p_order.shop_id is not null and core.has_role_on_shop(p_user.id, p_order.shop_id, '{owner,manager}'));
+    return core.acts_for_seller(p_user.id, p_order.seller_id, p_order.shop_id);
 end
 $$;
 comment on function core.is_seller_side(core.users, core.orders) is
-'The order''s seller, or an owner or manager of the shop it was sold for.';
+'The order''s seller side: core.acts_for_seller.';
 
 create or replace function core.close_order(
     p_order core.orders, p_to core.order_status, p_actor_id bigint, p_reason text default null

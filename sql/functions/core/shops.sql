@@ -76,3 +76,22 @@ end
 $$;
 comment on function core.shop_member_role(text) is
 'Parse a shop role (owner|manager|seller); 22023 otherwise.';
+
+create or replace function core.acts_for_seller(p_user_id bigint, p_seller_id bigint, p_shop_id bigint)
+returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_shop_id is null then
+        return p_seller_id = p_user_id;
+    end if;
+    -- for a shop: its owners and managers, and the member who published, while still a member
+    return core.has_role_on_shop(p_user_id, p_shop_id, '{owner,manager}')
+        or (p_seller_id = p_user_id and core.has_role_on_shop(p_user_id, p_shop_id));
+end
+$$;
+comment on function core.acts_for_seller(bigint, bigint, bigint) is
+'May this user act as the seller of something sold by P_SELLER_ID, for shop P_SHOP_ID if any: the '
+'person themself; for a shop, its owners and managers, and the seller only while still a member.';

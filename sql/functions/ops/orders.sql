@@ -37,16 +37,36 @@ language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    v_table regclass;
+    v_result jsonb := jsonb_build_object('created', 0, 'dropped', 0, 'errors', '[]'::jsonb);
 begin
-    return jsonb_build_object(
-        'created', ops.create_monthly_partitions('core.audit_log', 0, 3)
-            + ops.create_monthly_partitions('core.chat_messages', 0, 3)
-            + ops.create_monthly_partitions('core.contact_clicks', 0, 3)
-            + ops.create_monthly_partitions('core.notifications', 0, 3),
-        'dropped', ops.drop_old_partitions('core.contact_clicks', core.setting_interval('click_retention'))
-    );
+    -- each table on its own: one that fails (and says why) must not stop the others
+    foreach v_table in array array[
+        'core.audit_log', 'core.chat_messages', 'core.contact_clicks', 'core.notifications'
+    ]::regclass[] loop
+        begin
+            v_result := jsonb_set(v_result, '{created}',
+                                  to_jsonb((v_result ->> 'created')::integer
+                                           + ops.create_monthly_partitions(v_table, 0, 3)));
+        exception when others then
+            raise warning 'partition maintenance of % failed: %', v_table, sqlerrm;
+            v_result := jsonb_set(v_result, '{errors}', (v_result -> 'errors')
+                                  || jsonb_build_object('table', v_table::text, 'error', sqlerrm));
+        end;
+    end loop;
+    begin
+        v_result := jsonb_set(v_result, '{dropped}', to_jsonb(ops.drop_old_partitions(
+            'core.contact_clicks', core.setting_interval('click_retention'))));
+    exception when others then
+        raise warning 'click retention failed: %', sqlerrm;
+        v_result := jsonb_set(v_result, '{errors}', (v_result -> 'errors')
+                              || jsonb_build_object('table', 'core.contact_clicks', 'error', sqlerrm));
+    end;
+    return v_result;
 end
 $$;
 comment on function ops.maintain_partitions() is
-'Create the next three months of every time-partitioned table and drop contact-click months older '
-'than click_retention. pg_cron runs it daily on the leader.';
+'Create the next three months of every time-partitioned table (moving rows that waited in a default '
+'partition) and drop contact-click months older than click_retention; each table on its own, failures '
+'reported in the result and as warnings. pg_cron runs it daily on the leader.';

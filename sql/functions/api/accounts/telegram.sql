@@ -31,8 +31,10 @@ comment on function api.link_telegram(text, bigint, text) is
 'Telegram shared with it; it must be the account''s phone. 28000 bad token; 42501 phone mismatch; '
 '23505 chat linked elsewhere; 22023 bad argument.';
 
-create or replace function api.request_sign_in_code(p_phone text)
-returns table (chat_id bigint, code text, expires_at timestamptz)
+-- The code is no longer returned to the caller (only the outbox carries it): a new result type.
+drop function if exists api.request_sign_in_code(text);
+create function api.request_sign_in_code(p_phone text)
+returns timestamptz
 language plpgsql
 volatile
 security definer
@@ -74,12 +76,16 @@ begin
     insert into core.sign_in_codes (user_id, code_hash, expires_at, max_attempts)
     values (v_user.id, ext.crypt(v_code, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_expires,
             core.setting_int('sign_in_code_max_attempts'));
-    return query select v_user.telegram_chat_id, v_code, v_expires;
+    -- only the Telegram chat of the account gets the code: the caller (the application) never sees it
+    insert into core.notifications (user_id, channel, kind, payload)
+    values (v_user.id, 'telegram', 'sign_in_code', jsonb_build_object('code', v_code, 'expires_at', v_expires));
+    return v_expires;
 end
 $$;
 comment on function api.request_sign_in_code(text) is
-'Issue a six-digit sign-in code for the account with this phone, for the Telegram bot to deliver to '
-'the returned chat: valid sign_in_code_lifetime, sign_in_code_max_attempts tries, at most one per '
+'Issue a six-digit sign-in code for the account with this phone and queue it (outbox, kind '
+'sign_in_code) to the account''s Telegram chat; the caller never sees it. Returns its expiry. Valid '
+'sign_in_code_lifetime, sign_in_code_max_attempts tries, at most one per '
 'sign_in_code_resend_interval (else BZ429). P0002 no linked chat; 42501 blocked; 22023 bad phone.';
 
 create or replace function api.sign_in_with_code(p_phone text, p_code text)

@@ -20,7 +20,7 @@ begin
     if not v_by_moderator then
         perform core.require_listing_manager(v_user, v_listing);
     end if;
-    if v_listing.status not in ('draft', 'pending', 'rejected', 'published', 'expired', 'archived') then
+    if v_listing.status = 'sold' then
         raise exception using errcode = '55000', message = format('a %s listing cannot be edited', v_listing.status);
     end if;
     for v_key in select jsonb_object_keys(p_changes) loop
@@ -53,8 +53,14 @@ begin
     end if;
     if p_changes ? 'quantity' then
         v_new.quantity := (p_changes ->> 'quantity')::integer;
-        if v_new.quantity is null or v_new.quantity < 0 then
-            perform core.raise_invalid('the quantity must be zero or more');
+        if v_new.quantity is null or v_new.quantity < 1 then
+            perform core.raise_invalid('the quantity must be at least 1 (mark the listing sold instead)');
+        end if;
+        if v_new.quantity < v_listing.reserved_quantity then
+            raise exception using
+                errcode = '55000',
+                message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
+                hint = 'wait for those orders to be paid, cancelled or expired';
         end if;
     end if;
     if p_changes ? 'attributes' then
@@ -66,6 +72,9 @@ begin
         region = v_new.region, city = v_new.city, quantity = v_new.quantity, contact_name = v_new.contact_name,
         contact_phone = v_new.contact_phone, attributes = v_new.attributes
     where l.id = p_listing_id;
+    if p_changes ? 'quantity' then
+        perform core.sync_listing_status(p_listing_id, v_user.id);
+    end if;
     if p_changes ? 'photos' then
         if jsonb_typeof(p_changes -> 'photos') <> 'array' then
             perform core.raise_invalid('photos must be a JSON array of storage keys');
@@ -87,7 +96,8 @@ comment on function api.edit_listing(text, bigint, jsonb) is
 'Change some fields of a listing: title, description, brand, model_id, region, city, quantity, '
 'contact_name, contact_phone, attributes (re-checked), photos (ordered keys). The seller side edits '
 'their listing; a moderator edits one waiting for moderation (audited). Prices: api.change_price. '
-'28000/42501 token; 42501 not allowed; P0002 no listing; 55000 reserved or sold; 22023 bad change.';
+'28000/42501 token; 42501 not allowed; P0002 no listing; 55000 sold, or a quantity under the units '
+'reserved by open orders; 22023 bad change.';
 
 create or replace function api.submit_listing(p_token text, p_listing_id bigint) returns text
 language plpgsql

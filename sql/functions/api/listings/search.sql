@@ -40,6 +40,8 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
+-- relevance cursors carry a real as text: print it exactly whatever the client session says
+set extra_float_digits = 3
 as $$
 declare
     v_query text := nullif(btrim(p_query), '');
@@ -81,6 +83,9 @@ begin
     v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id), p_brand, p_make_id, p_model_id, p_year,
                                      p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
                                      p_has_photos, p_seller_id, p_shop_id);
+    if v_sort in ('price_asc', 'price_desc') and p_price_min is null and p_price_max is null then
+        v_where := v_where || ' and l.currency = $12';  -- amounts compare only within one currency
+    end if;
     v_rank := case v_mode
         when 'text' then '(ts_rank(l.search_vector, $1) + case when l.part_number = $3 then 1 else 0 end)::real'
         when 'fuzzy' then 'ext.similarity(lower(l.title), $2)'
@@ -100,6 +105,14 @@ begin
         if v_cursor ->> 's' is distinct from v_sort or v_k1 is null or v_k2 is null then
             perform core.raise_invalid('the cursor belongs to another sort order', 'start again without a cursor');
         end if;
+        begin
+            -- the keys must be of the sort's types, or the page query fails later with a raw error
+            perform v_k2::bigint, case v_sort when 'newest' then v_k1::timestamptz::text
+                                              when 'relevance' then v_k1::real::text
+                                              else v_k1::bigint::text end;
+        exception when others then
+            perform core.raise_invalid('the cursor is not one this search returned');
+        end;
     end if;
 
     -- Keyset pagination: the key and the "after the cursor" condition of each sort.
@@ -169,6 +182,7 @@ comment on function api.search(
 'part number, or a typo-tolerant match when nothing matches exactly. Filters: kind, category (with '
 'subcategories), brand, make/model/year (cars by their own, parts by fitment), price range (in '
 'p_currency), region, city, condition, seller type (shop|private), has photos, seller, shop. Sorts: '
-'newest (default without text), relevance (default with text), price_asc, price_desc; promoted listings '
+'newest (default without text), relevance (default with text), price_asc, price_desc (within p_currency); '
+'promoted listings '
 'first in newest and relevance. Keyset pages: pass the last row''s next_cursor back. 22023 bad filter, '
 'sort, page size or cursor.';

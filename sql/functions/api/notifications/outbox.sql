@@ -10,6 +10,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_until timestamptz := now() + core.setting_interval('outbox_lease');
+    v_max integer := core.setting_int('outbox_max_attempts');
 begin
     if p_worker is null or p_worker !~ '^[A-Za-z0-9._:-]{1,100}$' then
         perform core.raise_invalid('name the worker (1-100 letters, digits, . _ : -)');
@@ -17,18 +18,23 @@ begin
     if p_batch is null or p_batch not between 1 and 1000 then
         perform core.raise_invalid('the batch size must be between 1 and 1000');
     end if;
-    -- Claimable: not delivered, not leased (or the lease ran out), and the oldest undelivered one
-    -- of its user, so one user's notifications go out one at a time, in order. SKIP LOCKED keeps
-    -- two workers off the same rows.
+    -- Set aside what failed outbox_max_attempts times (its last lease ran out): it must not hold
+    -- back the rest of its user's notifications forever.
+    update core.notifications as n set failed_at = now()
+    where n.delivered_at is null and n.failed_at is null and n.attempts >= v_max and n.claimed_until < now();
+    -- Claimable: not delivered or failed, not leased (or the lease ran out), and the oldest
+    -- pending one of its user on its channel, so those go out one at a time, in order. SKIP
+    -- LOCKED keeps two workers off the same rows.
     return query
     with claimable as (
         select n.id, n.created_at
         from core.notifications as n
-        where n.delivered_at is null
+        where n.delivered_at is null and n.failed_at is null
             and (n.claimed_until is null or n.claimed_until < now())
             and not exists (
                 select from core.notifications as e
-                where e.user_id = n.user_id and e.delivered_at is null and e.id < n.id
+                where e.user_id = n.user_id and e.channel = n.channel
+                    and e.delivered_at is null and e.failed_at is null and e.id < n.id
             )
         order by n.id
         limit p_batch
@@ -49,9 +55,12 @@ begin
 end
 $$;
 comment on function api.claim_notifications(text, integer) is
-'Delivery workers take up to P_BATCH notifications, leased to P_WORKER for outbox_lease; an '
-'unacknowledged one is handed out again after its lease. One user''s notifications come one at a '
-'time, in order. LISTEN bazaar_outbox to be woken when new ones arrive. 22023 bad worker or batch.';
+'Delivery workers (role bazaar_worker) take up to P_BATCH notifications, leased to P_WORKER for '
+'outbox_lease; an unacknowledged one is handed out again after its lease, up to outbox_max_attempts, then '
+'set aside as failed. One user''s notifications on one channel come one at a time, in order. LISTEN '
+'bazaar_outbox to be woken when new ones arrive. 22023 bad worker or batch.';
+revoke execute on function api.claim_notifications(text, integer) from bazaar_app;
+grant execute on function api.claim_notifications(text, integer) to bazaar_worker;
 
 create or replace function api.ack_notification(p_id bigint, p_worker text) returns void
 language plpgsql
@@ -82,20 +91,28 @@ $$;
 comment on function api.ack_notification(bigint, text) is
 'A worker confirms it delivered a notification it holds. Twice is harmless. P0002 no such '
 'notification; 55000 the lease is not (or no longer) this worker''s.';
+revoke execute on function api.ack_notification(bigint, text) from bazaar_app;
+grant execute on function api.ack_notification(bigint, text) to bazaar_worker;
 
-create or replace function api.outbox_stats()
-returns table (pending bigint, leased bigint, delivered bigint, oldest_pending timestamptz)
+-- the result gained a column: a function's result type cannot be replaced in place
+drop function if exists api.outbox_stats();
+create function api.outbox_stats()
+returns table (pending bigint, leased bigint, delivered bigint, failed bigint, oldest_pending timestamptz)
 language sql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
     select
-        count(*) filter (where n.delivered_at is null and (n.claimed_until is null or n.claimed_until < now())),
-        count(*) filter (where n.delivered_at is null and n.claimed_until >= now()),
+        count(*) filter (where n.delivered_at is null and n.failed_at is null
+                         and (n.claimed_until is null or n.claimed_until < now())),
+        count(*) filter (where n.delivered_at is null and n.failed_at is null and n.claimed_until >= now()),
         count(*) filter (where n.delivered_at is not null),
-        min(n.created_at) filter (where n.delivered_at is null)
+        count(*) filter (where n.failed_at is not null),
+        min(n.created_at) filter (where n.delivered_at is null and n.failed_at is null)
     from core.notifications as n
 $$;
 comment on function api.outbox_stats() is
-'How many notifications wait, are leased, were delivered; the oldest waiting.';
+'How many notifications wait, are leased, were delivered, were set aside as failed; the oldest waiting.';
+revoke execute on function api.outbox_stats() from bazaar_app;
+grant execute on function api.outbox_stats() to bazaar_worker;

@@ -22,13 +22,53 @@ begin
         end if;
         perform core.require_listing_manager(v_seller, v_listing);
     end if;
+    -- declared deals are cheap to make: one per seller and buyer per declared_deal_interval
+    perform pg_advisory_xact_lock(hashtextextended(format('deal:%s:%s', v_seller.id, p_buyer_id), 0));
+    if exists (
+        select from core.deals as d
+        where d.seller_id = v_seller.id and d.buyer_id = p_buyer_id and d.order_id is null
+            and d.created_at > now() - core.setting_interval('declared_deal_interval')
+    ) then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'a deal with this buyer was declared recently',
+            hint = format('one declared deal per buyer every %s', core.setting('declared_deal_interval') #>> '{}');
+    end if;
     return core.record_deal(v_seller.id, p_buyer_id, p_listing_id, null);
 end
 $$;
 comment on function api.record_deal(text, bigint, bigint) is
 'A seller declares a completed offline sale to a buyer (optionally of one of their listings); the '
-'buyer is asked for a review. Returns the deal id. 28000/42501 token; 22023 no buyer or yourself; '
-'P0002 no buyer or listing; 42501 not your listing.';
+'buyer is asked to confirm it (api.confirm_deal), then may review. Returns the deal id. 28000/42501 '
+'token; 22023 no buyer or yourself; P0002 no buyer or listing; 42501 not your listing; BZ429 a deal '
+'with this buyer was declared within declared_deal_interval.';
+
+create or replace function api.confirm_deal(p_token text, p_deal_id bigint) returns void
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_buyer core.users := core.authenticate(p_token);
+    v_deal core.deals;
+begin
+    select d.* into v_deal from core.deals as d where d.id = p_deal_id for update;
+    if not found or v_deal.buyer_id <> v_buyer.id then
+        raise exception using errcode = 'P0002', message = format('you have no deal %s', p_deal_id);
+    end if;
+    if v_deal.confirmed_at is not null then
+        raise exception using errcode = '55000', message = format('deal %s is already confirmed', p_deal_id);
+    end if;
+    update core.deals as d set confirmed_at = now() where d.id = p_deal_id;
+    perform core.notify(v_buyer.id, 'review_request',
+                        jsonb_build_object('deal_id', p_deal_id, 'seller_id', v_deal.seller_id,
+                                           'listing_id', v_deal.listing_id));
+end
+$$;
+comment on function api.confirm_deal(text, bigint) is
+'The buyer confirms a deal the seller declared, which makes a review possible. 28000/42501 token; '
+'P0002 not your deal; 55000 already confirmed.';
 
 create or replace function api.review_seller(
     p_token text, p_seller_id bigint, p_rating integer, p_body text, p_deal_id bigint default null
@@ -49,7 +89,7 @@ begin
     end if;
     -- a deal between exactly these two people, not reviewed yet (the given one, or the latest)
     select d.* into v_deal from core.deals as d
-    where d.buyer_id = v_author.id and d.seller_id = p_seller_id
+    where d.buyer_id = v_author.id and d.seller_id = p_seller_id and d.confirmed_at is not null
         and (p_deal_id is null or d.id = p_deal_id)
         and not exists (select from core.reviews as r where r.deal_id = d.id)
     order by d.created_at desc, d.id desc
@@ -58,8 +98,8 @@ begin
     if not found then
         raise exception using
             errcode = '55000',
-            message = 'a review needs a deal with this seller that has no review yet',
-            hint = 'the seller records the deal (or it comes from a paid order)';
+            message = 'a review needs a confirmed deal with this seller that has no review yet',
+            hint = 'a paid order is a deal; a deal the seller declares needs your confirmation first';
     end if;
     insert into core.reviews (deal_id, author_id, seller_id, rating, body)
     values (v_deal.id, v_author.id, p_seller_id, p_rating, v_body)
@@ -71,7 +111,8 @@ exception
 end
 $$;
 comment on function api.review_seller(text, bigint, integer, text, bigint) is
-'Rate a seller 1-5 with a text: needs a deal between you (buyer) and that seller, one review per deal. '
+'Rate a seller 1-5 with a text: needs a confirmed deal between you (buyer) and that seller, one review '
+'per deal. '
 'Returns the review id. 28000/42501 token; 22023 bad rating or text; 55000 no unreviewed deal; '
 '23505 the deal was reviewed meanwhile.';
 

@@ -25,6 +25,9 @@ begin
     if v_target.blocked_at is not null and p_role <> 'user' then
         raise exception using errcode = '55000', message = 'a blocked user cannot be given staff powers';
     end if;
+    -- role changes of admins are serialised, so two admins demoting themselves at once cannot both
+    -- see the other one still there
+    perform pg_advisory_xact_lock(hashtextextended('bazaar:admins', 0));
     if v_target.role = 'admin' and not exists (
         select from core.users as u where u.role = 'admin' and u.id <> v_target.id and u.blocked_at is null
     ) then
