@@ -101,7 +101,7 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
         with pytest.raises(psycopg.OperationalError, match="authentication failed"):
             stack.connect(wrong)
     passwords = list(stack.local.passwords().values())
-    assert len(passwords) == 8 and all(len(p) >= 24 for p in passwords)
+    assert len(passwords) == 9 and all(len(p) >= 24 for p in passwords)  # postgres, 4 logins, 4 service
     conf = stack.cluster().conf_dir
     for path in (stack.local.pgpass, conf / "node1.yml", conf / "userlist.txt"):
         assert path.stat().st_mode & 0o077 == 0, path
