@@ -38,7 +38,8 @@ returns table (
     like_count integer,
     dislike_count integer,
     favorite_count integer,
-    rejection_reason text
+    rejection_reason text,
+    tags text[]
 )
 language plpgsql
 stable
@@ -77,7 +78,7 @@ begin
         l.contact_click_count, l.created_at, l.sort_date, coalesce(l.promoted_until > now(), false),
         coalesce(l.ad_insert, (select a.title || ': ' || a.body from core.ad_campaigns as a
                                where a.id = l.ad_campaign_id and now() between a.starts_at and a.ends_at)),
-        l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason
+        l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason, core.listing_tag_names(l.id)
     from core.listings as l
     join core.categories as c on c.id = l.category_id
     join core.users as u on u.id = l.seller_id
@@ -90,8 +91,9 @@ $$;
 comment on function api.listing_card(bigint, text) is
 'Everything a listing page shows: fields, attributes, ordered photos, fitment, seller and shop, stock '
 '(available, sold out), chat state, contact clicks (contacts themselves: api.open_contacts), '
-'promotion, advertisement, exact like/dislike/favorite counts. Public for published, reserved and sold '
-'listings; others only with the token of their seller side or staff. P0002 otherwise.';
+'promotion, advertisement, exact like/dislike/favorite counts, tags (alphabetical). '
+'Public for published, reserved and sold listings; others only with the token of their seller side or '
+'staff. P0002 otherwise.';
 
 create or replace function api.seller_listings(
     p_user_id bigint, p_cursor text default null, p_limit integer default 20
