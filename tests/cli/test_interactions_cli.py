@@ -97,3 +97,33 @@ def test_cart_add_set_remove_show_and_checkout(run: Cli) -> None:
     assert run.json("cart", "checkout", "--key", "c-1", token=buyer)[0]["created"] is False
     assert "1 x" not in run("order", "show", str(placed["order_id"]), token=buyer).stdout
     assert "2 x Фильтр 1" in run("order", "show", str(placed["order_id"]), token=buyer).stdout
+
+
+def test_channel_create_pending_delivered_and_posts(run: Cli) -> None:
+    run.register("Chan Seller", "chanseller@example.com")
+    run.register("Chan Moder", "chanmoder@example.com")
+    with psycopg.connect(run.env["BAZAAR_ADMIN_DSN"], autocommit=True) as conn:
+        conn.execute("update core.users set role = 'moderator' where email = 'chanmoder@example.com'")
+        conn.execute("update core.notifications set delivered_at = now() where channel_post_id is not null")
+    seller, moderator = run.login("chanseller@example.com"), run.login("chanmoder@example.com")
+    created = run.json("channel", "create", "Казань авто", "--chat-id", "-100777", "--region", "Казань",
+                       token=moderator)  # fmt: skip
+    assert [c["name"] for c in run.json("channel", "list", token=moderator)][-1] == "Казань авто"
+    one_line_error(run("channel", "list", token=seller), 5)
+    listing = str(run.json(
+        "listing", "create", "--kind", "part", "--category", "filters", "--title", "Фильтр Казань",
+        "--price", "300", "--region", "Казань", "--city", "Казань",
+        "--attr", "part_number=KZN 1", "--attr", "condition=new", token=seller,
+    )["listing_id"])  # fmt: skip
+    run.json("listing", "publish", listing, token=seller)
+    run.json("moderation", "approve", listing, token=moderator)
+    pending = run.json("channel", "pending", "--worker", "tg")
+    assert [(p["kind"], p["destination"], p["title"]) for p in pending] == [
+        ("channel_post", "-100777", "Фильтр Казань")]  # fmt: skip
+    run.json("channel", "delivered", str(pending[0]["notification_id"]), "42", "--worker", "tg")
+    run.json("listing", "price", listing, "250", token=seller)
+    [post] = run.json("channel", "posts", listing)
+    assert (post["telegram_message_id"], post["differences"]) == (42, ["price_amount"])
+    assert run.json("channel", "pending", "--worker", "tg") == []
+    one_line_error(run("channel", "delivered", "999999", "1", "--worker", "tg"), 4)
+    run.json("channel", "activate", str(created["channel_id"]), "--off", token=moderator)

@@ -46,21 +46,8 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_listing core.listings;
-    v_viewer core.users;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
-        -- not public: only its seller side and staff see it, with a valid token
-        if p_token is not null then
-            v_viewer := core.authenticate(p_token);
-        end if;
-        if v_listing.id is null or v_viewer.id is null
-            or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
-            raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-        end if;
-    end if;
+    perform core.visible_listing(p_listing_id, p_token);
     return query
     select l.id, l.kind::text, l.status::text, l.title, l.description, l.category_id, c.name, l.brand, mk.name, m.name,
         l.region, l.city, l.price_amount, l.currency, l.wholesale_price_amount, l.wholesale_min_quantity, l.quantity,

@@ -80,6 +80,8 @@ begin
         end if;
         perform core.set_listing_tags(p_listing_id, array(select jsonb_array_elements_text(p_changes -> 'tags')));
     end if;
+    -- a new title, description or photos edits the channel posts (ADR 0009)
+    perform core.sync_channel_posts(p_listing_id);
     if v_by_moderator then
         perform core.audit(v_user.id, 'edit_listing', v_listing.seller_id, v_listing.shop_id, null,
                            jsonb_build_object('listing_id', p_listing_id, 'changes', p_changes));
