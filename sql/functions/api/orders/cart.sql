@@ -140,6 +140,8 @@ declare
     v_item record;
     v_failures text[] := '{}';
     v_group record;
+    v_ids bigint[];
+    v_quantities integer[];
 begin
     if char_length(p_idempotency_key) not between 1 and 100 then
         perform core.raise_invalid('the idempotency key must be 1 to 100 characters');
@@ -163,17 +165,24 @@ begin
         insert into core.checkouts (buyer_id) values (v_buyer.id) returning id into v_checkout_id;
     end if;
     -- lock order (ADR 0008): the buyer's own cart rows (no one else locks them), then every listing
-    -- of the cart in ascending id, then (new) order rows
-    perform from core.cart_items as c where c.buyer_id = v_buyer.id order by c.listing_id for update;
-    if not found then
+    -- of the cart in ascending id, then (new) order rows. The cart is read once, with its lock: a
+    -- line added meanwhile stays in the cart for the next checkout
+    select coalesce(array_agg(c.listing_id order by c.listing_id), '{}'),
+        coalesce(array_agg(c.quantity order by c.listing_id), '{}')
+    into v_ids, v_quantities
+    from (
+        select i.listing_id, i.quantity from core.cart_items as i where i.buyer_id = v_buyer.id
+        order by i.listing_id for update
+    ) as c;
+    if cardinality(v_ids) = 0 then
         raise exception using errcode = '55000', message = 'your cart is empty';
     end if;
-    perform core.lock_listings(array(select c.listing_id from core.cart_items as c where c.buyer_id = v_buyer.id));
+    perform core.lock_listings(v_ids);
     -- check every line before reserving any: all or nothing, and the error names every failing line
     for v_item in
         select l.id, l.title, core.order_refusal(l, v_buyer.id, c.quantity) as refusal
-        from core.cart_items as c join core.listings as l on l.id = c.listing_id
-        where c.buyer_id = v_buyer.id
+        from unnest(v_ids, v_quantities) as c (listing_id, quantity)
+        join core.listings as l on l.id = c.listing_id
         order by l.id
     loop
         if v_item.refusal is not null then
@@ -191,14 +200,14 @@ begin
     for v_group in
         select array_agg(c.listing_id order by c.listing_id) as listing_ids,
             array_agg(c.quantity order by c.listing_id) as quantities
-        from core.cart_items as c join core.listings as l on l.id = c.listing_id
-        where c.buyer_id = v_buyer.id
+        from unnest(v_ids, v_quantities) as c (listing_id, quantity)
+        join core.listings as l on l.id = c.listing_id
         group by l.seller_id, l.shop_id, l.currency
         order by min(c.listing_id)
     loop
         perform core.place_order(v_buyer.id, v_group.listing_ids, v_group.quantities, null, v_checkout_id);
     end loop;
-    delete from core.cart_items as c where c.buyer_id = v_buyer.id;
+    delete from core.cart_items as c where c.buyer_id = v_buyer.id and c.listing_id = any(v_ids);
     return query
     select o.id, o.seller_id, o.shop_id, o.total_amount, o.currency,
         (select count(*)::integer from core.order_lines as ol where ol.order_id = o.id), o.reserved_until, true
