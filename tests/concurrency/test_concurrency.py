@@ -161,6 +161,40 @@ def test_overlapping_checkouts_in_opposite_orders_never_deadlock_nor_oversell(ds
             assert left is not None and (left[0] == 0) == (not isinstance(outcome, BaseException))
 
 
+def test_a_checkout_retried_concurrently_with_its_key_returns_the_same_orders(dsn: str) -> None:
+    with app(dsn) as conn:
+        seller, moderator = person(conn, "retry_seller"), person(conn, "retry_moderator")
+        conn.execute("reset role")
+        conn.execute("update core.users set role = 'moderator' where email = 'retry_moderator@example.com'")
+        conn.execute("set role bazaar_app")
+        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
+        listing = call(
+            conn,
+            "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
+            "p_title => 'Retry pads', p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
+            "p_quantity => 10, p_attributes => %s)",
+            seller, category, Jsonb({"part_number": "RETRY-1", "condition": "new"}),
+        )  # fmt: skip
+        call(conn, "select api.submit_listing(%s, %s)", seller, listing)
+        call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+        buyer = person(conn, "retry_buyer")
+        call(conn, "select api.cart_add(%s, %s, 3)", buyer, listing)
+
+    def checkout(_: int) -> Any:
+        with app(dsn) as c:
+            return c.execute("select order_id, created from api.checkout(%s, 'same-key')", [buyer]).fetchall()
+
+    outcomes = race(4, checkout)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert len({tuple(r[0] for r in o) for o in outcomes}) == 1, "retries got different orders"
+    assert sorted(o[0][1] for o in outcomes) == [False, False, False, True]
+    with psycopg.connect(dsn) as conn:
+        reserved = conn.execute(
+            "select reserved_quantity from core.listings where id = %s", [listing]
+        ).fetchone()
+    assert reserved == (3,)
+
+
 def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         users = [r[0] for r in conn.execute(
