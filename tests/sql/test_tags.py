@@ -91,3 +91,24 @@ def test_top_tags_per_category_for_analysts(
             [category["brake-pads"]],
         ).fetchall()
     assert rows == [("brembo", 3, 1), ("new", 2, 2), ("used", 1, 3)]
+
+
+def test_a_saved_search_by_tag_is_told_of_a_newly_published_match(
+    api: Api, db: Conn, listings: Listings, seller: User, moderator: User, make_user: MakeUser
+) -> None:
+    watcher = make_user("Watcher")
+    saved = api.one("save_search", watcher.token, "Brembo", None, Jsonb({"tag": "  BREMBO "}))
+    assert [r[3] for r in api.rows("saved_searches", watcher.token) if r[0] == saved] == [{"tag": "brembo"}]
+    api.fails("22023", "save_search", watcher.token, "Bad", None, Jsonb({"tag": "!"}))
+
+    def matches() -> int:
+        row = db.execute(
+            "select count(*) from core.notifications where user_id = %s and kind = 'saved_search_match'",
+            [watcher.id],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    listings.publish(seller, moderator, listings.create(seller, p_tags=["other"]))
+    assert matches() == 0
+    listings.publish(seller, moderator, listings.create(seller, p_tags=["Brembo"]))
+    assert matches() > 0

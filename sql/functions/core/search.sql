@@ -250,7 +250,7 @@ begin
                 (v_filters ->> 'year')::integer, (v_filters ->> 'price_min')::bigint,
                 (v_filters ->> 'price_max')::bigint, v_filters ->> 'region', v_filters ->> 'city',
                 v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-                null, null)
+                null, null, v_filters ->> 'tag')
             || ')'
         into v_matches
         using v_tsquery, lower(v_search.query), core.normalize_part_number(v_search.query), v_filters ->> 'kind',
@@ -259,7 +259,7 @@ begin
             (v_filters ->> 'price_min')::bigint, (v_filters ->> 'price_max')::bigint,
             coalesce(v_filters ->> 'currency', 'RUB'), v_filters ->> 'region', v_filters ->> 'city',
             v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-            null::bigint, null::bigint, null::text, null::text, null::integer, null::text, p_listing_id;
+            null::bigint, null::bigint, null::text, null::text, null::integer, v_filters ->> 'tag', p_listing_id;
         if v_matches then
             perform core.notify(v_search.user_id, 'saved_search_match',
                                 jsonb_build_object('saved_search_id', v_search.id, 'name', v_search.name,
