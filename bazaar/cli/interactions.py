@@ -76,6 +76,10 @@ def order_show(settings: Settings, order_id: int, token: str) -> None:
     if not settings.json:
         row["total"] = money(row.pop("total_amount"), row["currency"])
         row["history"] = " -> ".join(h["to"] for h in row["history"] or [])
+        row["lines"] = "; ".join(
+            f"{line['quantity']} x {line['title']} (listing {line['listing_id']})"
+            for line in row["lines"] or []
+        )
     print_object(row, settings.json)
 
 

@@ -81,6 +81,9 @@ def listing() -> None:
 @click.option("--contact-phone")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Kind attribute; repeat.")
 @click.option("--photo", "photos", multiple=True, metavar="KEY", help="Photo storage key, in order; repeat.")
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="A free tag (case does not matter); repeat."
+)
 @token_option
 @json_option
 @pass_settings
@@ -108,6 +111,7 @@ def listing_create(settings: Settings, /, **o: Any) -> None:
         p_contact_name=o["contact_name"],
         p_contact_phone=o["contact_phone"],
         p_photos=list(o["photos"]) or None,
+        p_tags=list(o["tags"]) or None,
     )["create_listing"]
     done(settings, f"created draft listing {listing_id}", listing_id=listing_id)
 
@@ -160,16 +164,29 @@ def listing_list(settings: Settings, status: str | None, token: str) -> None:
     "changes",
     multiple=True,
     metavar="FIELD=VALUE",
-    required=True,
     help="title, description, brand, model_id, region, city, quantity, contact_name, contact_phone, "
     "attributes (JSON), photos (JSON list). Repeat.",
 )
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Replace the tags with these; repeat.")
+@click.option("--clear-tags", is_flag=True, help="Remove every tag.")
 @token_option
 @json_option
 @pass_settings
-def listing_edit(settings: Settings, listing_id: int, changes: tuple[str, ...], token: str) -> None:
-    """Change some fields of a listing."""
-    one(settings, "edit_listing", token, listing_id, Jsonb(_pairs(changes, "--set")))
+def listing_edit(
+    settings: Settings,
+    listing_id: int,
+    changes: tuple[str, ...],
+    tags: tuple[str, ...],
+    clear_tags: bool,
+    token: str,
+) -> None:
+    """Change some fields of a listing (--set, --tag)."""
+    fields = _pairs(changes, "--set")
+    if tags or clear_tags:
+        fields["tags"] = list(tags)
+    if not fields:
+        raise click.UsageError("nothing to change: give --set FIELD=VALUE, --tag or --clear-tags")
+    one(settings, "edit_listing", token, listing_id, Jsonb(fields))
     done(settings, f"updated listing {listing_id}", listing_id=listing_id)
 
 
@@ -250,6 +267,7 @@ def listing_categories(settings: Settings) -> None:
 @click.option("--condition", type=click.Choice(["new", "used"]))
 @click.option("--seller-type", type=click.Choice(["shop", "private"]))
 @click.option("--photos/--no-photos", "has_photos", default=None, help="Only with (or without) photos.")
+@click.option("--tag", help="Only listings with this tag (case does not matter).")
 @click.option("--sort", type=click.Choice(["newest", "price_asc", "price_desc", "relevance"]))
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--cursor", help="Continue after the page that printed it.")
@@ -275,6 +293,7 @@ def search(settings: Settings, /, query: str | None, **o: Any) -> None:
         p_condition=o["condition"],
         p_seller_type=o["seller_type"],
         p_has_photos=o["has_photos"],
+        p_tag=o["tag"],
         p_sort=o["sort"],
         p_cursor=o["cursor"],
         p_limit=o["limit"],

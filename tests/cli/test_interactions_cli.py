@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import psycopg
+
 from tests.cli.conftest import Cli, one_line_error
 
 
@@ -59,3 +61,69 @@ def test_order_deal_review_chat_and_outbox(run: Cli) -> None:
     run.json("outbox", "ack", "--worker", "cli-worker", *[str(n["notification_id"]) for n in claimed])
     stats = run.json("outbox", "stats")
     assert stats["delivered"] >= len(claimed) and stats["leased"] == 0
+
+
+def test_cart_add_set_remove_show_and_checkout(run: Cli) -> None:
+    run.register("Cart Seller", "cartseller@example.com")
+    run.register("Cart Buyer", "cartbuyer@example.com")
+    run.register("Cart Boss", "cartboss@example.com")
+    with psycopg.connect(run.env["BAZAAR_ADMIN_DSN"], autocommit=True) as conn:  # a moderator, set directly
+        conn.execute("update core.users set role = 'moderator' where email = 'cartboss@example.com'")
+    seller, buyer = run.login("cartseller@example.com"), run.login("cartbuyer@example.com")
+    boss = run.login("cartboss@example.com")
+    made = []
+    for i in range(2):
+        listing = str(run.json(
+            "listing", "create", "--kind", "part", "--category", "filters", "--title", f"Фильтр {i}",
+            "--price", "100", "--region", "Москва", "--city", "Москва", "--quantity", "2",
+            "--attr", f"part_number=CART {i}", "--attr", "condition=new", token=seller,
+        )["listing_id"])  # fmt: skip
+        run.json("listing", "publish", listing, token=seller)
+        run.json("moderation", "approve", listing, token=boss)
+        made.append(listing)
+    assert run.json("cart", "add", made[0], token=buyer)["quantity"] == 1
+    assert run.json("cart", "add", made[1], "--quantity", "3", token=buyer)["quantity"] == 3
+    shown = run.json("cart", "show", token=buyer)
+    assert [r["problem"] for r in shown] == [None, "not enough stock: 2 of 3 available"]
+    assert "not enough stock" in run("cart", "show", token=buyer).stdout
+    result = run("cart", "checkout", token=buyer)
+    assert "cannot be reserved" in one_line_error(result, 6)
+    run.json("cart", "set", made[1], "2", token=buyer)
+    run.json("cart", "remove", made[0], token=buyer)
+    one_line_error(run("cart", "remove", made[0], token=buyer), 4)
+    one_line_error(run("cart", "add", made[0], "--quantity", "0", token=buyer), 3)
+    [placed] = run.json("cart", "checkout", "--key", "c-1", token=buyer)
+    assert (placed["line_count"], placed["total_amount"], placed["created"]) == (1, 20000, True)
+    assert run.json("cart", "checkout", "--key", "c-1", token=buyer)[0]["created"] is False
+    assert "1 x" not in run("order", "show", str(placed["order_id"]), token=buyer).stdout
+    assert "2 x Фильтр 1" in run("order", "show", str(placed["order_id"]), token=buyer).stdout
+
+
+def test_channel_create_pending_delivered_and_posts(run: Cli) -> None:
+    run.register("Chan Seller", "chanseller@example.com")
+    run.register("Chan Moder", "chanmoder@example.com")
+    with psycopg.connect(run.env["BAZAAR_ADMIN_DSN"], autocommit=True) as conn:
+        conn.execute("update core.users set role = 'moderator' where email = 'chanmoder@example.com'")
+        conn.execute("update core.notifications set delivered_at = now() where channel_post_id is not null")
+    seller, moderator = run.login("chanseller@example.com"), run.login("chanmoder@example.com")
+    created = run.json("channel", "create", "Казань авто", "--chat-id", "-100777", "--region", "Казань",
+                       token=moderator)  # fmt: skip
+    assert [c["name"] for c in run.json("channel", "list", token=moderator)][-1] == "Казань авто"
+    one_line_error(run("channel", "list", token=seller), 5)
+    listing = str(run.json(
+        "listing", "create", "--kind", "part", "--category", "filters", "--title", "Фильтр Казань",
+        "--price", "300", "--region", "Казань", "--city", "Казань",
+        "--attr", "part_number=KZN 1", "--attr", "condition=new", token=seller,
+    )["listing_id"])  # fmt: skip
+    run.json("listing", "publish", listing, token=seller)
+    run.json("moderation", "approve", listing, token=moderator)
+    pending = run.json("channel", "pending", "--worker", "tg")
+    assert [(p["kind"], p["destination"], p["title"]) for p in pending] == [
+        ("channel_post", "-100777", "Фильтр Казань")]  # fmt: skip
+    run.json("channel", "delivered", str(pending[0]["notification_id"]), "42", "--worker", "tg")
+    run.json("listing", "price", listing, "250", token=seller)
+    [post] = run.json("channel", "posts", listing)
+    assert (post["telegram_message_id"], post["differences"]) == (42, ["price_amount"])
+    assert run.json("channel", "pending", "--worker", "tg") == []
+    one_line_error(run("channel", "delivered", "999999", "1", "--worker", "tg"), 4)
+    run.json("channel", "activate", str(created["channel_id"]), "--off", token=moderator)

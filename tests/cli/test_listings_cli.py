@@ -15,7 +15,8 @@ def test_a_listing_from_draft_to_search_results(run: Cli) -> None:
         "listing", "create", "--kind", "part", "--category", "brake-pads",
         "--title", "Колодки Brembo передние", "--price", "4 990.50",
         "--region", "Москва", "--city", "Москва", "--brand", "Brembo",
-        "--attr", "part_number=P 85 020", "--attr", "condition=new", "--photo", "p/1.jpg", token=seller,
+        "--attr", "part_number=P 85 020", "--attr", "condition=new", "--photo", "p/1.jpg",
+        "--tag", "Brembo", "--tag", "Оригинал", token=seller,
     )  # fmt: skip
     listing_id = str(created["listing_id"])
     assert run.json("listing", "publish", listing_id, token=seller)["status"] == "pending"
@@ -32,11 +33,19 @@ def test_a_listing_from_draft_to_search_results(run: Cli) -> None:
     assert [r["listing_id"] for r in found] == [created["listing_id"]]
     assert run.json("search", "P85020")[0]["listing_id"] == created["listing_id"]  # part number
     assert run.json("search", "--price-max", "4990") == []
+    assert card["tags"] == ["brembo", "оригинал"]
+    assert [r["listing_id"] for r in run.json("search", "--tag", "ОРИГИНАЛ")] == [created["listing_id"]]
+    one_line_error(run("search", "--tag", "!"), 3)
 
     run.json("listing", "price", listing_id, "4500", token=seller)
     run.json("listing", "edit", listing_id, "--set", "title=Колодки Brembo P85020", "--set", "quantity=3",
              token=seller)  # fmt: skip
     assert run.json("listing", "show", listing_id)["quantity"] == 3
+    run.json("listing", "edit", listing_id, "--tag", "Rare", token=seller)
+    assert run.json("listing", "show", listing_id)["tags"] == ["rare"]
+    run.json("listing", "edit", listing_id, "--clear-tags", token=seller)
+    assert run.json("listing", "show", listing_id)["tags"] == []
+    assert run("listing", "edit", listing_id, token=seller).exit_code == 2
     run.json("listing", "bump", listing_id, token=seller)
     assert run.json("favorite", "add", listing_id, token=moderator)["favorites"] == 1
     assert [r["listing_id"] for r in run.json("favorite", "list", token=moderator)] == [created["listing_id"]]

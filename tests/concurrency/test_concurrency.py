@@ -95,14 +95,104 @@ def test_parallel_buyers_never_oversell(dsn: str) -> None:
             "select quantity, reserved_quantity, status::text from core.listings where id = %s", [listing]
         ).fetchone() or (None, None, None)
         ordered = conn.execute(
-            "select coalesce(sum(quantity), 0) from core.orders "
-            "where listing_id = %s and status = 'reserved'",
+            "select coalesce(sum(ol.quantity), 0) from core.orders as o join core.order_lines as ol "
+            "on ol.order_id = o.id where ol.listing_id = %s and o.status = 'reserved'",
             [listing],
         ).fetchone()
     assert ordered is not None and ordered[0] == reserved
     # eight buyers ask for one unit each, so whatever the order the five units all go, and no more
     assert (quantity, reserved, status) == (5, 5, "reserved")
     assert len(outcomes) - len(errors) == len({o for o in outcomes if not isinstance(o, BaseException)})
+
+
+def test_overlapping_checkouts_in_opposite_orders_never_deadlock_nor_oversell(dsn: str) -> None:
+    with app(dsn) as conn:
+        seller, moderator = person(conn, "cart_seller"), person(conn, "cart_moderator")
+        other = person(conn, "cart_other_seller")
+        conn.execute("reset role")
+        conn.execute("update core.users set role = 'moderator' where email = 'cart_moderator@example.com'")
+        conn.execute("set role bazaar_app")
+        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
+        stock = []
+        for i, owner in enumerate([seller, seller, other, other]):
+            listing = call(
+                conn,
+                "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
+                "p_title => %s, p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
+                "p_quantity => 4, p_attributes => %s)",
+                owner, category, f"Cart pads {i}", Jsonb({"part_number": f"CART-{i}", "condition": "new"}),
+            )  # fmt: skip
+            call(conn, "select api.submit_listing(%s, %s)", owner, listing)
+            call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+            stock.append(listing)
+        buyers = [person(conn, f"cart_buyer_{i}") for i in range(12)]
+        # every cart overlaps the others; half are filled in one order, half in the opposite one
+        for i, buyer in enumerate(buyers):
+            chosen = stock if i % 3 == 0 else stock[:3] if i % 3 == 1 else stock[1:]
+            for listing in chosen if i % 2 == 0 else list(reversed(chosen)):
+                call(conn, "select api.cart_add(%s, %s, 1)", buyer, listing)
+
+    def checkout(i: int) -> Any:
+        with app(dsn) as c:
+            return [r[0] for r in c.execute("select order_id from api.checkout(%s)", [buyers[i]]).fetchall()]
+
+    outcomes = race(len(buyers), checkout)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(e, psycopg.Error) and e.sqlstate == "55000" for e in errors), errors
+    assert len(errors) < len(buyers), "no checkout succeeded"
+    with psycopg.connect(dsn) as conn:
+        for listing in stock:
+            quantity, reserved = conn.execute(
+                "select quantity, reserved_quantity from core.listings where id = %s", [listing]
+            ).fetchone() or (None, None)
+            held = conn.execute(
+                "select coalesce(sum(ol.quantity), 0) from core.orders as o join core.order_lines as ol "
+                "on ol.order_id = o.id where ol.listing_id = %s and o.status = 'reserved'",
+                [listing],
+            ).fetchone()
+            assert held is not None and held[0] == reserved and reserved <= quantity == 4
+        # all or nothing: a failed checkout left its whole cart, a successful one emptied it
+        for i, outcome in enumerate(outcomes):
+            left = conn.execute(
+                "select count(*) from core.cart_items as c join core.users as u on u.id = c.buyer_id "
+                "where u.email = %s",
+                [f"cart_buyer_{i}@example.com"],
+            ).fetchone()
+            assert left is not None and (left[0] == 0) == (not isinstance(outcome, BaseException))
+
+
+def test_a_checkout_retried_concurrently_with_its_key_returns_the_same_orders(dsn: str) -> None:
+    with app(dsn) as conn:
+        seller, moderator = person(conn, "retry_seller"), person(conn, "retry_moderator")
+        conn.execute("reset role")
+        conn.execute("update core.users set role = 'moderator' where email = 'retry_moderator@example.com'")
+        conn.execute("set role bazaar_app")
+        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
+        listing = call(
+            conn,
+            "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
+            "p_title => 'Retry pads', p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
+            "p_quantity => 10, p_attributes => %s)",
+            seller, category, Jsonb({"part_number": "RETRY-1", "condition": "new"}),
+        )  # fmt: skip
+        call(conn, "select api.submit_listing(%s, %s)", seller, listing)
+        call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+        buyer = person(conn, "retry_buyer")
+        call(conn, "select api.cart_add(%s, %s, 3)", buyer, listing)
+
+    def checkout(_: int) -> Any:
+        with app(dsn) as c:
+            return c.execute("select order_id, created from api.checkout(%s, 'same-key')", [buyer]).fetchall()
+
+    outcomes = race(4, checkout)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert len({tuple(r[0] for r in o) for o in outcomes}) == 1, "retries got different orders"
+    assert sorted(o[0][1] for o in outcomes) == [False, False, False, True]
+    with psycopg.connect(dsn) as conn:
+        reserved = conn.execute(
+            "select reserved_quantity from core.listings where id = %s", [listing]
+        ).fetchone()
+    assert reserved == (3,)
 
 
 def test_two_workers_never_share_a_notification_and_a_lost_lease_is_redelivered(dsn: str) -> None:

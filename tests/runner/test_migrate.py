@@ -288,3 +288,43 @@ def test_the_repository_migrates_into_a_database_that_verifies_clean(bazaar_dsn:
     with psycopg.connect(bazaar_dsn, autocommit=True) as c:
         assert migrate.verify(c, SQL_DIR) == []
         assert migrate.migrate(c, SQL_DIR) == []
+
+
+def test_v0007_moves_existing_orders_into_one_line_each(conn: Conn, tree: Path) -> None:
+    """The data migration of V0007 on orders written before it (migrations only, no functions)."""
+    migrations = sorted((SQL_DIR / "migrations").glob("V*.sql"))
+    for script in migrations:
+        if script.name < "V0007":
+            shutil.copy(script, tree / "migrations")
+    migrate.migrate(conn, tree)
+    conn.execute(
+        "insert into core.users (display_name, email, password_hash) "
+        "select 'P' || g, 'p' || g || '@example.com', '$2a$04$' || repeat('a', 53) "
+        "from generate_series(1, 2) as g"
+    )
+    conn.execute(
+        """
+        insert into core.listings (kind, category_id, seller_id, title, region, city, price_amount,
+                                   quantity, reserved_quantity, attributes, status)
+        select 'part', c.id, 1, 'Pads', 'Москва', 'Москва', 1000, 5, 3, '{}', 'published'
+        from core.categories as c where c.slug = 'brake-pads'
+        """
+    )
+    conn.execute(
+        """
+        insert into core.orders (listing_id, buyer_id, seller_id, quantity, unit_price_amount, total_amount,
+                                 currency, wholesale, reserved_until, idempotency_key)
+        values (1, 2, 1, 3, 900, 2700, 'RUB', true, now() + interval '10 minutes', 'k-1')
+        """
+    )
+    shutil.copy(SQL_DIR / "migrations" / "V0007__order_lines_and_cart.sql", tree / "migrations")
+    migrate.migrate(conn, tree)
+    lines = conn.execute(
+        "select order_id, listing_id, quantity, unit_price_amount, wholesale, line_amount "
+        "from core.order_lines"
+    ).fetchall()
+    assert lines == [(1, 1, 3, 900, True, 2700)]
+    header = conn.execute(
+        "select buyer_id, seller_id, total_amount, idempotency_key from core.orders"
+    ).fetchall()
+    assert header == [(2, 1, 2700, "k-1")]

@@ -21,6 +21,8 @@ WORKER_FUNCTIONS = {
     "api.claim_notifications(text,integer)",
     "api.ack_notification(bigint,text)",
     "api.outbox_stats()",
+    "api.claim_channel_posts(text,integer)",
+    "api.channel_post_delivered(text,bigint,bigint)",
 }
 
 

@@ -61,8 +61,10 @@ def test_order_reserves_then_payment_sells(
     assert api.one("pay_order", seller.token, placed["order_id"]) == "paid"
     assert stock(db, on_sale) == (3, 0, "published")
     details = api.rows("order_details", buyer.token, placed["order_id"])[0]
-    assert (details[11], details[12]) == ("paid", "paid")
-    assert [h["to"] for h in details[16]] == ["reserved", "paid"]
+    assert (details[7], details[8]) == ("paid", "paid")
+    assert [(line["listing_id"], line["quantity"], line["line_amount"]) for line in details[12]] == [
+        (on_sale, 2, 20000)]  # fmt: skip
+    assert [h["to"] for h in details[13]] == ["reserved", "paid"]
     deal = db.execute("select seller_id, buyer_id, order_id from core.deals where order_id = %s",
                       [placed["order_id"]]).fetchone()  # fmt: skip
     assert deal == (seller.id, buyer.id, placed["order_id"])

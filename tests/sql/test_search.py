@@ -22,6 +22,7 @@ CITIES = [
 ]
 BRANDS = ["Bosch", "Brembo", "TRW", None]
 WORDS = ["колодки", "диски", "фильтр", "Brembo", "brake", "передние"]
+TAGS: list[list[str] | None] = [["Оригинал", "brembo"], ["оригинал"], ["made in EU", "brembo"], None, []]
 
 
 @pytest.fixture
@@ -62,6 +63,7 @@ def market(
             "p_shop_id": shop if seller is shop_seller else None,
             "p_photos": [f"p/{i}.jpg"] if i % 2 else None,
             "p_description": "Оригинал, отправка в регионы. Genuine parts, fast shipping.",
+            "p_tags": TAGS[i % 5],
         }
         if kind == "part":
             fields["p_category_id"] = category[part_categories[i % 6]]
@@ -277,6 +279,9 @@ where l.status = 'published'
        or (l.kind = 'part' and exists (select from core.part_fitments as f
                                        where f.listing_id = l.id and f.model_id = %(model)s)))
   and (%(sort)s not in ('price_asc', 'price_desc') or l.currency = 'RUB')
+  and (%(tag)s::text is null or exists (
+        select from core.listing_tags as lt join core.tags as t on t.id = lt.tag_id
+        where lt.listing_id = l.id and t.name = lower(regexp_replace(btrim(%(tag)s), '\\s+', ' ', 'g'))))
   and (%(query)s::text is null
        or l.search_vector @@ websearch_to_tsquery('russian', %(query)s)
        or l.part_number = core.normalize_part_number(%(query)s))
@@ -304,6 +309,7 @@ filters = st.fixed_dictionaries(
         "has_photos": st.sampled_from([None, True, False]),
         "model": st.sampled_from([None, "camry", "rio"]),
         "query": st.sampled_from([None, *WORDS]),
+        "tag": st.sampled_from([None, "оригинал", " ОРИГИНАЛ ", "Brembo", "made  in eu", "never-used"]),
         "sort": st.sampled_from(["newest", "price_asc", "price_desc", "relevance"]),
         "page": st.integers(min_value=1, max_value=7),
     }
@@ -337,6 +343,7 @@ def test_random_filters_agree_with_a_reference_query(
         p_condition=f["condition"],
         p_seller_type=f["seller_type"],
         p_has_photos=f["has_photos"],
+        p_tag=f["tag"],
         p_sort=f["sort"],
     )
     assert got == expected

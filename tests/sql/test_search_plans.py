@@ -73,3 +73,18 @@ def test_feed_category_part_number_and_text_use_indexes(api: Api, db: Conn, cate
 
     cheapest = plans_of(api, p_sort="price_asc", p_limit=20)
     assert "index_listings_on_price" in cheapest, cheapest
+
+    # a rare tag: found through the tag's name, then its listings through (tag_id, listing_id)
+    db.execute("insert into core.tags (name) select 'tag ' || g from generate_series(1, 5000) as g")
+    db.execute(
+        "insert into core.listing_tags (listing_id, tag_id) "
+        "select l.id, t.id from core.listings as l "
+        "join core.tags as t on t.name = 'tag ' || (l.id %% 5000 + 1) "
+        "where l.seller_id = %s",
+        [seller[0]],
+    )
+    db.execute("analyze core.tags")
+    db.execute("analyze core.listing_tags")
+    tagged = plans_of(api, p_tag="Tag 7", p_limit=20)
+    assert "index_tags_on_name" in tagged and "index_listing_tags_on_tag_id" in tagged, tagged
+    assert "Seq Scan on listing_tags" not in tagged and "Seq Scan on listings" not in tagged, tagged

@@ -124,6 +124,33 @@ comment on function core.lock_listing(
     bigint
 ) is 'Lock a listing row for a change; P0002 when it does not exist.';
 
+create or replace function core.visible_listing(p_listing_id bigint, p_token text) returns core.listings
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+    v_viewer core.users;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
+        -- not public: only its seller side and staff see it, with a valid token
+        if p_token is not null then
+            v_viewer := core.authenticate(p_token);
+        end if;
+        if v_listing.id is null or v_viewer.id is null
+            or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
+            raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
+        end if;
+    end if;
+    return v_listing;
+end
+$$;
+comment on function core.visible_listing(bigint, text) is
+'The listing if the viewer may see it: anyone when published, reserved or sold; otherwise its seller '
+'side or staff (P_TOKEN). P0002 otherwise (28000/42501 for a bad token).';
+
 create or replace function core.may_manage_listing(p_user core.users, p_listing core.listings) returns boolean
 language plpgsql
 stable
@@ -188,13 +215,19 @@ begin
     values (p_listing.id, p_listing.status, p_to, p_actor_id, p_reason);
     if p_to = 'published' and p_listing.status = 'pending' then
         perform core.notify_saved_searches(p_listing.id);
+        perform core.publish_to_channels(v_row);
+    else
+        -- reserved, sold, archived, back on sale: the channel posts show the new status
+        perform core.sync_channel_posts(p_listing.id);
     end if;
     return v_row;
 end
 $$;
 comment on function core.transition_listing(core.listings, core.listing_status, bigint, text) is
 'Move a listing along core.listing_transitions (55000 for any other move), recording the history; '
-'publishing from moderation starts the category''s lifetime and puts it on top of the feed.';
+'publishing from moderation starts the category''s lifetime, puts it on top of the feed and posts it to '
+'the matching Telegram channels; other moves queue an edit of its channel posts when what they show '
+'changes.';
 
 create or replace function core.check_listing_text(
     p_title text, p_description text, p_region text, p_city text

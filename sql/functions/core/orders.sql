@@ -15,6 +15,146 @@ end
 $$;
 comment on function core.lock_order(bigint) is 'Lock an order for a change; P0002 when it does not exist.';
 
+create or replace function core.lock_listings(p_listing_ids bigint[], p_skip_locked boolean default false)
+returns boolean
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_id bigint;
+begin
+    -- THE lock order (ADR 0008): listings in ascending id, then order rows. Every function that
+    -- locks more than one listing comes through here, so two of them can never wait on each other
+    for v_id in select distinct i from unnest(p_listing_ids) as i where i is not null order by i loop
+        if p_skip_locked then
+            perform from core.listings as l where l.id = v_id for update skip locked;
+            if not found then
+                return false;
+            end if;
+        else
+            perform core.lock_listing(v_id);
+        end if;
+    end loop;
+    return true;
+end
+$$;
+comment on function core.lock_listings(bigint[], boolean) is
+'Lock listings in ascending id (the lock order of ADR 0008); P0002 for a missing one. With '
+'P_SKIP_LOCKED, returns false at the first listing someone else holds instead of waiting.';
+
+create or replace function core.order_listing_ids(p_order_id bigint) returns bigint[]
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(array_agg(ol.listing_id order by ol.listing_id), '{}')
+    from core.order_lines as ol where ol.order_id = p_order_id
+$$;
+comment on function core.order_listing_ids(bigint) is 'The listings of an order''s lines, ascending.';
+
+create or replace function core.unit_price(p_listing core.listings, p_quantity integer) returns bigint
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+    select case when p_listing.wholesale_min_quantity is not null and p_quantity >= p_listing.wholesale_min_quantity
+                then p_listing.wholesale_price_amount else p_listing.price_amount end
+$$;
+comment on function core.unit_price(core.listings, integer) is
+'The unit price for P_QUANTITY units: the wholesale price from its minimum quantity, else the unit price.';
+
+create or replace function core.order_refusal(
+    p_listing core.listings, p_buyer_id bigint, p_quantity integer
+) returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_available integer := p_listing.quantity - p_listing.reserved_quantity;
+begin
+    if p_listing.seller_id = p_buyer_id then
+        return 'your own listing';
+    end if;
+    if p_listing.status not in ('published', 'reserved') then
+        return format('not on sale (%s)', p_listing.status);
+    end if;
+    if exists (select from core.users as u where u.id = p_listing.seller_id and u.blocked_at is not null) then
+        return 'the seller is blocked';
+    end if;
+    if v_available <= 0 then
+        return 'sold out';
+    end if;
+    if v_available < p_quantity then
+        return format('not enough stock: %s of %s available', v_available, p_quantity);
+    end if;
+    return null;
+end
+$$;
+comment on function core.order_refusal(core.listings, bigint, integer) is
+'Why P_QUANTITY units of a listing cannot be reserved for a buyer (own listing, not on sale, seller '
+'blocked, sold out, not enough stock), or null when they can. Call it with the listing locked.';
+
+create or replace function core.place_order(
+    p_buyer_id bigint,
+    p_listing_ids bigint[],
+    p_quantities integer[],
+    p_idempotency_key text default null,
+    p_checkout_id bigint default null
+) returns core.orders
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+    v_order core.orders;
+    v_line record;
+    v_price bigint;
+begin
+    -- the caller has locked every listing (core.lock_listings) and checked it (core.order_refusal);
+    -- the lines share one seller, shop and currency
+    select l.* into v_listing from core.listings as l where l.id = p_listing_ids[1];
+    insert into core.orders (buyer_id, seller_id, shop_id, total_amount, currency, reserved_until,
+                             idempotency_key, checkout_id)
+    values (p_buyer_id, v_listing.seller_id, v_listing.shop_id, 1, v_listing.currency,
+            now() + core.setting_interval('reservation_lifetime'), p_idempotency_key, p_checkout_id)
+    returning * into v_order;
+    for v_line in
+        select i.listing_id, i.quantity from unnest(p_listing_ids, p_quantities) as i (listing_id, quantity)
+        order by i.listing_id
+    loop
+        select l.* into v_listing from core.listings as l where l.id = v_line.listing_id;
+        v_price := core.unit_price(v_listing, v_line.quantity);
+        insert into core.order_lines (order_id, listing_id, quantity, unit_price_amount, wholesale, line_amount)
+        values (v_order.id, v_line.listing_id, v_line.quantity, v_price, v_price <> v_listing.price_amount,
+                v_price * v_line.quantity);
+        -- the stock check on core.listings is the final guard against overselling
+        update core.listings as l set reserved_quantity = l.reserved_quantity + v_line.quantity
+        where l.id = v_line.listing_id
+        returning l.* into v_listing;
+        if v_listing.quantity = v_listing.reserved_quantity and v_listing.status = 'published' then
+            perform core.transition_listing(v_listing, 'reserved', p_buyer_id, 'every unit reserved');
+        end if;
+    end loop;
+    update core.orders as o
+    set total_amount = (select sum(ol.line_amount) from core.order_lines as ol where ol.order_id = o.id)
+    where o.id = v_order.id
+    returning o.* into v_order;
+    insert into core.order_transitions (order_id, from_status, to_status, changed_by)
+    values (v_order.id, null, 'reserved', p_buyer_id);
+    perform core.notify(v_order.seller_id, 'order_reserved',
+                        jsonb_build_object('order_id', v_order.id, 'listing_ids', core.order_listing_ids(v_order.id),
+                                           'total_amount', v_order.total_amount));
+    return v_order;
+end
+$$;
+comment on function core.place_order(bigint, bigint[], integer[], text, bigint) is
+'Create a reserved order of one seller''s listings (locked and checked by the caller): the lines at '
+'their current price, the units reserved, the listing reserved when every unit is held, history and '
+'the seller''s notification.';
+
 create or replace function core.is_seller_side(p_user core.users, p_order core.orders) returns boolean
 language plpgsql
 stable
@@ -36,31 +176,37 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_listing core.listings;
+    v_line core.order_lines;
     v_row core.orders;
+    v_payload jsonb;
 begin
     if p_order.status <> 'reserved' then
         raise exception using
             errcode = '55000',
             message = format('order %s is already %s', p_order.id, p_order.status);
     end if;
-    -- lock order: listing, then order (everywhere), so concurrent orders cannot deadlock
-    v_listing := core.lock_listing(p_order.listing_id);
-    if p_to = 'paid' then
-        update core.listings as l
-        set quantity = l.quantity - p_order.quantity, reserved_quantity = l.reserved_quantity - p_order.quantity
-        where l.id = p_order.listing_id
-        returning l.* into v_listing;
-    else
-        update core.listings as l set reserved_quantity = l.reserved_quantity - p_order.quantity
-        where l.id = p_order.listing_id
-        returning l.* into v_listing;
-    end if;
-    -- the listing's status follows its stock: sold out, reserved (all held), or on sale again
-    if v_listing.quantity = 0 and v_listing.status in ('published', 'reserved') then
-        perform core.transition_listing(v_listing, 'sold', p_actor_id, 'stock sold out');
-    elsif v_listing.status = 'reserved' and v_listing.quantity > v_listing.reserved_quantity then
-        perform core.transition_listing(v_listing, 'published', p_actor_id, 'reservation released');
-    end if;
+    -- lock order: listings ascending, then the order (everywhere), so concurrent orders cannot deadlock
+    perform core.lock_listings(core.order_listing_ids(p_order.id));
+    for v_line in
+        select ol.* from core.order_lines as ol where ol.order_id = p_order.id order by ol.listing_id
+    loop
+        if p_to = 'paid' then
+            update core.listings as l
+            set quantity = l.quantity - v_line.quantity, reserved_quantity = l.reserved_quantity - v_line.quantity
+            where l.id = v_line.listing_id
+            returning l.* into v_listing;
+        else
+            update core.listings as l set reserved_quantity = l.reserved_quantity - v_line.quantity
+            where l.id = v_line.listing_id
+            returning l.* into v_listing;
+        end if;
+        -- the listing's status follows its stock: sold out, reserved (all held), or on sale again
+        if v_listing.quantity = 0 and v_listing.status in ('published', 'reserved') then
+            perform core.transition_listing(v_listing, 'sold', p_actor_id, 'stock sold out');
+        elsif v_listing.status = 'reserved' and v_listing.quantity > v_listing.reserved_quantity then
+            perform core.transition_listing(v_listing, 'published', p_actor_id, 'reservation released');
+        end if;
+    end loop;
     update core.orders as o set
         status = p_to,
         payment_status = case when p_to = 'paid' then 'paid'::core.payment_status else o.payment_status end,
@@ -69,15 +215,16 @@ begin
     returning o.* into v_row;
     insert into core.order_transitions (order_id, from_status, to_status, changed_by, reason)
     values (p_order.id, p_order.status, p_to, p_actor_id, p_reason);
-    perform core.notify(v_row.buyer_id, 'order_' || p_to::text,
-                        jsonb_build_object('order_id', v_row.id, 'listing_id', v_row.listing_id, 'reason', p_reason));
+    v_payload := jsonb_build_object('order_id', v_row.id, 'listing_ids', core.order_listing_ids(v_row.id),
+                                    'reason', p_reason);
+    perform core.notify(v_row.buyer_id, 'order_' || p_to::text, v_payload);
     if p_actor_id is distinct from v_row.seller_id then
-        perform core.notify(v_row.seller_id, 'order_' || p_to::text,
-                            jsonb_build_object('order_id', v_row.id, 'listing_id', v_row.listing_id, 'reason', p_reason));
+        perform core.notify(v_row.seller_id, 'order_' || p_to::text, v_payload);
     end if;
     return v_row;
 end
 $$;
 comment on function core.close_order(core.orders, core.order_status, bigint, text) is
 'Close a reserved order as paid (its units leave stock for good), cancelled or expired (its units are '
-'released); the listing''s status follows its stock; history and notifications in the same transaction.';
+'released), every line together; each listing''s status follows its stock; history and notifications '
+'in the same transaction.';

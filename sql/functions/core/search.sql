@@ -3,15 +3,26 @@
 --   $1 tsquery, $2 query text (lower case), $3 part number, $4 kind, $5 category ids (the
 --   category and its subcategories), $6 brand,
 --   $7 make, $8 model, $9 year, $10 price min, $11 price max, $12 currency, $13 region,
---   $14 city, $15 condition, $16 seller type, $17 has photos, $18 seller, $19 shop.
+--   $14 city, $15 condition, $16 seller type, $17 has photos, $18 seller, $19 shop,
+--   ($20, $21 the cursor's keys and $22 the page size, used by api.search only), $23 tag (normalised).
 -- Only the conditions whose value is present are written into the query, so each search gets
 -- a plan for exactly its filters (and the indexes that serve them).
+
+-- the tag filter changed the argument lists of both functions (a new overload otherwise)
+drop function if exists core.search_condition(
+    text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text, text, text, boolean,
+    bigint, bigint
+);
+drop function if exists core.search_page(
+    text, tsquery, text, text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text,
+    text, text, text, boolean, bigint, bigint, text, text, integer
+);
 
 create or replace function core.search_condition(
     p_mode text,
     p_kind text, p_categories bigint[], p_brand text, p_make_id bigint, p_model_id bigint, p_year integer,
     p_price_min bigint, p_price_max bigint, p_region text, p_city text, p_condition text,
-    p_seller_type text, p_has_photos boolean, p_seller_id bigint, p_shop_id bigint
+    p_seller_type text, p_has_photos boolean, p_seller_id bigint, p_shop_id bigint, p_tag text default null
 ) returns text
 language plpgsql
 immutable
@@ -68,6 +79,10 @@ begin
     if p_has_photos is false then v_sql := v_sql || ' and l.photo_count = 0'; end if;
     if p_seller_id is not null then v_sql := v_sql || ' and l.seller_id = $18'; end if;
     if p_shop_id is not null then v_sql := v_sql || ' and l.shop_id = $19'; end if;
+    if p_tag is not null then
+        v_sql := v_sql || ' and l.id in (select lt.listing_id from core.listing_tags as lt '
+            'join core.tags as t on t.id = lt.tag_id where t.name = $23)';
+    end if;
     return v_sql;
 end
 $$;
@@ -87,10 +102,11 @@ comment on function core.search_condition(
     text,
     boolean,
     bigint,
-    bigint
+    bigint,
+    text
 ) is
 'The WHERE condition of a listing search (mode none|text|fuzzy) for the filters that are present; '
-'values are referenced as $1..$19 (see the file header), never spliced in.';
+'values are referenced as $1..$19 and $23 (see the file header), never spliced in.';
 
 create or replace function core.check_search_filters(
     p_kind text, p_category_id bigint, p_price_min bigint, p_price_max bigint, p_currency text,
@@ -156,7 +172,7 @@ create or replace function core.search_page(
     p_tsquery tsquery, p_query text, p_part_number text, p_kind text, p_categories bigint[], p_brand text,
     p_make_id bigint, p_model_id bigint, p_year integer, p_price_min bigint, p_price_max bigint,
     p_currency text, p_region text, p_city text, p_condition text, p_seller_type text, p_has_photos boolean,
-    p_seller_id bigint, p_shop_id bigint, p_key1 text, p_key2 text, p_limit integer
+    p_seller_id bigint, p_shop_id bigint, p_key1 text, p_key2 text, p_limit integer, p_tag text
 ) returns table (
     listing_id bigint, kind text, title text, category_id bigint, brand text, price_amount bigint,
     currency text, region text, city text, sort_date timestamptz, promoted boolean, photo_count integer,
@@ -170,7 +186,7 @@ begin
     return query execute p_sql using
         p_tsquery, p_query, p_part_number, p_kind, p_categories, p_brand, p_make_id, p_model_id, p_year,
         p_price_min, p_price_max, p_currency, p_region, p_city, p_condition, p_seller_type, p_has_photos,
-        p_seller_id, p_shop_id, p_key1, p_key2, p_limit;
+        p_seller_id, p_shop_id, p_key1, p_key2, p_limit, p_tag;
 end
 $$;
 comment on function core.search_page(
@@ -189,9 +205,10 @@ comment on function core.search_page(
     text,
     text,
     text,
-    text, text, boolean, bigint, bigint, text, text, integer
+    text, text, boolean, bigint, bigint, text, text, integer, text
 ) is
-'Run a search query written by api.search with its values bound as $1..$22 (the order of the header).';
+'Run a search query written by api.search or api.search_facets with its values bound as $1..$23 (the '
+'order of the header); the one place that lists them.';
 
 create or replace function core.category_subtree(p_category_id bigint) returns bigint[]
 language sql
@@ -225,7 +242,7 @@ begin
         v_filters := v_search.filters;
         v_tsquery := case when v_search.query is not null then websearch_to_tsquery('russian', v_search.query) end;
         -- the same condition api.search uses (mode text), restricted to this one listing
-        execute 'select exists (select from core.listings as l where l.id = $23 and '
+        execute 'select exists (select from core.listings as l where l.id = $24 and '
             || core.search_condition(
                 case when v_search.query is null then 'none' else 'text' end,
                 v_filters ->> 'kind', core.category_subtree((v_filters ->> 'category_id')::bigint),
@@ -233,7 +250,7 @@ begin
                 (v_filters ->> 'year')::integer, (v_filters ->> 'price_min')::bigint,
                 (v_filters ->> 'price_max')::bigint, v_filters ->> 'region', v_filters ->> 'city',
                 v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-                null, null)
+                null, null, v_filters ->> 'tag')
             || ')'
         into v_matches
         using v_tsquery, lower(v_search.query), core.normalize_part_number(v_search.query), v_filters ->> 'kind',
@@ -242,7 +259,7 @@ begin
             (v_filters ->> 'price_min')::bigint, (v_filters ->> 'price_max')::bigint,
             coalesce(v_filters ->> 'currency', 'RUB'), v_filters ->> 'region', v_filters ->> 'city',
             v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-            null::bigint, null::bigint, null::text, null::text, null::integer, p_listing_id;
+            null::bigint, null::bigint, null::text, null::text, null::integer, v_filters ->> 'tag', p_listing_id;
         if v_matches then
             perform core.notify(v_search.user_id, 'saved_search_match',
                                 jsonb_build_object('saved_search_id', v_search.id, 'name', v_search.name,

@@ -12,10 +12,9 @@ begin
         where o.status = 'reserved' and o.reserved_until <= now()
         order by o.reserved_until
     loop
-        -- the same lock order as the api: listing, then order; skip what a buyer or seller is
-        -- closing right now (the next run sees it again if it is still open)
-        perform from core.listings as l where l.id = v_order.listing_id for update skip locked;
-        if not found then
+        -- the same lock order as the api: listings ascending, then the order; skip what a buyer or
+        -- seller is closing right now (the next run sees it again if it is still open)
+        if not core.lock_listings(core.order_listing_ids(v_order.id), p_skip_locked => true) then
             continue;
         end if;
         select o.* into v_order from core.orders as o where o.id = v_order.id for update skip locked;

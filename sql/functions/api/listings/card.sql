@@ -38,28 +38,16 @@ returns table (
     like_count integer,
     dislike_count integer,
     favorite_count integer,
-    rejection_reason text
+    rejection_reason text,
+    tags text[]
 )
 language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_listing core.listings;
-    v_viewer core.users;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
-        -- not public: only its seller side and staff see it, with a valid token
-        if p_token is not null then
-            v_viewer := core.authenticate(p_token);
-        end if;
-        if v_listing.id is null or v_viewer.id is null
-            or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
-            raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-        end if;
-    end if;
+    perform core.visible_listing(p_listing_id, p_token);
     return query
     select l.id, l.kind::text, l.status::text, l.title, l.description, l.category_id, c.name, l.brand, mk.name, m.name,
         l.region, l.city, l.price_amount, l.currency, l.wholesale_price_amount, l.wholesale_min_quantity, l.quantity,
@@ -77,7 +65,7 @@ begin
         l.contact_click_count, l.created_at, l.sort_date, coalesce(l.promoted_until > now(), false),
         coalesce(l.ad_insert, (select a.title || ': ' || a.body from core.ad_campaigns as a
                                where a.id = l.ad_campaign_id and now() between a.starts_at and a.ends_at)),
-        l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason
+        l.like_count, l.dislike_count, l.favorite_count, l.rejection_reason, core.listing_tag_names(l.id)
     from core.listings as l
     join core.categories as c on c.id = l.category_id
     join core.users as u on u.id = l.seller_id
@@ -90,8 +78,9 @@ $$;
 comment on function api.listing_card(bigint, text) is
 'Everything a listing page shows: fields, attributes, ordered photos, fitment, seller and shop, stock '
 '(available, sold out), chat state, contact clicks (contacts themselves: api.open_contacts), '
-'promotion, advertisement, exact like/dislike/favorite counts. Public for published, reserved and sold '
-'listings; others only with the token of their seller side or staff. P0002 otherwise.';
+'promotion, advertisement, exact like/dislike/favorite counts, tags (alphabetical). '
+'Public for published, reserved and sold listings; others only with the token of their seller side or '
+'staff. P0002 otherwise.';
 
 create or replace function api.seller_listings(
     p_user_id bigint, p_cursor text default null, p_limit integer default 20

@@ -1,3 +1,9 @@
+-- p_tags was added: a new argument list is a new overload, so the old one goes first
+drop function if exists api.create_listing(
+    text, text, bigint, text, bigint, text, text, jsonb, text, text, text, bigint, integer, bigint, integer,
+    bigint, text, text, text[]
+);
+
 create or replace function api.create_listing(
     p_token text,
     p_kind text,
@@ -17,7 +23,8 @@ create or replace function api.create_listing(
     p_shop_id bigint default null,
     p_contact_name text default null,
     p_contact_phone text default null,
-    p_photos text[] default null
+    p_photos text[] default null,
+    p_tags text[] default null
 ) returns bigint
 language plpgsql
 volatile
@@ -74,13 +81,18 @@ begin
     if p_photos is not null then
         perform core.set_listing_photos(v_id, p_photos);
     end if;
+    if p_tags is not null then
+        perform core.set_listing_tags(v_id, p_tags);
+    end if;
     return v_id;
 end
 $$;
 comment on function api.create_listing(
     text, text, bigint, text, bigint, text, text, jsonb, text, text, text, bigint, integer, bigint, integer,
-    bigint, text, text, text[]
+    bigint, text, text, text[], text[]
 ) is
 'Create a draft listing (car|part|service) for yourself or for a shop you sell for; prices in minor '
-'units. Attributes are checked against the kind and category definitions. Returns the id. 28000/42501 '
-'token; 42501 not a member of the shop; P0002 no shop; 22023 any bad argument, naming it.';
+'units. Attributes are checked against the kind and category definitions; free tags are normalised '
+'(lower case, trimmed), duplicates kept once, at most max_tags_per_listing. Returns the id. 28000/42501 '
+'token; 42501 not a member of the shop; P0002 no shop; 22023 any bad argument (a bad tag, too many '
+'tags), naming it.';

@@ -1,3 +1,8 @@
+drop function if exists api.search_facets(
+    text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
+    bigint, bigint
+);
+
 create or replace function api.search_facets(
     p_query text default null,
     p_kind text default null,
@@ -15,7 +20,8 @@ create or replace function api.search_facets(
     p_seller_type text default null,
     p_has_photos boolean default null,
     p_seller_id bigint default null,
-    p_shop_id bigint default null
+    p_shop_id bigint default null,
+    p_tag text default null
 ) returns table (facet text, key text, label text, listings bigint)
 language plpgsql
 stable
@@ -27,9 +33,13 @@ declare
     v_tsquery tsquery;
     v_part_number text;
     v_where text;
+    v_tag text;
 begin
     perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
                                       p_condition, p_seller_type, p_year);
+    if p_tag is not null then
+        v_tag := core.normalize_tag(p_tag);
+    end if;
     if v_query is not null then
         v_tsquery := websearch_to_tsquery('russian', v_query);
         v_part_number := core.normalize_part_number(v_query);
@@ -37,7 +47,8 @@ begin
     v_where := core.search_condition(core.search_mode(v_query, v_tsquery, v_part_number), p_kind,
                                      core.category_subtree(p_category_id),
                                      p_brand, p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_region,
-                                     p_city, p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id);
+                                     p_city, p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id,
+                                     v_tag);
     return query execute
         'with matched as (select l.category_id, l.brand from core.listings as l where ' || v_where || ') '
         'select ''category'', c.id::text, c.name, count(*) from matched as m '
@@ -50,12 +61,12 @@ begin
     using v_tsquery, lower(v_query), v_part_number, p_kind, core.category_subtree(p_category_id), p_brand,
         p_make_id, p_model_id, p_year,
         p_price_min, p_price_max, p_currency, p_region, p_city, p_condition, p_seller_type, p_has_photos,
-        p_seller_id, p_shop_id;
+        p_seller_id, p_shop_id, null::text, null::text, null::integer, v_tag;
 end
 $$;
 comment on function api.search_facets(
     text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
-    bigint, bigint
+    bigint, bigint, text
 ) is
 'Counts for the current search (same arguments as api.search, without sort and paging): listings per '
-'category and per brand (top 30). No token. 22023 bad filter.';
+'category and per brand (top 30). No token. 22023 bad filter (a tag that is not one).';

@@ -28,7 +28,7 @@ begin
             perform core.raise_invalid(format('"%s" is changed with api.change_price', v_key));
         end if;
         if v_key not in ('title', 'description', 'brand', 'model_id', 'region', 'city', 'quantity',
-                         'contact_name', 'contact_phone', 'attributes', 'photos') then
+                         'contact_name', 'contact_phone', 'attributes', 'photos', 'tags') then
             perform core.raise_invalid(format('"%s" cannot be edited', v_key));
         end if;
     end loop;
@@ -83,6 +83,14 @@ begin
             p_listing_id, array(select jsonb_array_elements_text(p_changes -> 'photos'))
         );
     end if;
+    if p_changes ? 'tags' then
+        if jsonb_typeof(p_changes -> 'tags') <> 'array' then
+            perform core.raise_invalid('tags must be a JSON array of strings');
+        end if;
+        perform core.set_listing_tags(p_listing_id, array(select jsonb_array_elements_text(p_changes -> 'tags')));
+    end if;
+    -- a new title, description or photos edits the channel posts (ADR 0009)
+    perform core.sync_channel_posts(p_listing_id);
     if v_by_moderator then
         perform core.audit(v_user.id, 'edit_listing', v_listing.seller_id, v_listing.shop_id, null,
                            jsonb_build_object('listing_id', p_listing_id, 'changes', p_changes));
@@ -94,7 +102,8 @@ end
 $$;
 comment on function api.edit_listing(text, bigint, jsonb) is
 'Change some fields of a listing: title, description, brand, model_id, region, city, quantity, '
-'contact_name, contact_phone, attributes (re-checked), photos (ordered keys). The seller side edits '
+'contact_name, contact_phone, attributes (re-checked), photos (ordered keys), tags (the whole list, '
+'normalised, at most max_tags_per_listing). The seller side edits '
 'their listing; a moderator edits one waiting for moderation (audited). Prices: api.change_price. '
 '28000/42501 token; 42501 not allowed; P0002 no listing; 55000 sold, or a quantity under the units '
 'reserved by open orders; 22023 bad change.';

@@ -1,3 +1,9 @@
+-- p_tag was added: a new argument list is a new overload, so the old one goes first
+drop function if exists api.search(
+    text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
+    bigint, bigint, text, text, integer
+);
+
 create or replace function api.search(
     p_query text default null,
     p_kind text default null,
@@ -18,7 +24,8 @@ create or replace function api.search(
     p_shop_id bigint default null,
     p_sort text default null,
     p_cursor text default null,
-    p_limit integer default 20
+    p_limit integer default 20,
+    p_tag text default null
 ) returns table (
     listing_id bigint,
     kind text,
@@ -59,11 +66,15 @@ declare
     v_k2 text;
     v_select text;
     v_sql text;
+    v_tag text;
 begin
     perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
                                       p_condition, p_seller_type, p_year);
     if p_limit is null or p_limit not between 1 and core.setting_int('search_page_max') then
         perform core.raise_invalid(format('the page size must be between 1 and %s', core.setting_int('search_page_max')));
+    end if;
+    if p_tag is not null then
+        v_tag := core.normalize_tag(p_tag);
     end if;
     if char_length(v_query) > 200 then
         perform core.raise_invalid('the search text must be at most 200 characters');
@@ -82,7 +93,7 @@ begin
     v_mode := core.search_mode(v_query, v_tsquery, v_part_number);
     v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id), p_brand, p_make_id, p_model_id, p_year,
                                      p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
-                                     p_has_photos, p_seller_id, p_shop_id);
+                                     p_has_photos, p_seller_id, p_shop_id, v_tag);
     if v_sort in ('price_asc', 'price_desc') and p_price_min is null and p_price_max is null then
         v_where := v_where || ' and l.currency = $12';  -- amounts compare only within one currency
     end if;
@@ -171,18 +182,18 @@ begin
     from core.search_page(v_sql, v_tsquery, lower(v_query), v_part_number, p_kind,
                           core.category_subtree(p_category_id), p_brand,
                           p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency, p_region, p_city,
-                          p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id, v_k1, v_k2, p_limit) as r;
+                          p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id, v_k1, v_k2, p_limit,
+                          v_tag) as r;
 end
 $$;
 comment on function api.search(
     text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
-    bigint, bigint, text, text, integer
+    bigint, bigint, text, text, integer, text
 ) is
 'Public search of published listings; no token. Text in Russian or English (websearch syntax), an exact '
 'part number, or a typo-tolerant match when nothing matches exactly. Filters: kind, category (with '
 'subcategories), brand, make/model/year (cars by their own, parts by fitment), price range (in '
-'p_currency), region, city, condition, seller type (shop|private), has photos, seller, shop. Sorts: '
-'newest (default without text), relevance (default with text), price_asc, price_desc (within p_currency); '
-'promoted listings '
-'first in newest and relevance. Keyset pages: pass the last row''s next_cursor back. 22023 bad filter, '
-'sort, page size or cursor.';
+'p_currency), region, city, condition, seller type (shop|private), has photos, seller, shop, tag (any '
+'spelling of it). Sorts: newest (default without text), relevance (default with text), price_asc, '
+'price_desc (within p_currency); promoted listings first in newest and relevance. Keyset pages: pass the '
+'last row''s next_cursor back. 22023 bad filter (a tag that is not one), sort, page size or cursor.';

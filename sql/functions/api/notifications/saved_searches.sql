@@ -19,10 +19,14 @@ begin
     end if;
     for v_key in select jsonb_object_keys(v_filters) loop
         if v_key not in ('kind', 'category_id', 'brand', 'make_id', 'model_id', 'year', 'price_min', 'price_max',
-                         'currency', 'region', 'city', 'condition', 'seller_type', 'has_photos') then
+                         'currency', 'region', 'city', 'condition', 'seller_type', 'has_photos', 'tag') then
             perform core.raise_invalid(format('unknown filter "%s"', v_key));
         end if;
     end loop;
+    if v_filters ? 'tag' then
+        -- stored normalised, as the search compares it
+        v_filters := jsonb_set(v_filters, '{tag}', to_jsonb(core.normalize_tag(v_filters ->> 'tag')));
+    end if;
     if nullif(btrim(p_query), '') is null and v_filters = '{}' then
         perform core.raise_invalid('a saved search needs a text or at least one filter');
     end if;
@@ -50,7 +54,7 @@ end
 $$;
 comment on function api.save_search(text, text, text, jsonb) is
 'Save a search (text and/or filters as in api.search: kind, category_id, brand, make_id, model_id, year, '
-'price_min, price_max, currency, region, city, condition, seller_type, has_photos). A category watch is '
+'price_min, price_max, currency, region, city, condition, seller_type, has_photos, tag). A category watch is '
 'just {"category_id": …}. Each newly published match notifies you once. 28000/42501; 22023 bad filter; '
 '55000 too many.';
 

@@ -12,10 +12,9 @@ as $$
 declare
     v_buyer core.users := core.authenticate(p_token);
     v_listing core.listings;
-    v_seller core.users;
     v_existing core.orders;
-    v_price bigint;
-    v_wholesale boolean;
+    v_line core.order_lines;
+    v_refusal text;
     v_order core.orders;
 begin
     if p_quantity is null or p_quantity < 1 or p_quantity > 100000 then
@@ -31,57 +30,34 @@ begin
         select o.* into v_existing from core.orders as o
         where o.buyer_id = v_buyer.id and o.idempotency_key = p_idempotency_key;
         if found then
-            if (v_existing.listing_id, v_existing.quantity) is distinct from (p_listing_id, p_quantity) then
+            select ol.* into v_line from core.order_lines as ol where ol.order_id = v_existing.id;
+            if (select count(*) from core.order_lines as ol where ol.order_id = v_existing.id) <> 1
+               or (v_line.listing_id, v_line.quantity) is distinct from (p_listing_id, p_quantity) then
                 raise exception using
                     errcode = '23505',
                     message = 'this idempotency key was used for another order',
                     hint = 'use a new key for a new order';
             end if;
-            return query select v_existing.id, v_existing.status::text, v_existing.quantity,
-                v_existing.unit_price_amount, v_existing.total_amount, v_existing.currency, v_existing.wholesale,
+            return query select v_existing.id, v_existing.status::text, v_line.quantity,
+                v_line.unit_price_amount, v_existing.total_amount, v_existing.currency, v_line.wholesale,
                 v_existing.reserved_until, false;
             return;
         end if;
     end if;
-    if v_listing.seller_id = v_buyer.id then
-        raise exception using errcode = '55000', message = 'you cannot order your own listing';
-    end if;
-    if v_listing.status not in ('published', 'reserved') then
-        raise exception using errcode = '55000', message = format('listing %s is %s, not on sale', p_listing_id, v_listing.status);
-    end if;
-    select u.* into v_seller from core.users as u where u.id = v_listing.seller_id;
-    if v_seller.blocked_at is not null then
-        raise exception using errcode = '55000', message = 'the seller is blocked; the listing cannot be ordered';
-    end if;
-    if v_listing.quantity - v_listing.reserved_quantity < p_quantity then
+    v_refusal := core.order_refusal(v_listing, v_buyer.id, p_quantity);
+    if v_refusal like 'not enough%' or v_refusal = 'sold out' then
         raise exception using
             errcode = '55000',
-            message = case when v_listing.quantity = v_listing.reserved_quantity
-                           then 'sold out: every unit is sold or reserved'
-                           else format('only %s unit(s) available', v_listing.quantity - v_listing.reserved_quantity) end,
+            message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal),
             hint = 'reserved units come back if their orders are not paid in time';
+    elsif v_refusal is not null then
+        raise exception using
+            errcode = '55000', message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal);
     end if;
-    v_wholesale := v_listing.wholesale_min_quantity is not null and p_quantity >= v_listing.wholesale_min_quantity;
-    v_price := case when v_wholesale then v_listing.wholesale_price_amount else v_listing.price_amount end;
-    update core.listings as l set reserved_quantity = l.reserved_quantity + p_quantity
-    where l.id = p_listing_id
-    returning l.* into v_listing;
-    if v_listing.quantity = v_listing.reserved_quantity and v_listing.status = 'published' then
-        perform core.transition_listing(v_listing, 'reserved', v_buyer.id, 'every unit reserved');
-    end if;
-    insert into core.orders (listing_id, buyer_id, seller_id, shop_id, quantity, unit_price_amount, total_amount,
-                             currency, wholesale, reserved_until, idempotency_key)
-    values (p_listing_id, v_buyer.id, v_listing.seller_id, v_listing.shop_id, p_quantity, v_price,
-            v_price * p_quantity, v_listing.currency, v_wholesale,
-            now() + core.setting_interval('reservation_lifetime'), p_idempotency_key)
-    returning * into v_order;
-    insert into core.order_transitions (order_id, from_status, to_status, changed_by)
-    values (v_order.id, null, 'reserved', v_buyer.id);
-    perform core.notify(v_order.seller_id, 'order_reserved',
-                        jsonb_build_object('order_id', v_order.id, 'listing_id', p_listing_id,
-                                           'quantity', p_quantity, 'total_amount', v_order.total_amount));
-    return query select v_order.id, v_order.status::text, v_order.quantity, v_order.unit_price_amount,
-        v_order.total_amount, v_order.currency, v_order.wholesale, v_order.reserved_until, true;
+    v_order := core.place_order(v_buyer.id, array[p_listing_id], array[p_quantity], p_idempotency_key);
+    select ol.* into v_line from core.order_lines as ol where ol.order_id = v_order.id;
+    return query select v_order.id, v_order.status::text, v_line.quantity, v_line.unit_price_amount,
+        v_order.total_amount, v_order.currency, v_line.wholesale, v_order.reserved_until, true;
 end
 $$;
 comment on function api.create_order(text, bigint, integer, text) is
@@ -107,7 +83,7 @@ begin
     if not core.is_seller_side(v_user, v_order) then
         raise exception using errcode = '42501', message = 'only the seller confirms a payment';
     end if;
-    perform core.lock_listing(v_order.listing_id);
+    perform core.lock_listings(core.order_listing_ids(p_order_id));
     v_order := core.lock_order(p_order_id);
     if v_order.status = 'reserved' and v_order.reserved_until <= now() then
         raise exception using errcode = '55000', message = 'the reservation expired before the payment',
@@ -115,7 +91,9 @@ begin
     end if;
     v_order := core.close_order(v_order, 'paid', v_user.id);
     -- a paid order is a deal; the buyer is asked to review the seller
-    perform core.record_deal(v_order.seller_id, v_order.buyer_id, v_order.listing_id, v_order.id);
+    -- the deal names the order's first listing; the order names them all
+    perform core.record_deal(v_order.seller_id, v_order.buyer_id, (core.order_listing_ids(v_order.id))[1],
+                             v_order.id);
     return v_order.status::text;
 end
 $$;
@@ -145,7 +123,7 @@ begin
     if char_length(p_reason) > 500 then
         perform core.raise_invalid('the reason must be at most 500 characters');
     end if;
-    perform core.lock_listing(v_order.listing_id);
+    perform core.lock_listings(core.order_listing_ids(p_order_id));
     v_order := core.lock_order(p_order_id);
     return (core.close_order(v_order, 'cancelled', v_user.id, nullif(btrim(p_reason), ''))).status::text;
 end
@@ -154,13 +132,12 @@ comment on function api.cancel_order(text, bigint, text) is
 'Cancel a reserved order (its buyer or seller side); the units are available again. 28000/42501 '
 'token; 42501 neither buyer nor seller; P0002 no order; 55000 not reserved; 22023 reason over 500.';
 
+drop function if exists api.order_details(text, bigint);
 create or replace function api.order_details(p_token text, p_order_id bigint)
 returns table (
-    order_id bigint, listing_id bigint, title text, buyer_id bigint, seller_id bigint, shop_id bigint,
-    quantity integer, unit_price_amount bigint, total_amount bigint, currency text, wholesale boolean,
-    status text, payment_status text, reserved_until timestamptz, created_at timestamptz,
-    closed_at timestamptz,
-    history jsonb
+    order_id bigint, checkout_id bigint, buyer_id bigint, seller_id bigint, shop_id bigint,
+    total_amount bigint, currency text, status text, payment_status text, reserved_until timestamptz,
+    created_at timestamptz, closed_at timestamptz, lines jsonb, history jsonb
 )
 language plpgsql
 stable
@@ -177,18 +154,24 @@ begin
         raise exception using errcode = 'P0002', message = format('no order %s', p_order_id);
     end if;
     return query
-    select o.id, o.listing_id, l.title, o.buyer_id, o.seller_id, o.shop_id, o.quantity, o.unit_price_amount,
-        o.total_amount, o.currency, o.wholesale, o.status::text, o.payment_status::text, o.reserved_until,
-        o.created_at, o.closed_at,
+    select o.id, o.checkout_id, o.buyer_id, o.seller_id, o.shop_id, o.total_amount, o.currency, o.status::text,
+        o.payment_status::text, o.reserved_until, o.created_at, o.closed_at,
+        (select jsonb_agg(jsonb_build_object('listing_id', ol.listing_id, 'title', l.title,
+                                             'quantity', ol.quantity, 'unit_price_amount', ol.unit_price_amount,
+                                             'wholesale', ol.wholesale, 'line_amount', ol.line_amount)
+                          order by ol.listing_id)
+         from core.order_lines as ol join core.listings as l on l.id = ol.listing_id
+         where ol.order_id = o.id),
         (select jsonb_agg(jsonb_build_object('from', t.from_status, 'to', t.to_status, 'at', t.changed_at,
                                              'by', t.changed_by, 'reason', t.reason) order by t.id)
          from core.order_transitions as t where t.order_id = o.id)
-    from core.orders as o join core.listings as l on l.id = o.listing_id
+    from core.orders as o
     where o.id = p_order_id;
 end
 $$;
 comment on function api.order_details(text, bigint) is
-'An order with its history, for its buyer, its seller side and staff. 28000/42501; P0002 otherwise.';
+'An order with its lines (listing, title, quantity, unit price, wholesale, amount) and its history, for '
+'its buyer, its seller side and staff. 28000/42501; P0002 otherwise.';
 
 create or replace function api.my_orders(p_token text, p_as text default 'buyer')
 returns table (
@@ -207,12 +190,22 @@ begin
         perform core.raise_invalid('list orders as buyer or as seller');
     end if;
     return query
-    select o.id, o.listing_id, l.title, o.quantity, o.total_amount, o.currency, o.status::text, o.reserved_until,
-        o.created_at
-    from core.orders as o join core.listings as l on l.id = o.listing_id
+    select o.id, first_line.listing_id,
+        first_line.title || case when lines.n > 1 then format(' (+%s more)', lines.n - 1) else '' end,
+        lines.units, o.total_amount, o.currency, o.status::text, o.reserved_until, o.created_at
+    from core.orders as o
+    cross join lateral (
+        select count(*)::integer as n, sum(ol.quantity)::integer as units
+        from core.order_lines as ol where ol.order_id = o.id
+    ) as lines
+    cross join lateral (
+        select ol.listing_id, l.title from core.order_lines as ol join core.listings as l on l.id = ol.listing_id
+        where ol.order_id = o.id order by ol.listing_id limit 1
+    ) as first_line
     where (p_as = 'buyer' and o.buyer_id = v_user.id) or (p_as = 'seller' and o.seller_id = v_user.id)
     order by o.created_at desc, o.id desc;
 end
 $$;
 comment on function api.my_orders(text, text) is
-'Your orders as buyer, or the orders of your listings as seller, newest first. 28000/42501; 22023.';
+'Your orders as buyer, or the orders of your listings as seller, newest first; an order of several '
+'listings shows its first listing, "(+N more)" and the units of all lines. 28000/42501; 22023.';
