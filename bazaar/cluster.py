@@ -300,7 +300,12 @@ class Cluster:
             make_server_dir(d, mode)
         make_server_dir(self.root / "etcd", 0o700)
         server_home = pwd.getpwuid(_server_ids()[0]).pw_dir
-        common = {"conf_dir": self.conf_dir, "run_dir": self.run_dir, "log_dir": self.log_dir}
+        common = {
+            "conf_dir": self.conf_dir,
+            "run_dir": self.run_dir,
+            "log_dir": self.log_dir,
+            "server_root": self.root,
+        }
         for n, name in enumerate(NODES, start=1):
             node_dir = make_server_dir(self.root / name, 0o700)
             text = render_template(
@@ -522,6 +527,7 @@ class Cluster:
                     capture_output=True,
                     check=False,
                     timeout=120,
+                    cwd=self.root,
                 )
 
     # -- Patroni's REST API ----------------------------------------------------------------

@@ -52,11 +52,16 @@ class StackUnderTest:
         for name in ("BAZAAR_DSN", "BAZAAR_ADMIN_DSN"):
             self.env.pop(name, None)
         self.local = LocalStack(home, config.Ports(offset))
+        self.private_cwd = home.parent / "private"
+        self.private_cwd.mkdir(mode=0o700, exist_ok=True)
         self.up_output = ""
 
     def bazaar(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        # From a directory the postgres user cannot enter, as from a checkout under /root:
+        # nothing the stack starts may depend on the caller's working directory.
         return subprocess.run(
             [sys.executable, "-m", "bazaar", *args],
+            cwd=self.private_cwd,
             env=self.env,
             capture_output=True,
             text=True,
