@@ -98,7 +98,7 @@ def test_cart_bad_inputs_and_refusals(
     api.fails("28000", "checkout", "not-a-token", None)
     api.fails("P0002", "cart_add", buyer.token, 10**9, 1)
     api.fails("55000", "cart_add", seller.token, listing, 1)  # own listing
-    api.fails("55000", "cart_add", buyer.token, listings.create(seller, "part"), 1)  # a draft
+    api.fails("P0002", "cart_add", buyer.token, listings.create(seller, "part"), 1)  # a draft: not public
     api.fails("P0002", "cart_set", buyer.token, listing, 1)  # not in the cart
     api.fails("P0002", "cart_remove", buyer.token, listing)
     api.one("cart_add", buyer.token, listing, 100000)

@@ -204,7 +204,7 @@ def test_republishing_edits_the_existing_posts_back_on_sale(
     )
 
 
-def test_one_posts_rows_go_out_in_order_and_claim_notifications_includes_them(
+def test_one_posts_rows_go_out_in_order_and_only_to_channel_workers(
     api: Api,
     db: Conn,
     listings: Listings,
@@ -216,11 +216,25 @@ def test_one_posts_rows_go_out_in_order_and_claim_notifications_includes_them(
     pads = published(listings, seller, moderator)
     api.one("edit_listing", seller.token, pads, Jsonb({"title": "Другое название"}))
     db.execute("update core.notifications set delivered_at = now() where channel_post_id is null")
-    first = claim(worker, "claim_notifications")  # the shared claim: users and channels
+    # a worker of user notifications never gets channel rows it could not acknowledge
+    assert claim(worker, "claim_notifications") == []
+    first = claim(worker)
     assert [r["kind"] for r in first] == ["channel_post", "channel_post"]  # edits wait for their post
     for row in first:
         worker.one("channel_post_delivered", WORKER, row["notification_id"], 100 + row["notification_id"])
-    assert [r["kind"] for r in claim(worker, "claim_notifications")] == ["channel_post_edit"] * 2
+    assert [r["kind"] for r in claim(worker)] == ["channel_post_edit"] * 2
+
+
+def test_edits_off_the_market_never_reach_a_channel(
+    api: Api, listings: Listings, seller: User, moderator: User, channels: dict[str, int], worker: Api
+) -> None:
+    pads = published(listings, seller, moderator)
+    deliver_all(worker)
+    api.one("archive_listing", seller.token, pads)
+    api.one("edit_listing", seller.token, pads, Jsonb({"title": "SPAM visit scam site", "photos": ["x.jpg"]}))
+    shown = [r["payload"]["snapshot"] for r in claim(worker)]
+    assert shown and all(s["status"] == "sold" and s["title"] != "SPAM visit scam site" for s in shown)
+    assert all(s["photos"] != ["x.jpg"] for s in shown)
 
 
 def test_delivery_report_refusals(

@@ -61,14 +61,23 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_snapshot jsonb := core.channel_snapshot(p_listing_id);
+    v_on_sale boolean := exists (
+        select from core.listings as l where l.id = p_listing_id and l.status in ('published', 'reserved')
+    );
     v_post core.channel_posts;
+    v_new jsonb;
     v_count integer := 0;
 begin
     for v_post in
         select p.* from core.channel_posts as p where p.listing_id = p_listing_id order by p.id
     loop
-        if core.channel_content(v_post.queued_snapshot) is distinct from core.channel_content(v_snapshot) then
-            perform core.queue_channel_post(v_post.id, 'channel_post_edit', v_snapshot);
+        -- Off the market (archived, expired, back in moderation, rejected), edits of the listing
+        -- are not moderated content: the post keeps what it showed and is only marked sold. The
+        -- content follows again when the listing is published (or released from reservation).
+        v_new := case when v_on_sale then v_snapshot
+                      else v_post.queued_snapshot || jsonb_build_object('status', v_snapshot ->> 'status') end;
+        if core.channel_content(v_post.queued_snapshot) is distinct from core.channel_content(v_new) then
+            perform core.queue_channel_post(v_post.id, 'channel_post_edit', v_new);
             v_count := v_count + 1;
         end if;
     end loop;
@@ -77,7 +86,8 @@ end
 $$;
 comment on function core.sync_channel_posts(bigint) is
 'Queue an edit of each channel post of the listing whose shown content (not the price) differs from '
-'the last version queued; returns how many.';
+'the last version queued; off the market only the status changes (unmoderated edits never reach a '
+'channel). Returns how many.';
 
 create or replace function core.publish_to_channels(p_listing core.listings) returns integer
 language plpgsql

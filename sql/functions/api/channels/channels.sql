@@ -148,17 +148,23 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_site jsonb;
+    v_staff boolean := false;
 begin
     perform core.visible_listing(p_listing_id, p_token);
+    if p_token is not null then
+        v_staff := (core.authenticate(p_token)).role >= 'moderator';
+    end if;
     v_site := core.channel_snapshot(p_listing_id);
+    -- channel configuration (chat ids, inactive channels) is for staff, as in api.channels
     return query
-    select p.id, ch.id, ch.name, ch.telegram_chat_id, p.telegram_message_id, p.snapshot, v_site,
+    select p.id, ch.id, ch.name, case when v_staff then ch.telegram_chat_id end, p.telegram_message_id,
+        p.snapshot, v_site,
         array(select k.key from jsonb_each(v_site) as k
               where p.snapshot -> k.key is distinct from k.value order by k.key),
         (select count(*) from core.notifications as n where n.channel_post_id = p.id and n.delivered_at is null),
         p.created_at, p.delivered_at
     from core.channel_posts as p join core.telegram_channels as ch on ch.id = p.channel_id
-    where p.listing_id = p_listing_id
+    where p.listing_id = p_listing_id and (ch.active or v_staff)
     order by p.id;
 end
 $$;
@@ -166,4 +172,4 @@ comment on function api.channel_posts(bigint, text) is
 'A listing''s channel posts: what each channel shows (null until first delivered), what the site '
 'shows, the fields where they differ (a price change shows here: it never edits a post), and the '
 'updates still waiting in the outbox. Public for published, reserved and sold listings, else the '
-'seller side or staff (P_TOKEN). P0002 otherwise.';
+'seller side or staff (P_TOKEN). Chat ids and inactive channels show to staff only. P0002 otherwise.';

@@ -12,17 +12,15 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return query select * from core.claim_outbox(p_worker, p_batch, 'all');
+    return query select * from core.claim_outbox(p_worker, p_batch, 'users');
 end
 $$;
 comment on function api.claim_notifications(text, integer) is
-'Delivery workers (role bazaar_worker) take up to P_BATCH outbox rows, leased to P_WORKER for '
-'outbox_lease: notifications to users, and Telegram channel posts and edits (kind channel_post or '
-'channel_post_edit, user_id null, channel_post_id set, destination the channel''s chat id, payload with '
-'the snapshot and telegram_message_id). An unacknowledged row is handed out again after its lease, up to '
-'outbox_max_attempts, then set aside as failed. One target''s rows (a user on one channel, a channel '
-'post) come one at a time, in order. LISTEN bazaar_outbox to be woken when new ones arrive. 22023 bad '
-'worker or batch.';
+'Delivery workers (role bazaar_worker) take up to P_BATCH notifications to users, leased to P_WORKER '
+'for outbox_lease (Telegram channel posts go to api.claim_channel_posts, whose workers report message '
+'ids). An unacknowledged row is handed out again after its lease, up to outbox_max_attempts, then set '
+'aside as failed. One user''s rows on one channel come one at a time, in order. LISTEN bazaar_outbox to '
+'be woken when new ones arrive. 22023 bad worker or batch.';
 revoke execute on function api.claim_notifications(text, integer) from bazaar_app;
 grant execute on function api.claim_notifications(text, integer) to bazaar_worker;
 

@@ -16,16 +16,15 @@ begin
         perform core.raise_invalid('the quantity must be between 1 and 100000');
     end if;
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found then
+    if not found or v_listing.status not in ('published', 'reserved') then
+        -- a listing that is not public does not exist for buyers (as on its card)
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
     end if;
     if v_listing.seller_id = v_buyer.id then
         raise exception using errcode = '55000', message = 'you cannot buy your own listing';
     end if;
-    if v_listing.status not in ('published', 'reserved') then
-        raise exception using errcode = '55000',
-            message = format('listing %s is %s, not on sale', p_listing_id, v_listing.status);
-    end if;
+    -- one buyer's cart changes one at a time, so the cap holds under concurrency
+    perform pg_advisory_xact_lock(hashtextextended('cart:' || v_buyer.id, 0));
     if not exists (select from core.cart_items as c where c.buyer_id = v_buyer.id and c.listing_id = p_listing_id)
        and (select count(*) from core.cart_items as c where c.buyer_id = v_buyer.id)
            >= core.setting_int('cart_max_lines') then
@@ -50,7 +49,7 @@ $$;
 comment on function api.cart_add(text, bigint, integer) is
 'Put units of a listing in your cart (added to what is there already); returns the quantity now in '
 'the cart. Nothing is reserved until checkout. 28000/42501 token; 22023 quantity not 1-100000 (also '
-'in total); P0002 no listing; 55000 own listing, not on sale, cart full (cart_max_lines).';
+'in total); P0002 no listing (or not public); 55000 own listing, cart full (cart_max_lines).';
 
 create or replace function api.cart_set(p_token text, p_listing_id bigint, p_quantity integer)
 returns integer
