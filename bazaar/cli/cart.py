@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.output import money, print_output
 
 
@@ -15,7 +15,7 @@ def cart() -> None:
 
 
 @cart.command("add")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--quantity", type=int, default=1, show_default=True)
 @token_option
 @json_option
@@ -27,7 +27,7 @@ def cart_add(settings: Settings, listing_id: int, quantity: int, token: str) -> 
 
 
 @cart.command("set")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.argument("quantity", type=int)
 @token_option
 @json_option
@@ -44,7 +44,7 @@ def cart_set(settings: Settings, listing_id: int, quantity: int, token: str) -> 
 
 
 @cart.command("remove")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @token_option
 @json_option
 @pass_settings

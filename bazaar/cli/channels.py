@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from bazaar.cli import Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.output import print_output
 
 
@@ -31,8 +31,8 @@ def channel_pending(settings: Settings, worker: str, batch: int) -> None:
 
 
 @channel.command("delivered")
-@click.argument("notification_id", type=int)
-@click.argument("telegram_message_id", type=int)
+@click.argument("notification_id", type=ID)
+@click.argument("telegram_message_id", type=ID)
 @click.option("--worker", required=True)
 @json_option
 @pass_settings
@@ -50,7 +50,7 @@ def channel_delivered(
 
 
 @channel.command("posts")
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--token", envvar="BAZAAR_TOKEN", metavar="TOKEN", help="For a listing that is not public.")
 @json_option
 @pass_settings
@@ -88,7 +88,7 @@ def channel_list(settings: Settings, token: str) -> None:
 
 
 @channel.command("activate")
-@click.argument("channel_id", type=int)
+@click.argument("channel_id", type=ID)
 @click.option("--off", "off", is_flag=True, help="Deactivate instead: no new posts.")
 @token_option
 @json_option

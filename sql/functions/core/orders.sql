@@ -228,3 +228,31 @@ comment on function core.close_order(core.orders, core.order_status, bigint, tex
 'Close a reserved order as paid (its units leave stock for good), cancelled or expired (its units are '
 'released), every line together; each listing''s status follows its stock; history and notifications '
 'in the same transaction.';
+
+create or replace function core.lock_order_for(p_user core.users, p_order_id bigint, p_buyer_may boolean)
+returns core.orders
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_order core.orders;
+begin
+    select o.* into v_order from core.orders as o where o.id = p_order_id;
+    if not found then
+        raise exception using errcode = 'P0002', message = format('no order %s', p_order_id);
+    end if;
+    if not (core.is_seller_side(p_user, v_order) or (p_buyer_may and v_order.buyer_id = p_user.id)) then
+        raise exception using
+            errcode = '42501',
+            message = case when p_buyer_may then 'only the buyer or the seller may change this order'
+                           else 'only the seller may do this' end;
+    end if;
+    -- the one lock order: the order's listings in ascending id, then the order
+    perform core.lock_listings(core.order_listing_ids(p_order_id));
+    return core.lock_order(p_order_id);
+end
+$$;
+comment on function core.lock_order_for(core.users, bigint, boolean) is
+'Find an order (P0002), check that the user is its seller side or, when P_BUYER_MAY, its buyer (42501), '
+'then lock its listings in ascending id and the order itself; returns the locked order.';

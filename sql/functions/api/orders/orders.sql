@@ -74,17 +74,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user core.users := core.authenticate(p_token);
-    v_order core.orders;
+    v_order core.orders := core.lock_order_for(v_user, p_order_id, false);
 begin
-    select o.* into v_order from core.orders as o where o.id = p_order_id;
-    if not found then
-        raise exception using errcode = 'P0002', message = format('no order %s', p_order_id);
-    end if;
-    if not core.is_seller_side(v_user, v_order) then
-        raise exception using errcode = '42501', message = 'only the seller confirms a payment';
-    end if;
-    perform core.lock_listings(core.order_listing_ids(p_order_id));
-    v_order := core.lock_order(p_order_id);
     if v_order.status = 'reserved' and v_order.reserved_until <= now() then
         raise exception using errcode = '55000', message = 'the reservation expired before the payment',
             hint = 'the buyer can order again';
@@ -113,18 +104,10 @@ declare
     v_user core.users := core.authenticate(p_token);
     v_order core.orders;
 begin
-    select o.* into v_order from core.orders as o where o.id = p_order_id;
-    if not found then
-        raise exception using errcode = 'P0002', message = format('no order %s', p_order_id);
-    end if;
-    if v_order.buyer_id <> v_user.id and not core.is_seller_side(v_user, v_order) then
-        raise exception using errcode = '42501', message = 'only the buyer or the seller cancels an order';
-    end if;
     if char_length(p_reason) > 500 then
         perform core.raise_invalid('the reason must be at most 500 characters');
     end if;
-    perform core.lock_listings(core.order_listing_ids(p_order_id));
-    v_order := core.lock_order(p_order_id);
+    v_order := core.lock_order_for(v_user, p_order_id, true);
     return (core.close_order(v_order, 'cancelled', v_user.id, nullif(btrim(p_reason), ''))).status::text;
 end
 $$;
