@@ -378,3 +378,24 @@ $$;
 comment on function core.sync_listing_status(bigint, bigint) is
 'Make a listing''s status follow its stock after the quantity changed: reserved when every unit is held, '
 'published again when one is free.';
+
+create or replace function core.find_listing(
+    p_listing_id bigint, p_statuses core.listing_status[] default null
+) returns core.listings
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings;
+begin
+    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+    -- a listing outside the statuses the caller may see does not exist for that caller
+    if not found or (p_statuses is not null and not v_listing.status = any(p_statuses)) then
+        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
+    end if;
+    return v_listing;
+end
+$$;
+comment on function core.find_listing(bigint, core.listing_status[]) is
+'A listing (not locked); P0002 when it does not exist or is in none of P_STATUSES (any status when NULL).';

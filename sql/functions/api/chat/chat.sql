@@ -11,10 +11,7 @@ declare
     v_recent integer;
     v_id bigint;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found or v_listing.status not in ('published', 'reserved', 'sold') then
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    v_listing := core.find_listing(p_listing_id, '{published,reserved,sold}');
     if not v_listing.chat_enabled then
         raise exception using errcode = '55000', message = 'the chat of this listing is turned off';
     end if;

@@ -21,10 +21,7 @@ begin
     if p_source is null or p_source !~ '^[a-z_]{2,30}$' then
         perform core.raise_invalid(format('"%s" is not a click source', p_source), 'e.g. card, search, channel');
     end if;
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found or v_listing.status not in ('published', 'reserved') then
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    v_listing := core.find_listing(p_listing_id, '{published,reserved}');
     insert into core.contact_clicks (listing_id, viewer_id, fingerprint, source)
     values (p_listing_id, v_viewer.id, case when v_viewer.id is null then p_fingerprint end, p_source);
     -- counts are served from these, never by scanning the log
@@ -54,10 +51,7 @@ declare
     v_viewer bigint;
     v_count integer := 0;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found then
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    v_listing := core.find_listing(p_listing_id);
     perform core.require_listing_manager(v_user, v_listing);
     -- one notification per distinct signed-in viewer (anonymous clicks cannot be reached)
     for v_viewer in
@@ -86,10 +80,7 @@ declare
     v_user core.users := core.authenticate(p_token);
     v_listing core.listings;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found then
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    v_listing := core.find_listing(p_listing_id);
     if v_user.role < 'moderator' then
         perform core.require_listing_manager(v_user, v_listing);
     end if;

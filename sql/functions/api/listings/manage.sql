@@ -271,10 +271,7 @@ declare
     v_user core.users := core.authenticate(p_token);
     v_listing core.listings;
 begin
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found then
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    v_listing := core.find_listing(p_listing_id);
     if v_user.role < 'moderator' then
         perform core.require_listing_manager(v_user, v_listing);
     end if;

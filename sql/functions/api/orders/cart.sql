@@ -15,11 +15,8 @@ begin
     if p_quantity is null or p_quantity < 1 or p_quantity > 100000 then
         perform core.raise_invalid('the quantity must be between 1 and 100000');
     end if;
-    select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if not found or v_listing.status not in ('published', 'reserved') then
-        -- a listing that is not public does not exist for buyers (as on its card)
-        raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-    end if;
+    -- a listing that is not on sale does not exist for buyers
+    v_listing := core.find_listing(p_listing_id, '{published,reserved}');
     if v_listing.seller_id = v_buyer.id then
         raise exception using errcode = '55000', message = 'you cannot buy your own listing';
     end if;

@@ -16,10 +16,7 @@ begin
         raise exception using errcode = 'P0002', message = format('no user %s', p_buyer_id);
     end if;
     if p_listing_id is not null then
-        select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-        if not found then
-            raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
-        end if;
+        v_listing := core.find_listing(p_listing_id);
         perform core.require_listing_manager(v_seller, v_listing);
     end if;
     -- declared deals are cheap to make: one per seller and buyer per declared_deal_interval
