@@ -598,11 +598,26 @@ class Cluster:
         return result
 
     def routed_to_leader(self) -> str | None:
-        """The leader's name once the rw port leads to it alone."""
+        """The leader's name once the rw port leads to it alone and it accepts writes.
+
+        Patroni may call a node the leader (and answer GET /primary) a moment before its
+        PostgreSQL has left recovery: a write sent then fails with "read-only transaction".
+        """
         leader = self.leader_name()
-        if leader and self.routes()["rw"] == [leader]:
+        if leader and self.routes()["rw"] == [leader] and self._rw_accepts_writes():
             return leader
         return None
+
+    def _rw_accepts_writes(self) -> bool:
+        conninfo = (
+            f"host=127.0.0.1 port={self.ports.rw} dbname=postgres user=postgres "
+            f"password={self.secrets['postgres']} connect_timeout=2"
+        )
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                return conn.execute("select pg_is_in_recovery()").fetchone() == (False,)
+        except psycopg.OperationalError:
+            return False
 
     def wait_healthy(self, timeout: float = 180) -> list[Member]:
         """Wait for a leader, two streaming replicas and HAProxy routing agreeing with them.

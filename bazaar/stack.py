@@ -150,10 +150,11 @@ class LocalStack:
             progress(f"applying changed configs: {', '.join(sorted(changed))}")
         cluster.start(changed)
         progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
-        cl.poll(cluster.routed_to_leader, START_TIMEOUT_S, "a leader behind HAProxy's read-write port")
-        # Patroni may call a node the leader a moment before its PostgreSQL leaves recovery.
-        conn = cl.poll(lambda: _writable(self.admin_dsn("postgres")), 60, "the leader to accept writes")
-        with conn:
+        # (routed_to_leader also waits for the leader's PostgreSQL to leave recovery)
+        cl.poll(
+            cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port"
+        )
+        with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
             exists = conn.execute(
                 "select 1 from pg_database where datname = %s", [config.DATABASE]
             ).fetchone()
@@ -200,15 +201,6 @@ class LocalStack:
                 }
             )
         return rows
-
-
-def _writable(dsn: str) -> psycopg.Connection[Any] | None:
-    """A connection to DSN when it leads to a server that accepts writes, else None."""
-    conn = connect(dsn, autocommit=True)
-    if conn.execute("select pg_is_in_recovery()").fetchone() == (False,):
-        return conn
-    conn.close()
-    return None
 
 
 def _can_query(dsn: str) -> bool:
