@@ -1,0 +1,461 @@
+"""Load a generated marketplace into PostgreSQL: one transaction, COPY, indexes built once.
+
+The fastest correct way (ADR 0010): inside one transaction the marketplace tables are truncated,
+their foreign keys, primary/unique keys and indexes are dropped (their definitions kept from the
+catalog), every table is streamed with COPY (FREEZE where PostgreSQL allows it: the table was
+truncated in this transaction and is not partitioned), then the keys and indexes are rebuilt
+from those very definitions, each in one pass, and the foreign keys re-validated in one join
+each. A failure anywhere rolls all of it back: the database is as before. ANALYZE follows the
+commit. A second process produces the rows while this one streams them, so Python and
+PostgreSQL each have a core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import queue
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from tqdm import tqdm
+
+from bazaar.db import connect
+from bazaar.errors import EXIT_WRONG_STATE, BazaarError
+from generator.world import Catalog, Category, Config, Model, produce
+
+# Shipped with the migrations, not generated: the category tree, the vehicle catalog, settings.
+REFERENCE_TABLES = frozenset(
+    {
+        "settings",
+        "categories",
+        "attribute_definitions",
+        "vehicle_makes",
+        "vehicle_models",
+        "vehicle_generations",
+        "listing_transitions",
+    }
+)
+BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@dataclass
+class Step:
+    """One table (rows copied, seconds copying, seconds building its keys and indexes) or one step."""
+
+    name: str
+    rows: int
+    seconds: float
+    build_seconds: float = 0.0
+
+    def as_row(self) -> dict[str, Any]:
+        rate = round(self.rows / self.seconds) if self.rows and self.seconds > 0 else None
+        return {
+            "step": self.name,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 2),
+            "rows_per_s": rate,
+            "index_seconds": round(self.build_seconds, 2),
+        }
+
+
+@dataclass
+class Summary:
+    scale: float
+    seed: int
+    as_of: str
+    steps: list[Step] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "as_of": self.as_of,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 2),
+            "rows_per_s": round(self.rows / self.seconds) if self.seconds else None,
+            "steps": [s.as_row() for s in self.steps],
+        }
+
+
+def marketplace_tables(conn: psycopg.Connection[Any]) -> list[str]:
+    """Every table of schema core the generator fills (partitions are filled through their parent)."""
+    rows = conn.execute(
+        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = 'core' and c.relkind in ('r', 'p') and not c.relispartition order by c.relname"
+    ).fetchall()
+    return [name for (name,) in rows if name not in REFERENCE_TABLES]
+
+
+def filled_tables(conn: psycopg.Connection[Any], tables: list[str]) -> list[str]:
+    return [
+        t
+        for t in tables
+        if conn.execute(sql.SQL("select exists (select from core.{})").format(sql.Identifier(t))).fetchone()
+        == (True,)
+    ]
+
+
+def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
+    categories = tuple(
+        Category(id=i, slug=slug, kind=kind, lifetime=int(lifetime), path=tuple(path))
+        for i, slug, kind, lifetime, path in conn.execute(
+            "select id, slug, kind::text, extract(epoch from listing_lifetime), path "
+            "from core.categories order by id"
+        )
+    )
+    models = tuple(
+        Model(id=i, make=make, name=name, years=tuple((a, b) for a, b in years))
+        for i, make, name, years in conn.execute(
+            "select m.id, mk.name, m.name, "
+            "array_agg(array[g.year_from, coalesce(g.year_to, 2100)] order by g.id) "
+            "from core.vehicle_models as m join core.vehicle_makes as mk on mk.id = m.make_id "
+            "join core.vehicle_generations as g on g.model_id = m.id group by m.id, mk.name order by m.id"
+        )
+    )
+    if not categories or not models:
+        raise BazaarError("the catalog is empty: migrate the database first (`bazaar db migrate`)")
+    return Catalog(categories=categories, models=models)
+
+
+def password_hash(conn: psycopg.Connection[Any], seed: int, password: str | None) -> str:
+    """The bcrypt hash every generated user gets, the same for the same seed. Without a password, a
+    hash no password matches (nobody can sign in with one) — demo accounts are not an open door."""
+    digest = hashlib.sha256(f"bazaar-generate:{seed}".encode()).digest() * 3
+    chars = "".join(BCRYPT_ALPHABET[b % 64] for b in digest)
+    if password is None:
+        return "$2a$06$" + chars[:53]
+    row = conn.execute("select ext.crypt(%s, %s)", (password, "$2a$06$" + chars[:22])).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """What is dropped for the load and rebuilt afterwards, as the catalog defines it."""
+
+    keys: list[tuple[str, str, str]]  # table, constraint, definition (primary and unique keys)
+    foreign_keys: list[tuple[str, str, str, str]]  # table, constraint, definition, referenced table
+    indexes: list[tuple[str, str, str]]  # table, index, CREATE INDEX statement
+
+    @classmethod
+    def read(cls, conn: psycopg.Connection[Any], tables: list[str]) -> Definitions:
+        constraints = conn.execute(
+            "select c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), "
+            "coalesce(r.relname, '') from pg_constraint as k join pg_class as c on c.oid = k.conrelid "
+            "join pg_namespace as n on n.oid = c.relnamespace left join pg_class as r on r.oid = k.confrelid "
+            "where n.nspname = 'core' and c.relname = any(%s) and k.contype in ('p', 'u', 'f') "
+            "and k.conparentid = 0 order by c.relname, k.conname",
+            (tables,),
+        ).fetchall()
+        indexes = conn.execute(
+            "select c.relname, i.relname, pg_get_indexdef(x.indexrelid) "
+            "from pg_index as x join pg_class as i on i.oid = x.indexrelid "
+            "join pg_class as c on c.oid = x.indrelid join pg_namespace as n on n.oid = c.relnamespace "
+            "where n.nspname = 'core' and c.relname = any(%s) "
+            "and not exists (select from pg_constraint as k "
+            "where k.conindid = x.indexrelid and k.conrelid = c.oid) "
+            "order by c.relname, i.relname",
+            (tables,),
+        ).fetchall()
+        return cls(
+            keys=[(t, name, d) for t, name, kind, d, _ in constraints if kind != "f"],
+            foreign_keys=[(t, name, d, ref) for t, name, kind, d, ref in constraints if kind == "f"],
+            # a partitioned table's index reads "ON ONLY": rebuilt, it must cover the partitions too
+            indexes=[(t, name, d.replace(" ON ONLY ", " ON ", 1)) for t, name, d in indexes],
+        )
+
+    def drop(self, conn: psycopg.Connection[Any]) -> None:
+        for table, name, *_ in [*self.foreign_keys, *self.keys]:
+            conn.execute(
+                sql.SQL("alter table core.{} drop constraint {}").format(
+                    sql.Identifier(table), sql.Identifier(name)
+                )
+            )
+        for _, name, _ in self.indexes:
+            conn.execute(sql.SQL("drop index core.{}").format(sql.Identifier(name)))
+
+    def rebuild(
+        self, conn: psycopg.Connection[Any], loaded: set[str], table: str
+    ) -> Iterator[tuple[str, float]]:
+        """After TABLE is loaded: its keys and indexes, then every foreign key whose two tables are
+        now loaded (LOADED includes TABLE). Yields what took how long."""
+        for t, name, definition in self.keys:
+            if t == table:
+                yield from _timed(conn, f"{t}: {name}", _add_constraint(t, name, definition))
+        for t, name, statement in self.indexes:
+            if t == table:
+                yield from _timed(conn, name, sql.SQL(statement))  # from pg_get_indexdef
+        for t, name, definition, referenced in self.foreign_keys:
+            if table in (t, referenced) and t in loaded and referenced in loaded:
+                yield from _timed(conn, f"{t}: {name}", _add_constraint(t, name, definition))
+
+
+def _add_constraint(table: str, name: str, definition: str) -> sql.Composed:
+    return sql.SQL("alter table core.{} add constraint {} {}").format(
+        sql.Identifier(table),
+        sql.Identifier(name),
+        sql.SQL(definition),  # from pg_get_constraintdef
+    )
+
+
+def _timed(
+    conn: psycopg.Connection[Any], name: str, statement: sql.SQL | sql.Composed
+) -> Iterator[tuple[str, float]]:
+    started = time.perf_counter()
+    conn.execute(statement)
+    yield name, time.perf_counter() - started
+
+
+def _producer(config: Config, catalog: Catalog, out: Any) -> None:
+    """The second process: generate everything into the queue; a failure is reported, not lost.
+    It leaves with os._exit: a forked child must not run the parent's finalizers (which would
+    close the loader's database connection, shared with it)."""
+    code = 0
+    try:
+        produce(config, catalog, out.put)
+        out.put(("done", "", None))
+    except BaseException:
+        out.put(("error", "", traceback.format_exc()))
+        code = 1
+    finally:
+        out.close()
+        out.join_thread()
+        os._exit(code)
+
+
+@contextmanager
+def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[str, str, Any]]]:
+    # fork: the child needs no imports or pickled catalog, and _producer never returns into our code
+    context = multiprocessing.get_context("fork")
+    out = context.Queue(maxsize=400)  # ~200 MB: the producer runs on while indexes are built
+    process = context.Process(
+        target=_producer, args=(config, catalog, out), name="bazaar-generate", daemon=True
+    )
+    process.start()
+
+    def receive() -> tuple[str, str, Any]:
+        while True:
+            try:
+                message: tuple[str, str, Any] = out.get(timeout=1)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise BazaarError(f"the generator process died (exit code {process.exitcode})") from None
+                continue
+            if message[0] == "error":
+                raise BazaarError(f"the generator failed:\n{message[2]}")
+            return message
+
+    try:
+        yield receive
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(10)
+        out.cancel_join_thread()
+
+
+def partition_months(conn: psycopg.Connection[Any], config: Config) -> int:
+    """Months back from now that the history reaches: partitions are created that far."""
+    row = conn.execute(
+        "select (extract(year from age(date_trunc('month', now() at time zone 'UTC'), "
+        "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))) * 12 + "
+        "extract(month from age(date_trunc('month', now() at time zone 'UTC'), "
+        "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))))::integer",
+        (config.as_of - round(config.months * 30.44 * 86_400), config.as_of),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]) + 1
+
+
+def load(
+    dsn: str,
+    *,
+    scale: float,
+    seed: int,
+    as_of: int,
+    months: int,
+    password: str | None,
+    truncate: bool,
+    progress: bool,
+    report: Callable[[str], None],
+) -> Summary:
+    """Generate the marketplace and load it into the database at DSN, then ANALYZE it."""
+    started = time.perf_counter()
+    with connect(dsn) as conn:
+        config = Config(scale, seed, as_of, months, password_hash(conn, seed, password))
+        summary = Summary(scale, seed, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(as_of)))
+        tables = marketplace_tables(conn)
+        filled = filled_tables(conn, tables)
+        if filled and not truncate:
+            raise BazaarError(
+                f"the marketplace already holds data (in {', '.join(filled[:5])}"
+                f"{' …' if len(filled) > 5 else ''})",
+                exit_code=EXIT_WRONG_STATE,
+                hint="--truncate replaces it (everything but the catalog and settings is deleted)",
+            )
+        catalog = read_catalog(conn)
+        conn.execute("set local maintenance_work_mem = '512MB'")
+        partitioned = _partitioned_tables(conn)
+        months_back = partition_months(conn, config)
+        for table in partitioned:
+            conn.execute(
+                "select ops.create_monthly_partitions(%s::regclass, %s, 3)", (f"core.{table}", months_back)
+            )
+        # truncated in this transaction, a table may be copied FREEZE: no later vacuum rewrites it
+        conn.execute(
+            sql.SQL("truncate {} restart identity").format(
+                sql.SQL(", ").join(sql.SQL("core.{}").format(sql.Identifier(t)) for t in tables)
+            )
+        )
+        definitions = Definitions.read(conn, tables)
+        definitions.drop(conn)
+        report(f"loading scale {scale} (seed {seed}, as of {summary.as_of}) into {len(tables)} tables")
+        loaded: set[str] = set()
+        with _produced(config, catalog) as receive, conn.cursor() as cur:
+            message = receive()
+            while message[0] != "done":
+                kind, table, columns = message
+                assert kind == "begin", message
+                begun = time.perf_counter()
+                staged = table == "listings"
+                target = "listings_staged" if staged else table
+                if staged:
+                    # like the table, with its generated part_number: computed on copy, a plain column
+                    # after it, so core.listing_search_vector is inlined in _insert_listings
+                    conn.execute(
+                        "create temporary table listings_staged "
+                        "(like core.listings including defaults including generated) on commit drop"
+                    )
+                rows, message = _copy(
+                    cur, target, columns, receive, freeze=table not in partitioned, progress=progress
+                )
+                if staged:
+                    _insert_listings(conn, columns)
+                _set_identity(conn, table)
+                copied = time.perf_counter()
+                loaded.add(table)
+                for name, seconds in definitions.rebuild(conn, loaded, table):
+                    if progress and seconds > 1:
+                        report(f"{table:>24}: {name} built in {seconds:.1f} s")
+                summary.steps.append(Step(table, rows, copied - begun, time.perf_counter() - copied))
+        missing = set(tables) - loaded
+        if missing:
+            raise BazaarError(
+                f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world.py"
+            )
+        begun = time.perf_counter()
+        conn.commit()
+        summary.steps.append(Step("commit", 0, time.perf_counter() - begun))
+    begun = time.perf_counter()
+    analyze(dsn, tables)
+    summary.steps.append(Step("analyze", 0, time.perf_counter() - begun))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _partitioned_tables(conn: psycopg.Connection[Any]) -> list[str]:
+    rows = conn.execute(
+        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname = 'core' and c.relkind = 'p' order by 1"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _copy(
+    cur: psycopg.Cursor[Any],
+    table: str,
+    columns: tuple[str, ...],
+    receive: Callable[[], tuple[str, str, Any]],
+    *,
+    freeze: bool,
+    progress: bool,
+) -> tuple[int, tuple[str, str, Any]]:
+    """COPY one table's chunks as they arrive; returns its rows and the message after its end."""
+    schema = "pg_temp" if table.endswith("_staged") else "core"
+    statement = sql.SQL("copy {}.{} ({}) from stdin{}").format(
+        sql.Identifier(schema),
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(" with (freeze)") if freeze and schema == "core" else sql.SQL(""),
+    )
+    with (
+        tqdm(desc=f"{table:>24}", unit=" rows", unit_scale=True, disable=not progress, leave=False) as bar,
+        cur.copy(statement) as copy,
+    ):
+        while (message := receive())[0] == "data":
+            chunk, rows = message[2]
+            copy.write(chunk)
+            bar.update(rows)
+    assert message[0] == "end", message
+    return int(message[2]), receive()
+
+
+def _insert_listings(conn: psycopg.Connection[Any], columns: tuple[str, ...]) -> None:
+    """Staged listings into core.listings with their search vectors computed set-based (V0010's
+    functions, the trigger's own definition), the per-row trigger off meanwhile."""
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute("alter table core.listings disable trigger listings_set_search_vector")
+    conn.execute(
+        sql.SQL(
+            "insert into core.listings ({names}, search_vector) overriding system value "
+            "select {staged}, core.listing_search_vector(s.title, s.description, s.brand, mk.name, m.name, "
+            "s.part_number) from pg_temp.listings_staged as s "
+            "left join core.vehicle_models as m on m.id = s.model_id "
+            "left join core.vehicle_makes as mk on mk.id = m.make_id order by s.id"
+        ).format(names=names, staged=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns))
+    )
+    conn.execute("alter table core.listings enable trigger listings_set_search_vector")
+
+
+def _set_identity(conn: psycopg.Connection[Any], table: str) -> None:
+    """The table's identity continues after the ids the generator gave."""
+    row = conn.execute(
+        "select pg_get_serial_sequence(%s, 'id') where exists (select from information_schema.columns "
+        "where table_schema = 'core' and table_name = %s and column_name = 'id' and is_identity = 'YES')",
+        (f"core.{table}", table),
+    ).fetchone()
+    if row is not None:
+        conn.execute(
+            sql.SQL("select setval(%s, coalesce(max(id), 0) + 1, false) from core.{}").format(
+                sql.Identifier(table)
+            ),
+            (row[0],),
+        )
+
+
+def analyze(dsn: str, tables: list[str]) -> None:
+    """ANALYZE every table, two at a time (the largest first, so both connections finish together)."""
+    with connect(dsn, autocommit=True) as conn:
+        sizes = dict(
+            conn.execute(
+                "select c.relname, pg_total_relation_size(c.oid) "
+                "+ coalesce((select sum(pg_total_relation_size(i.inhrelid)) "
+                "from pg_inherits as i where i.inhparent = c.oid), 0) from pg_class as c "
+                "join pg_namespace as n on n.oid = c.relnamespace "
+                "where n.nspname = 'core' and c.relname = any(%s)",
+                (tables,),
+            ).fetchall()
+        )
+    ordered = sorted(tables, key=lambda t: -int(sizes.get(t, 0)))
+
+    def work(share: list[str]) -> None:
+        with connect(dsn, autocommit=True) as conn:
+            for table in share:
+                conn.execute(sql.SQL("analyze core.{}").format(sql.Identifier(table)))
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(work, [ordered[0::2], ordered[1::2]]))

@@ -1,0 +1,250 @@
+"""`bazaar generate`: a small marketplace loaded into a database of its own, checked the way the
+api functions would check it, reproducible byte for byte, and never loaded over existing data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from psycopg import sql
+
+from bazaar import migrate
+from bazaar.cli import cli
+from generator.load import marketplace_tables
+from tests.harness import SQL_DIR, ServerUnderTest
+
+AS_OF = "2026-11-01T09:30:00Z"
+PASSWORD = "demo-password-1"
+
+
+def generate(dsn: str, *args: str, password: str | None = None) -> Result:
+    env = {"BAZAAR_ADMIN_DSN": dsn, "BAZAAR_GENERATE_PASSWORD": password or ""}
+    if password is None:
+        env.pop("BAZAAR_GENERATE_PASSWORD")
+    return CliRunner().invoke(cli, ["generate", *args], env=env)
+
+
+def digests(dsn: str) -> dict[str, str]:
+    """An md5 of every marketplace table's rows (as text, sorted)."""
+    with psycopg.connect(dsn) as conn:
+        return {
+            table: str(
+                conn.execute(
+                    sql.SQL(
+                        "select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) "
+                        "from core.{} as t"
+                    ).format(sql.Identifier(table))
+                ).fetchone()[0]  # type: ignore[index]
+            )
+            for table in marketplace_tables(conn)
+        }
+
+
+@pytest.fixture(scope="module")
+def loaded(server: ServerUnderTest) -> Iterator[str]:
+    """A migrated database with scale 0.01, seed 7, loaded once for the module."""
+    with server.scratch_database() as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+        result = generate(dsn, "--scale", "0.01", "--seed", "7", "--as-of", AS_OF, password=PASSWORD)
+        assert result.exit_code == 0, result.output
+        yield dsn
+
+
+def count(dsn: str, query: str) -> Any:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        return row[0]
+
+
+def test_every_marketplace_table_is_filled(loaded: str) -> None:
+    with psycopg.connect(loaded) as conn:
+        tables = marketplace_tables(conn)
+        empty = [
+            t
+            for t in tables
+            if conn.execute(
+                sql.SQL("select not exists (select from core.{})").format(sql.Identifier(t))
+            ).fetchone()
+            == (True,)
+        ]
+    assert len(tables) >= 30
+    assert empty == []
+
+
+def test_sizes_follow_the_scale(loaded: str) -> None:
+    assert count(loaded, "select count(*) from core.users") == 1_000
+    assert count(loaded, "select count(*) from core.shops") == 50
+    assert count(loaded, "select count(*) from core.listings") == 10_000
+    # spread stochastically over listings: within a few percent of the target
+    assert 95_000 <= count(loaded, "select count(*) from core.contact_clicks") <= 105_000
+    assert 19_000 <= count(loaded, "select count(*) from core.chat_messages") <= 21_000
+    assert 1_000 <= count(loaded, "select count(*) from core.orders") <= 3_000
+
+
+def test_the_data_passes_every_integrity_check(loaded: str) -> None:
+    result = CliRunner().invoke(cli, ["--json", "generate", "--check"], env={"BAZAAR_ADMIN_DSN": loaded})
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert len(findings) >= 14
+    assert [f["check"] for f in findings if f["violations"]] == []
+
+
+def test_every_listing_is_accepted_by_the_attribute_validation_of_the_api(loaded: str) -> None:
+    # core.check_attributes raises on anything api.create_listing would refuse; normalising must
+    # change nothing (numbers are numbers, text is trimmed)
+    with psycopg.connect(loaded) as conn:
+        changed = conn.execute(
+            "select count(*) filter "
+            "(where core.check_attributes(kind, category_id, attributes) <> attributes), "
+            "count(*) from core.listings"
+        ).fetchone()
+    assert changed == (0, 10_000)
+
+
+def test_every_state_and_kind_occurs(loaded: str) -> None:
+    with psycopg.connect(loaded) as conn:
+        statuses = {s for (s,) in conn.execute("select distinct status::text from core.listings")}
+        orders = {s for (s,) in conn.execute("select distinct status::text from core.orders")}
+        kinds = {k for (k,) in conn.execute("select distinct kind::text from core.listings")}
+        declared = conn.execute(
+            "select count(*) filter (where confirmed_at is null), count(*) "
+            "from core.deals where order_id is null"
+        ).fetchone()
+    assert statuses >= {
+        "draft",
+        "pending",
+        "published",
+        "reserved",
+        "sold",
+        "rejected",
+        "archived",
+        "expired",
+    }
+    assert orders == {"reserved", "paid", "cancelled", "expired"}
+    assert kinds == {"car", "part", "service"}
+    assert declared is not None and 0 < declared[0] < declared[1]
+
+
+def test_popularity_is_heavy_tailed_and_big_cities_list_more(loaded: str) -> None:
+    with psycopg.connect(loaded) as conn:
+        top_share = conn.execute(
+            "select sum(n) filter (where r <= 100)::float / sum(n) from "
+            "(select contact_click_count as n, row_number() over (order by contact_click_count desc) as r "
+            "from core.listings) as t"
+        ).fetchone()
+        cities = conn.execute(
+            "select city from core.listings group by city order by count(*) desc limit 2"
+        ).fetchall()
+    # the top 1% of listings draw far more than 1% of the clicks
+    assert top_share is not None and top_share[0] > 0.15
+    assert [c for (c,) in cities] == ["Москва", "Санкт-Петербург"]
+
+
+def test_generated_people_sign_in_with_the_given_password(loaded: str) -> None:
+    with psycopg.connect(loaded) as conn:
+        email = conn.execute(
+            "select email from core.users where email is not null and blocked_at is null limit 1"
+        )
+        address = email.fetchone()[0]  # type: ignore[index]
+        row = conn.execute("select token from api.login(%s, %s)", (address, PASSWORD)).fetchone()
+        conn.rollback()
+    assert row is not None and len(row[0]) > 20
+
+
+def test_same_seed_scale_and_time_give_the_same_bytes_and_another_seed_does_not(loaded: str) -> None:
+    before = digests(loaded)
+    again = generate(
+        loaded, "--scale", "0.01", "--seed", "7", "--as-of", AS_OF, "--truncate", password=PASSWORD
+    )
+    assert again.exit_code == 0, again.output
+    assert digests(loaded) == before
+    other = generate(
+        loaded, "--scale", "0.01", "--seed", "8", "--as-of", AS_OF, "--truncate", password=PASSWORD
+    )
+    assert other.exit_code == 0, other.output
+    changed = digests(loaded)
+    assert changed["users"] != before["users"] and changed["listings"] != before["listings"]
+    restored = generate(
+        loaded, "--scale", "0.01", "--seed", "7", "--as-of", AS_OF, "--truncate", password=PASSWORD
+    )
+    assert restored.exit_code == 0, restored.output
+
+
+def test_a_marketplace_with_data_is_refused_and_kept(loaded: str) -> None:
+    users = count(loaded, "select count(*) from core.users")
+    result = generate(loaded, "--scale", "0.01")
+    assert result.exit_code == 6, result.output
+    assert result.stderr.startswith("error: the marketplace already holds data")
+    assert "--truncate" in result.stderr
+    assert count(loaded, "select count(*) from core.users") == users
+    skipped = generate(loaded, "--scale", "0.01", "--if-empty")
+    assert skipped.exit_code == 0 and "nothing generated" in skipped.stdout
+
+
+def test_check_reports_a_violation_and_fails(loaded: str) -> None:
+    with psycopg.connect(loaded, autocommit=True) as conn:
+        conn.execute("update core.listings set like_count = like_count + 1 where id = 5")
+    try:
+        result = CliRunner().invoke(cli, ["generate", "--check"], env={"BAZAAR_ADMIN_DSN": loaded})
+    finally:
+        with psycopg.connect(loaded, autocommit=True) as conn:
+            conn.execute("update core.listings set like_count = like_count - 1 where id = 5")
+    assert result.exit_code == 1
+    assert "listing_counters" in result.stdout
+    assert "error: 1 of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scale", "0"], "Invalid value for '--scale'"),
+        (["--as-of", "tomorrow"], "is not an ISO date"),
+        (["--as-of", "2999-01-01T00:00:00Z"], "not in the future"),
+        (["--months", "0"], "Invalid value for '--months'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(args: list[str], message: str) -> None:
+    result = generate("host=127.0.0.1 port=1 dbname=nowhere", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_an_unreachable_database_is_one_line(server: ServerUnderTest) -> None:
+    result = generate("host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2", "--scale", "0.01")
+    assert result.exit_code == 7
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(server: ServerUnderTest) -> None:
+    with server.scratch_database() as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+            # a rule the generated chat cannot meet: the load must fail late, after many tables
+            conn.execute("alter table core.chat_messages add constraint no_chat check (body = '')")
+            shape = conn.execute(
+                "select (select count(*) from pg_indexes where schemaname = 'core'), "
+                "(select count(*) from pg_constraint as c join pg_namespace as n on n.oid = c.connamespace "
+                "where n.nspname = 'core')"
+            ).fetchone()
+        result = generate(dsn, "--scale", "0.01")
+        assert result.exit_code == 3, result.output
+        assert "no_chat" in result.stderr
+        with psycopg.connect(dsn) as conn:
+            after = conn.execute(
+                "select (select count(*) from pg_indexes where schemaname = 'core'), "
+                "(select count(*) from pg_constraint as c join pg_namespace as n on n.oid = c.connamespace "
+                "where n.nspname = 'core')"
+            ).fetchone()
+            users = conn.execute("select count(*) from core.users").fetchone()
+            trigger = conn.execute(
+                "select tgenabled from pg_trigger where tgname = 'listings_set_search_vector'"
+            ).fetchone()
+        assert after == shape
+        assert users == (0,)
+        assert trigger == ("O",)
