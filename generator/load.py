@@ -241,7 +241,7 @@ def _producer(config: Config, catalog: Catalog, out: Any) -> None:
 def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[str, str, Any]]]:
     # fork: the child needs no imports or pickled catalog, and _producer never returns into our code
     context = multiprocessing.get_context("fork")
-    out = context.Queue(maxsize=400)  # ~200 MB: the producer runs on while indexes are built
+    out = context.Queue(maxsize=1_000)  # <= ~500 MB: the producer runs on while indexes are built
     process = context.Process(
         target=_producer, args=(config, catalog, out), name="bazaar-generate", daemon=True
     )
@@ -331,15 +331,18 @@ def load(
                 kind, table, columns = message
                 assert kind == "begin", message
                 begun = time.perf_counter()
+                if table == "listing_texts":
+                    rows, message = _search_vectors(conn, cur, columns, receive, progress=progress)
+                    summary.steps.append(Step("search vectors", rows, time.perf_counter() - begun))
+                    continue
                 staged = table == "listings"
-                target = "listings_staged" if staged else table
                 if staged:
-                    # like the table, with its generated part_number: computed on copy, a plain column
-                    # after it, so core.listing_search_vector is inlined in _insert_listings
+                    # like the table: its generated part_number, its defaults (an empty search vector)
                     conn.execute(
                         "create temporary table listings_staged "
                         "(like core.listings including defaults including generated) on commit drop"
                     )
+                target = ("pg_temp", "listings_staged") if staged else ("core", table)
                 rows, message = _copy(
                     cur, target, columns, receive, freeze=table not in partitioned, progress=progress
                 )
@@ -377,7 +380,7 @@ def _partitioned_tables(conn: psycopg.Connection[Any]) -> list[str]:
 
 def _copy(
     cur: psycopg.Cursor[Any],
-    table: str,
+    target: tuple[str, str],
     columns: tuple[str, ...],
     receive: Callable[[], tuple[str, str, Any]],
     *,
@@ -385,7 +388,7 @@ def _copy(
     progress: bool,
 ) -> tuple[int, tuple[str, str, Any]]:
     """COPY one table's chunks as they arrive; returns its rows and the message after its end."""
-    schema = "pg_temp" if table.endswith("_staged") else "core"
+    schema, table = target
     statement = sql.SQL("copy {}.{} ({}) from stdin{}").format(
         sql.Identifier(schema),
         sql.Identifier(table),
@@ -404,21 +407,52 @@ def _copy(
     return int(message[2]), receive()
 
 
+def _search_vectors(
+    conn: psycopg.Connection[Any],
+    cur: psycopg.Cursor[Any],
+    columns: tuple[str, ...],
+    receive: Callable[[], tuple[str, str, Any]],
+    *,
+    progress: bool,
+) -> tuple[int, tuple[str, str, Any]]:
+    """The listings' texts, copied as soon as they are written, turned into search vectors with
+    V0010's core.listing_search_vector (the trigger's own definition) set-based, while the
+    producer simulates the rest; core.listings takes them from pg_temp.listing_vectors."""
+    # part_number normalised by a generated column: a plain column argument lets the planner
+    # inline core.listing_search_vector (an expensive argument used twice would prevent it)
+    conn.execute(
+        "create temporary table listing_texts (id bigint, title text, description text, brand text, "
+        "model_id bigint, part_number text, normalized text generated always as "
+        "(core.normalize_part_number(part_number)) stored) on commit drop"
+    )
+    rows, message = _copy(
+        cur, ("pg_temp", "listing_texts"), columns, receive, freeze=False, progress=progress
+    )
+    conn.execute(
+        "create temporary table listing_vectors on commit drop as "
+        "select t.id, core.listing_search_vector(t.title, t.description, t.brand, mk.name, m.name, "
+        "t.normalized) as search_vector from pg_temp.listing_texts as t "
+        "left join core.vehicle_models as m on m.id = t.model_id "
+        "left join core.vehicle_makes as mk on mk.id = m.make_id"
+    )
+    conn.execute("drop table pg_temp.listing_texts")
+    return rows, message
+
+
 def _insert_listings(conn: psycopg.Connection[Any], columns: tuple[str, ...]) -> None:
-    """Staged listings into core.listings with their search vectors computed set-based (V0010's
-    functions, the trigger's own definition), the per-row trigger off meanwhile."""
+    """Staged listings into core.listings with their search vectors, the per-row trigger off for
+    this one statement (it would compute them again, 135 us a row)."""
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     conn.execute("alter table core.listings disable trigger listings_set_search_vector")
     conn.execute(
         sql.SQL(
             "insert into core.listings ({names}, search_vector) overriding system value "
-            "select {staged}, core.listing_search_vector(s.title, s.description, s.brand, mk.name, m.name, "
-            "s.part_number) from pg_temp.listings_staged as s "
-            "left join core.vehicle_models as m on m.id = s.model_id "
-            "left join core.vehicle_makes as mk on mk.id = m.make_id order by s.id"
+            "select {staged}, v.search_vector from pg_temp.listings_staged as s "
+            "join pg_temp.listing_vectors as v on v.id = s.id order by s.id"
         ).format(names=names, staged=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns))
     )
     conn.execute("alter table core.listings enable trigger listings_set_search_vector")
+    conn.execute("drop table pg_temp.listings_staged, pg_temp.listing_vectors")
 
 
 def _set_identity(conn: psycopg.Connection[Any], table: str) -> None:

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from generator import data
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 from generator.pools import Pools
 from generator.sizes import Sizes
-from generator.text import NULL, array, day, esc, js, opt, ts, ts_opt
+from generator.text import CLOCK, NULL, array, day, day_prefixes, esc, js, opt, ts, ts_opt
 
+T = TypeVar("T")
 MINUTE = 60
 HOUR = 3_600
 DAY = 86_400
@@ -131,12 +136,34 @@ class Tables:
                 self.open[0].flush()
 
 
+class Rng(random.Random):
+    """random.Random, with integers drawn by scaling random() instead of rejection sampling on
+    getrandbits: 4x faster choice/randrange/sample (every draw of the generator goes through
+    here), equally deterministic; the bias (below 2**-40 for our ranges) does not matter for data."""
+
+    def _randbelow(self, n: int) -> int:
+        return int(self.random() * n)
+
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
+        return seq[int(self.random() * len(seq))]
+
+    def between(self, low: int, high: int) -> int:
+        """An integer in [LOW, HIGH): randrange without its argument checks."""
+        return low + int(self.random() * (high - low))
+
+    def two(self, seq: Sequence[T]) -> tuple[T, T]:
+        """Two different items (sample(seq, 2) without its type checks)."""
+        n = len(seq)
+        i = int(self.random() * n)
+        return seq[i], seq[(i + 1 + int(self.random() * (n - 1))) % n]
+
+
 def photo_key(listing_id: int, position: int) -> str:
     """Where a listing's photo lies in object storage."""
     return f"listings/{listing_id}/{position}.jpg"
 
 
-def spread(rng: random.Random, weights: Sequence[float], total: int, cap: int | None = None) -> list[int]:
+def spread(rng: Rng, weights: Sequence[float], total: int, cap: int | None = None) -> list[int]:
     """Split TOTAL over items in proportion to WEIGHTS, rounding stochastically (O(items))."""
     scale = total / (sum(weights) or 1.0)
     counts = []
@@ -152,7 +179,7 @@ def spread(rng: random.Random, weights: Sequence[float], total: int, cap: int | 
 Event = tuple[int, str, str, int | None, str | None]  # at, from, to, actor, reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Listing:
     """One listing's life as planned (ids are assigned in created_at order afterwards)."""
 
@@ -196,7 +223,7 @@ class Listing:
         return as_of if self.status in ("published", "reserved") else self.changed
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     created: int
     buyer: int
@@ -224,8 +251,8 @@ class World:
         self.years_now = int(day(config.as_of)[:4])
         self.tables = Tables(send)
 
-    def rng(self, name: str) -> random.Random:
-        return random.Random(f"{self.config.seed}:{name}")
+    def rng(self, name: str) -> Rng:
+        return Rng(f"{self.config.seed}:{name}")
 
     def table(self, name: str, columns: str) -> Table:
         """A table to write, its COLUMNS named in one string, separated by spaces."""
@@ -295,13 +322,13 @@ class World:
         self.people = [u for u in range(staff + 1, n + 1) if not self.user_blocked[u]]
         self.people_created = [self.user_created[u - 1] for u in self.people]
 
-    def person_before(self, rng: random.Random, moment: int, exclude: int = 0) -> int | None:
+    def person_before(self, rng: Rng, moment: int, exclude: int = 0) -> int | None:
         """Someone (not staff, not blocked) who had joined by MOMENT, or None."""
         k = bisect.bisect_right(self.people_created, moment)
         for _ in range(5):
             if k == 0:
                 return None
-            user = self.people[rng.randrange(k)]
+            user = self.people[int(rng.random() * k)]
             if user != exclude:
                 return user
         return None
@@ -316,14 +343,14 @@ class World:
         shops = self.table("shops", "id name description created_at created_by")
         members = self.table("shop_members", "shop_id user_id role added_at added_by")
         for sid, owner in enumerate(owners, start=1):
-            created = self.user_created[owner - 1] + rng.randrange(HOUR, 30 * DAY)
+            created = self.user_created[owner - 1] + rng.between(HOUR, 30 * DAY)
             created = min(created, self.as_of - HOUR)
             city = data.CITIES[self.user_city[owner]][0]
             name = rng.choice(self.pools.companies)
             if name.lower() in names:
                 name = f"{name} ({city})"
             while name.lower() in names:
-                name = f"{name} {rng.randrange(2, 1000)}"
+                name = f"{name} {rng.between(2, 1000)}"
             names.add(name.lower())
             about = f"Автозапчасти и услуги, {city}. {rng.choice(data.PART_NOTES)}"
             shops.add(f"{sid}\t{esc(name)}\t{esc(about)}\t{ts(created)}\t{owner}")
@@ -333,7 +360,7 @@ class World:
                 member = rng.choice(self.people)
                 if member in team:
                     continue
-                added = max(created, self.user_created[member - 1]) + rng.randrange(MINUTE, 10 * DAY)
+                added = max(created, self.user_created[member - 1]) + rng.between(MINUTE, 10 * DAY)
                 if added >= self.as_of:
                     continue
                 team.append(member)
@@ -397,6 +424,7 @@ class World:
                 category = rng.choices(part_cats, cum_weights=part_weights)[0]
             else:
                 category = rng.choice(service_cats)
+            pop = data.CITIES[city][2]
             item = Listing(
                 kind=kind,
                 category=category,
@@ -408,9 +436,6 @@ class World:
                 changed=created,
                 model=model,
             )
-            self.describe(rng, item)
-            self.live(rng, item)
-            pop = data.CITIES[city][2]
             item.weight = (
                 rng.paretovariate(1.16)
                 * {"car": 3.0, "part": 1.0, "service": 0.6}[kind]
@@ -422,7 +447,27 @@ class World:
             item.id = lid
         self.listings = listings
 
-    def describe(self, rng: random.Random, item: Listing) -> None:
+    def describe_listings(self) -> None:
+        """Titles, descriptions, attributes, prices; the texts search reads are sent at once (table
+        listing_texts, not a marketplace table): PostgreSQL computes the search vectors from them
+        while the listings' lives and orders are simulated here (ADR 0010)."""
+        rng = self.rng("describe")
+        texts = self.table("listing_texts", "id title description brand model_id part_number")
+        for item in self.listings:
+            self.describe(rng, item)
+            number = item.attributes.get("part_number")
+            texts.add(
+                f"{item.id}\t{esc(item.title)}\t{esc(item.description)}\t{opt(item.brand)}\t{opt(item.model)}\t"
+                f"{opt(number)}"
+            )
+        texts.close()
+
+    def live_listings(self) -> None:
+        rng = self.rng("lives")
+        for item in self.listings:
+            self.live(rng, item)
+
+    def describe(self, rng: Rng, item: Listing) -> None:
         """Title, brand, attributes, price and stock by kind and category."""
         notes: tuple[str, ...]
         if item.kind == "car":
@@ -463,7 +508,7 @@ class World:
                 else data.PART_BRANDS
             )
             used = rng.random() < 0.3
-            number = f"{rng.choice('ABCDEFGHKMNPRSTWX')}{rng.randrange(100, 99_999)}-{rng.randrange(10, 999)}"
+            number = f"{rng.choice('ABCDEFGHKMNPRSTWX')}{rng.between(100, 99_999)}-{rng.between(10, 999)}"
             item.attributes = {"part_number": number, "condition": "used" if used else "new"}
             title = f"{rng.choice(names)} {brand}"
             if slug == "tyres":
@@ -502,7 +547,7 @@ class World:
             item.title = f"{rng.choice(names)}, {data.CITIES[item.city][0]}"
             item.attributes = {
                 "lead_time_days": rng.choice((1, 2, 3, 5, 7, 10, 14, 30)),
-                "materials": ", ".join(rng.sample(materials, 2)),
+                "materials": ", ".join(rng.two(materials)),
                 "capabilities": f"{rng.choice(names)}. {rng.choice(data.SERVICE_NOTES)}",
             }
             if item.category.slug == "3d-printing":
@@ -511,17 +556,18 @@ class World:
             item.price = max(100, round(rub / 100) * 100) * 100
             item.quantity = rng.randint(1, 20)
             notes = data.SERVICE_NOTES
-        item.description = " ".join(rng.sample(notes, 2)) + " " + rng.choice(self.pools.sentences)
+        first, second = rng.two(notes)
+        item.description = f"{first} {second} {rng.choice(self.pools.sentences)}"
 
-    def live(self, rng: random.Random, item: Listing) -> None:
+    def live(self, rng: Rng, item: Listing) -> None:
         """Moderation, publication and how the listing's life ended (before any order)."""
         lifetime = item.category.lifetime
         p = rng.random()
         if p < 0.02:
             return  # an abandoned draft
-        item.submitted = item.created + rng.randrange(MINUTE, 2 * HOUR)
+        item.submitted = item.created + rng.between(MINUTE, 2 * HOUR)
         item.events.append((item.submitted, "draft", "pending", item.seller, None))
-        moderated = item.submitted + rng.randrange(5 * MINUTE, 20 * HOUR)
+        moderated = item.submitted + rng.between(5 * MINUTE, 20 * HOUR)
         if moderated >= self.as_of:
             item.status, item.changed = "pending", item.submitted
             return
@@ -610,7 +656,7 @@ class World:
             r = rng.random()
             order.status = "paid" if r < 0.6 else "cancelled" if r < 0.8 else "expired"
             closed = order.created + (
-                RESERVATION if order.status == "expired" else rng.randrange(MINUTE, RESERVATION)
+                RESERVATION if order.status == "expired" else rng.between(MINUTE, RESERVATION)
             )
             order.closed = closed
             order.checkout = len(lines) > 1 or rng.random() < 0.1
@@ -648,14 +694,14 @@ class World:
             order.id = oid
         self.orders = orders
 
-    def order_quantity(self, rng: random.Random, item: Listing, available: int) -> int:
+    def order_quantity(self, rng: Rng, item: Listing, available: int) -> int:
         if item.kind == "car" or available == 1:
             return 1
         if item.wholesale_min is not None and rng.random() < 0.1:
             return min(available, item.wholesale_min)
         return min(available, rng.choice((1, 1, 1, 1, 2, 2, 3, 4)))
 
-    def open_orders(self, rng: random.Random, orders: list[Order], remaining: list[int]) -> None:
+    def open_orders(self, rng: Rng, orders: list[Order], remaining: list[int]) -> None:
         """Orders placed in the last minutes before as_of, still reserved (every state exists)."""
         published = [
             i for i, item in enumerate(self.listings) if item.status == "published" and remaining[i] > 0
@@ -663,7 +709,7 @@ class World:
         count = min(len(published), max(3, self.sizes.orders // 300))
         for index in rng.sample(published, count):
             item = self.listings[index]
-            moment = self.as_of - rng.randrange(10, RESERVATION - MINUTE)
+            moment = self.as_of - rng.between(10, RESERVATION - MINUTE)
             buyer = self.person_before(rng, moment, exclude=item.seller)
             if buyer is None or (item.shop and buyer in self.shop_members[item.shop]):
                 continue
@@ -729,7 +775,7 @@ class World:
                     bumped = item.published + int((self.as_of - item.published) * rng.random())
                     sort_date = bumped
                 if rng.random() < 0.03:
-                    promoted = self.as_of + rng.randrange(DAY, 7 * DAY)
+                    promoted = self.as_of + rng.between(DAY, 7 * DAY)
             expires = item.published + item.category.lifetime if item.published is not None else None
             rejection = item.events[-1][4] if item.status == "rejected" else None
             wholesale = item.wholesale_price(item.price) if item.wholesale_min else None
@@ -862,6 +908,7 @@ class World:
         clicks = self.table("contact_clicks", "id listing_id viewer_id fingerprint source clicked_at")
         daily = self.table("contact_clicks_daily", "listing_id day clicks")
         people, people_created, sources = self.people, self.people_created, data.CLICK_SOURCES
+        days, n_sources = day_prefixes(self.start, self.as_of), len(sources)
         random_, getrandbits, bisect_right = rng.random, rng.getrandbits, bisect.bisect_right
         cid = 0
         for i, item in enumerate(self.listings):
@@ -872,21 +919,22 @@ class World:
             start, end = item.published, item.on_sale_until(self.as_of)
             span = max(1, end - start)
             moments = sorted([start + int(span * random_()) for _ in range(n)])
-            counts: dict[int, int] = {}
             rows = []
             head = f"\t{item.id}\t"
             for at in moments:
                 cid += 1
-                k = bisect_right(people_created, at)
-                if k and random_() < 0.6:
-                    who = f"{people[int(k * random_())]}\t\\N\t"
+                u = random_()
+                if u < 0.6:  # signed in: someone who had joined by then (u / 0.6 is uniform again)
+                    k = bisect_right(people_created, at)
+                    who = f"{people[int(k * u / 0.6)]}\t\\N\t" if k else f"\\N\t{getrandbits(64):016x}\t"
                 else:
                     who = f"\\N\t{getrandbits(64):016x}\t"
-                rows.append(f"{cid}{head}{who}{sources[int(len(sources) * random_())]}\t{ts(at)}")
-                d = at // DAY
-                counts[d] = counts.get(d, 0) + 1
+                source = sources[int(n_sources * random_())]
+                rows.append(f"{cid}{head}{who}{source}\t{days[at // DAY]}{CLOCK[at % DAY]}")
             clicks.extend(rows)
-            daily.extend([f"{item.id}\t{day(d * DAY)}\t{c}" for d, c in counts.items()])
+            daily.extend(
+                [f"{item.id}\t{days[d][:10]}\t{c}" for d, c in Counter([at // DAY for at in moments]).items()]
+            )
         clicks.close()
         daily.close()
 
@@ -911,7 +959,7 @@ class World:
                     asker = self.person_before(rng, at, exclude=item.seller) or asker
                 author = item.seller if seller_turn or asker is None else asker
                 body = rng.choice(data.CHAT_ANSWERS if author == item.seller else data.CHAT_QUESTIONS)
-                deleted = at + rng.randrange(MINUTE, HOUR) if rng.random() < 0.01 else None
+                deleted = at + rng.between(MINUTE, HOUR) if rng.random() < 0.01 else None
                 if deleted is not None and deleted > self.as_of:
                     deleted = None
                 out.add(
@@ -1000,7 +1048,7 @@ class World:
             if buyer is None or (item.seller, buyer) in seen:
                 continue  # one declared deal per seller and buyer (declared_deal_interval)
             seen.add((item.seller, buyer))
-            confirmed = at + rng.randrange(HOUR, 3 * DAY) if rng.random() < 0.7 else None
+            confirmed = at + rng.between(HOUR, 3 * DAY) if rng.random() < 0.7 else None
             if confirmed is not None and confirmed > self.as_of:
                 confirmed = None
             self.deals.append(
@@ -1021,11 +1069,11 @@ class World:
                 (at, buyer, kind, {"deal_id": did, "seller_id": seller, "listing_id": listing_id})
             )
             if confirmed and rng.random() < 0.45:
-                written = confirmed + rng.randrange(MINUTE, 7 * DAY)
+                written = confirmed + rng.between(MINUTE, 7 * DAY)
                 if written < self.as_of:
                     rid += 1
                     rating = rng.choice(ratings)
-                    edited = written + rng.randrange(MINUTE, DAY) if rng.random() < 0.05 else written
+                    edited = written + rng.between(MINUTE, DAY) if rng.random() < 0.05 else written
                     edited = min(edited, self.as_of)
                     body = rng.choice(data.REVIEW_BODIES[rating])
                     reviews.add(
@@ -1051,7 +1099,7 @@ class World:
             created = self.user_created[user - 1] + int(
                 (self.as_of - self.user_created[user - 1]) * rng.random()
             )
-            revoked = created + rng.randrange(MINUTE, SESSION_LIFETIME) if rng.random() < 0.3 else None
+            revoked = created + rng.between(MINUTE, SESSION_LIFETIME) if rng.random() < 0.3 else None
             if revoked is not None and revoked > self.as_of:
                 revoked = None
             method = "telegram_code" if rng.random() < 0.3 else "password"
@@ -1077,7 +1125,7 @@ class World:
         for cid in range(1, self.sizes.sign_in_codes + 1):
             user = rng.choice(telegram_users)
             at = self.user_created[user - 1] + int((self.as_of - self.user_created[user - 1]) * rng.random())
-            used = at + rng.randrange(5, 300) if rng.random() < 0.7 else None
+            used = at + rng.between(5, 300) if rng.random() < 0.7 else None
             codes.add(
                 f"{cid}\t{user}\t{self.config.password_hash}\t{ts(at)}\t{ts(at + 5 * MINUTE)}\t"
                 f"{rng.choice((0, 0, 0, 1, 2))}\t5\t{ts_opt(used)}"
@@ -1086,7 +1134,8 @@ class World:
 
     def write_audit(self) -> None:
         """Staff actions: roles given, people blocked, listings approved or rejected."""
-        entries: list[tuple[int, int | None, str, int | None, int | None, str | None, dict[str, object]]] = [
+        # details are written as JSON text directly: a million json.dumps of {"listing_id": n} cost seconds
+        entries: list[tuple[int, int | None, str, int | None, int | None, str | None, str]] = [
             (
                 self.user_created[m - 1] + HOUR,
                 self.admins[0],
@@ -1094,21 +1143,21 @@ class World:
                 m,
                 None,
                 None,
-                {"role": "moderator"},
+                '{"role":"moderator"}',
             )
             for m in self.moderators
         ]
-        entries += [(at, by, "block_user", user, None, reason, {}) for user, at, by, reason in self.blocks]
+        entries += [(at, by, "block_user", user, None, reason, "{}") for user, at, by, reason in self.blocks]
         entries += [
-            (at, actor, action, seller, shop, reason, {"listing_id": lid})
+            (at, actor, action, seller, shop, reason, f'{{"listing_id":{lid}}}')
             for at, actor, action, seller, shop, reason, lid in self.moderation_audit
         ]
         entries += [
-            (at, by, "create_ad_campaign", None, None, None, {"campaign_id": cid})
+            (at, by, "create_ad_campaign", None, None, None, f'{{"campaign_id":{cid}}}')
             for cid, at, by in self.campaigns
         ]
         entries += [
-            (at, by, "create_channel", None, None, None, {"channel_id": cid})
+            (at, by, "create_channel", None, None, None, f'{{"channel_id":{cid}}}')
             for cid, at, by in self.channel_audit
         ]
         entries.sort(key=lambda e: (e[0], e[2]))
@@ -1118,7 +1167,7 @@ class World:
         for aid, (at, actor, action, user, shop, reason, details) in enumerate(entries, start=1):
             out.add(
                 f"{aid}\t{ts(at)}\t{opt(actor)}\t{action}\t{opt(user)}\t{opt(shop)}\t"
-                f"{opt(reason and esc(reason))}\t{js(details)}"
+                f"{opt(reason and esc(reason))}\t{details}"
             )
         out.close()
 
@@ -1157,7 +1206,7 @@ class World:
         self.channel_audit = []
         matchers: list[tuple[int, int, str | None, int | None]] = []
         for chid, (name, region, slug) in enumerate(specs, start=1):
-            at = self.start + rng.randrange(DAY, 30 * DAY)
+            at = self.start + rng.between(DAY, 30 * DAY)
             admin = rng.choice(self.admins)
             category_id = cat(slug).id if slug else None
             channels.add(
@@ -1191,7 +1240,7 @@ class World:
                     "photos": [photo_key(item.id, n) for n in range(1, self.photos[i] + 1)],
                     "status": status,
                 }
-                delivered = item.published + rng.randrange(5, 600)
+                delivered = item.published + rng.between(5, 600)
                 pending = delivered > self.as_of
                 posts.add(
                     f"{pid}\t{chid}\t{item.id}\t{NULL if pending else 10_000 + pid}\t"
@@ -1235,7 +1284,7 @@ class World:
                 continue
             seen.add((buyer, item.id))
             assert item.published is not None
-            at = max(item.published, self.user_created[buyer - 1]) + rng.randrange(MINUTE, 3 * DAY)
+            at = max(item.published, self.user_created[buyer - 1]) + rng.between(MINUTE, 3 * DAY)
             at = min(at, self.as_of - MINUTE)
             rows.append((buyer, item.id, min(item.quantity - item.reserved, rng.choice((1, 1, 2))), at))
         for buyer, lid, qty, at in sorted(rows):
@@ -1289,12 +1338,12 @@ class World:
             for user, post, channel in targets:
                 nid += 1
                 attempts, delivered, failed = 1, NULL, NULL
-                if at + rng.randrange(1, 120) > self.as_of:
+                if at + rng.between(1, 120) > self.as_of:
                     attempts = 0
                 elif rng.random() < 0.003:
                     attempts, failed = 10, ts(at + HOUR)
                 else:
-                    delivered = ts(at + rng.randrange(1, 120))
+                    delivered = ts(at + rng.between(1, 120))
                 out.add(
                     f"{nid}\t{user}\t{post}\t{channel}\t{kind}\t{body}\t{ts(at)}\t{attempts}\t{delivered}\t"
                     f"{failed}"
@@ -1306,6 +1355,8 @@ STAGES: tuple[Callable[[World], None], ...] = (
     World.users,
     World.shops,
     World.plan_listings,
+    World.describe_listings,
+    World.live_listings,
     World.simulate_orders,
     World.plan_counts,
     World.write_listings,
