@@ -24,7 +24,7 @@ def opt(value: object) -> str:
 
 
 # "HH:MM:SS+00" for every second of a day: formatting a timestamp is two lookups
-CLOCK = [f"{h:02d}:{m:02d}:{sec:02d}+00" for h in range(24) for m in range(60) for sec in range(60)]
+_CLOCK = [f"{h:02d}:{m:02d}:{sec:02d}+00" for h in range(24) for m in range(60) for sec in range(60)]
 
 
 def ts(seconds: int) -> str:
@@ -33,16 +33,7 @@ def ts(seconds: int) -> str:
     prefix = _DAYS.get(day)
     if prefix is None:
         prefix = _DAYS[day] = time.strftime("%Y-%m-%d ", time.gmtime(day * 86_400))
-    return prefix + CLOCK[rest]
-
-
-def day_prefixes(first: int, last: int) -> dict[int, str]:
-    """ "YYYY-MM-DD " of every day from the day of FIRST to the day of LAST (seconds since the epoch),
-    by day number: hot loops write `days[at // 86_400] + CLOCK[at % 86_400]`, which is ts(at)."""
-    for d in range(first // 86_400, last // 86_400 + 1):
-        if d not in _DAYS:
-            _DAYS[d] = time.strftime("%Y-%m-%d ", time.gmtime(d * 86_400))
-    return _DAYS
+    return prefix + _CLOCK[rest]
 
 
 def ts_opt(seconds: int | None) -> str:
@@ -60,6 +51,11 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def js(value: Any) -> str:
     """A json/jsonb value for COPY: compact, keys in the order given, escaped."""
     return esc(_ENCODE(value))
+
+
+def opt_json(value: int | None) -> str:
+    """An integer or null, inside JSON text."""
+    return "null" if value is None else str(value)
 
 
 def array(values: list[str] | tuple[str, ...]) -> str:

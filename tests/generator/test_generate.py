@@ -84,7 +84,7 @@ def test_sizes_follow_the_scale(loaded: str) -> None:
     # spread stochastically over listings: within a few percent of the target
     assert 95_000 <= count(loaded, "select count(*) from core.contact_clicks") <= 105_000
     assert 19_000 <= count(loaded, "select count(*) from core.chat_messages") <= 21_000
-    assert 1_000 <= count(loaded, "select count(*) from core.orders") <= 3_000
+    assert 2_400 <= count(loaded, "select count(*) from core.orders") <= 3_600
 
 
 def test_the_data_passes_every_integrity_check(loaded: str) -> None:
