@@ -151,6 +151,7 @@ class Definitions:
     keys: list[tuple[str, str, str]]  # table, constraint, definition (primary and unique keys)
     foreign_keys: list[tuple[str, str, str, str]]  # table, constraint, definition, referenced table
     indexes: list[tuple[str, str, str]]  # table, index, CREATE INDEX statement
+    rebuilt: set[str] = field(default_factory=set)  # foreign keys added back so far
 
     @classmethod
     def read(cls, conn: psycopg.Connection[Any], tables: list[str]) -> Definitions:
@@ -201,8 +202,13 @@ class Definitions:
             if t == table:
                 yield from _timed(conn, name, sql.SQL(statement))  # from pg_get_indexdef
         for t, name, definition, referenced in self.foreign_keys:
-            if table in (t, referenced) and t in loaded and referenced in loaded:
+            if table in (t, referenced) and t in loaded and referenced in loaded and name not in self.rebuilt:
+                self.rebuilt.add(name)
                 yield from _timed(conn, f"{t}: {name}", _add_constraint(t, name, definition))
+
+    def missing(self) -> list[str]:
+        """Foreign keys not rebuilt (a table of theirs was never loaded): the load must not commit."""
+        return [name for _, name, _, _ in self.foreign_keys if name not in self.rebuilt]
 
 
 def _add_constraint(table: str, name: str, definition: str) -> sql.Composed:
@@ -328,7 +334,8 @@ def load(
         definitions = Definitions.read(conn, tables)
         definitions.drop(conn)
         report(f"loading scale {scale} (seed {seed}, as of {summary.as_of}) into {len(tables)} tables")
-        loaded: set[str] = set()
+        # the catalog's tables are there from the start: foreign keys to them come back with their table
+        loaded = set(REFERENCE_TABLES)
         with _produced(config, catalog) as receive, conn.cursor() as cur:
             message = receive()
             while message[0] != "done":
@@ -370,6 +377,8 @@ def load(
             raise BazaarError(
                 f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world.py"
             )
+        if definitions.missing():  # a bug here must roll back, not commit a schema without them
+            raise BazaarError(f"foreign keys not rebuilt: {', '.join(definitions.missing())}")
         begun = time.perf_counter()
         conn.commit()
         summary.steps.append(Step("commit", 0, time.perf_counter() - begun))
@@ -429,26 +438,29 @@ def _search_vectors(
     progress: bool,
 ) -> tuple[int, tuple[str, str, Any]]:
     """The listings' texts, copied as soon as they are written, turned into search vectors with
-    V0010's core.listing_search_vector (the trigger's own definition) set-based, while the
-    producer simulates the rest; core.listings takes them from pg_temp.listing_vectors."""
+    V0010's core.listing_search_vector (the trigger's own definition) set-based, by a parallel
+    query, while the producer simulates the rest; core.listings takes them from
+    ops.generator_listing_vectors. Both tables are unlogged (parallel workers cannot read
+    temporary tables) and dropped before the commit."""
     # part_number normalised by a generated column: a plain column argument lets the planner
     # inline core.listing_search_vector (an expensive argument used twice would prevent it)
     conn.execute(
-        "create temporary table listing_texts (id bigint, title text, description text, brand text, "
-        "model_id bigint, part_number text, normalized text generated always as "
-        "(core.normalize_part_number(part_number)) stored) on commit drop"
+        "create unlogged table ops.generator_listing_texts (id bigint, title text, description text, "
+        "brand text, model_id bigint, part_number text, normalized text generated always as "
+        "(core.normalize_part_number(part_number)) stored)"
     )
     rows, message = _copy(
-        cur, ("pg_temp", "listing_texts"), columns, receive, freeze=False, progress=progress
+        cur, ("ops", "generator_listing_texts"), columns, receive, freeze=False, progress=progress
     )
+    conn.execute("analyze ops.generator_listing_texts")
     conn.execute(
-        "create temporary table listing_vectors on commit drop as "
+        "create unlogged table ops.generator_listing_vectors as "
         "select t.id, core.listing_search_vector(t.title, t.description, t.brand, mk.name, m.name, "
-        "t.normalized) as search_vector from pg_temp.listing_texts as t "
+        "t.normalized) as search_vector from ops.generator_listing_texts as t "
         "left join core.vehicle_models as m on m.id = t.model_id "
         "left join core.vehicle_makes as mk on mk.id = m.make_id"
     )
-    conn.execute("drop table pg_temp.listing_texts")
+    conn.execute("drop table ops.generator_listing_texts")
     return rows, message
 
 
@@ -461,11 +473,11 @@ def _insert_listings(conn: psycopg.Connection[Any], columns: tuple[str, ...]) ->
         sql.SQL(
             "insert into core.listings ({names}, search_vector) overriding system value "
             "select {staged}, v.search_vector from pg_temp.listings_staged as s "
-            "join pg_temp.listing_vectors as v on v.id = s.id order by s.id"
+            "join ops.generator_listing_vectors as v on v.id = s.id order by s.id"
         ).format(names=names, staged=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns))
     )
     conn.execute("alter table core.listings enable trigger listings_set_search_vector")
-    conn.execute("drop table pg_temp.listings_staged, pg_temp.listing_vectors")
+    conn.execute("drop table pg_temp.listings_staged, ops.generator_listing_vectors")
 
 
 def _set_identity(conn: psycopg.Connection[Any], table: str) -> None:

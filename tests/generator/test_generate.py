@@ -28,6 +28,26 @@ def generate(dsn: str, *args: str, password: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["generate", *args], env=env)
 
 
+# keys, indexes and triggers of every core table (partitions aside: a load adds months)
+SCHEMA_SHAPE = """
+with tables as (
+    select c.oid from pg_class as c
+    where c.relnamespace = 'core'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
+)
+select array_agg(d order by d) from (
+    select format('%s %s', indexrelid::regclass, pg_get_indexdef(indexrelid)) as d from pg_index
+    where indrelid in (select oid from tables)
+    union all
+    select format('%s %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
+    from pg_constraint where conrelid in (select oid from tables)
+    union all
+    select format('%s %s %s', tgrelid::regclass, tgname, tgenabled) from pg_trigger
+    where not tgisinternal and tgrelid in (select oid from tables)
+) as shape (d)
+"""
+SHAPES: dict[str, Any] = {}
+
+
 def digests(dsn: str) -> dict[str, str]:
     """An md5 of every marketplace table's rows (as text, sorted)."""
     with psycopg.connect(dsn) as conn:
@@ -50,6 +70,7 @@ def loaded(server: ServerUnderTest) -> Iterator[str]:
     with server.scratch_database() as dsn:
         with psycopg.connect(dsn, autocommit=True) as conn:
             migrate.migrate(conn, SQL_DIR)
+            SHAPES["migrated"] = conn.execute(SCHEMA_SHAPE).fetchone()
         result = generate(dsn, "--scale", "0.01", "--seed", "7", "--as-of", AS_OF, password=PASSWORD)
         assert result.exit_code == 0, result.output
         yield dsn
@@ -75,6 +96,15 @@ def test_every_marketplace_table_is_filled(loaded: str) -> None:
         ]
     assert len(tables) >= 30
     assert empty == []
+
+
+def test_keys_indexes_and_triggers_are_rebuilt_exactly_as_migrated(loaded: str) -> None:
+    with psycopg.connect(loaded) as conn:
+        after = conn.execute(SCHEMA_SHAPE).fetchone()
+    assert after is not None and len(after[0]) > 150
+    assert after == SHAPES["migrated"]
+    verify = CliRunner().invoke(cli, ["db", "verify"], env={"BAZAAR_ADMIN_DSN": loaded})
+    assert verify.exit_code == 0, verify.output
 
 
 def test_sizes_follow_the_scale(loaded: str) -> None:
