@@ -4,11 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 BAZAAR := $(VENV)/bin/bazaar
 PYTEST_ARGS ?=
+# demo data `make up` loads into an empty marketplace (scale 1 = 1M listings; 0.02 loads in seconds)
+DEMO_SCALE ?= 0.02
 
 .PHONY: help install up down test lint pytest
 
 help:
-	@echo "make up     install what is missing, start the local stack, migrate, print how to connect"
+	@echo "make up     install what is missing, start the local stack, migrate, load demo data, print how to connect"
 	@echo "make test   install what is missing, run linters and the whole test suite"
 	@echo "make down   stop the local stack"
 
@@ -17,6 +19,7 @@ install:
 
 up: install
 	@$(BAZAAR) up
+	@$(BAZAAR) generate --scale $(DEMO_SCALE) --if-empty
 
 down:
 	@if [[ -x $(BAZAAR) ]]; then $(BAZAAR) down; else echo "nothing to stop (no .venv)"; fi
