@@ -146,6 +146,27 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         """,
     ),
     (
+        "price_history",
+        "a listing's last recorded price is its price; a sold listing's price did not change after the sale",
+        """
+        select l.id from core.listings as l
+        join lateral (
+            select h.price_amount, h.changed_at from core.listing_price_history as h where h.listing_id = l.id
+            order by h.changed_at desc, h.id desc limit 1
+        ) as h on true
+        where h.price_amount <> l.price_amount or (l.status = 'sold' and h.changed_at > l.status_changed_at)
+        """,
+    ),
+    (
+        "shop_listings",
+        "a shop's listing was created by someone who was a member of the shop by then",
+        """
+        select l.id from core.listings as l
+        join core.shop_members as m on m.shop_id = l.shop_id and m.user_id = l.seller_id
+        where l.created_at < m.added_at
+        """,
+    ),
+    (
         "status_history",
         "each listing's last recorded status is its status",
         """

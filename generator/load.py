@@ -12,11 +12,13 @@ PostgreSQL each have a core.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import multiprocessing
 import os
 import queue
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -45,6 +47,7 @@ REFERENCE_TABLES = frozenset(
         "listing_transitions",
     }
 )
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -227,11 +230,15 @@ def _timed(
     yield name, time.perf_counter() - started
 
 
-def _producer(config: Config, catalog: Catalog, out: Any) -> None:
+def _producer(config: Config, catalog: Catalog, out: Any, parent: int) -> None:
     """The second process: generate everything into the queue; a failure is reported, not lost.
     It leaves with os._exit: a forked child must not run the parent's finalizers (which would
     close the loader's database connection, shared with it)."""
     code = 0
+    # the producer ends with the loader, however the loader ends (even SIGKILL): PR_SET_PDEATHSIG
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the loader died before the line above took effect
+        os._exit(1)
     # the cyclic collector would scan millions of live plan objects again and again (a third of the
     # producer's time at scale 0.1, more at larger scales); the producer makes no cycles worth it
     gc.disable()
@@ -253,7 +260,7 @@ def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[s
     context = multiprocessing.get_context("fork")
     out = context.Queue(maxsize=1_000)  # <= ~500 MB: the producer runs on while indexes are built
     process = context.Process(
-        target=_producer, args=(config, catalog, out), name="bazaar-generate", daemon=True
+        target=_producer, args=(config, catalog, out, os.getpid()), name="bazaar-generate", daemon=True
     )
     process.start()
 
@@ -266,7 +273,8 @@ def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[s
                     raise BazaarError(f"the generator process died (exit code {process.exitcode})") from None
                 continue
             if message[0] == "error":
-                raise BazaarError(f"the generator failed:\n{message[2]}")
+                lines = str(message[2]).strip().splitlines()
+                raise BazaarError(f"the generator failed: {lines[-1]}", detail="\n".join(lines))
             return message
 
     try:
@@ -305,19 +313,21 @@ def load(
 ) -> Summary:
     """Generate the marketplace and load it into the database at DSN, then ANALYZE it."""
     started = time.perf_counter()
-    with connect(dsn) as conn:
+    summary = Summary(scale, seed, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(as_of)))
+    # what the producer needs, read on a connection closed before it is forked: a child holding
+    # the load connection's socket would keep its transaction (and every lock) open if this
+    # process were killed
+    with connect(dsn, autocommit=True) as conn:
         config = Config(scale, seed, as_of, months, password_hash(conn, seed, password))
-        summary = Summary(scale, seed, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(as_of)))
         tables = marketplace_tables(conn)
-        filled = filled_tables(conn, tables)
-        if filled and not truncate:
-            raise BazaarError(
-                f"the marketplace already holds data (in {', '.join(filled[:5])}"
-                f"{' …' if len(filled) > 5 else ''})",
-                exit_code=EXIT_WRONG_STATE,
-                hint="--truncate replaces it (everything but the catalog and settings is deleted)",
-            )
+        _refuse_filled(conn, tables, truncate)
         catalog = read_catalog(conn)
+    with _produced(config, catalog) as receive, connect(dsn) as conn:
+        # one load at a time: a second waits for nothing and says why
+        locked = conn.execute("select pg_try_advisory_xact_lock(hashtextextended('bazaar generate', 0))")
+        if locked.fetchone() != (True,):
+            raise BazaarError("another bazaar generate is loading this database", exit_code=EXIT_WRONG_STATE)
+        _refuse_filled(conn, tables, truncate)
         conn.execute("set local maintenance_work_mem = '512MB'")
         partitioned = _partitioned_tables(conn)
         months_back = partition_months(conn, config)
@@ -336,7 +346,7 @@ def load(
         report(f"loading scale {scale} (seed {seed}, as of {summary.as_of}) into {len(tables)} tables")
         # the catalog's tables are there from the start: foreign keys to them come back with their table
         loaded = set(REFERENCE_TABLES)
-        with _produced(config, catalog) as receive, conn.cursor() as cur:
+        with conn.cursor() as cur:
             message = receive()
             while message[0] != "done":
                 kind, table, (columns, binary) = message
@@ -387,6 +397,17 @@ def load(
     summary.steps.append(Step("analyze", 0, time.perf_counter() - begun))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _refuse_filled(conn: psycopg.Connection[Any], tables: list[str], truncate: bool) -> None:
+    filled = filled_tables(conn, tables)
+    if filled and not truncate:
+        raise BazaarError(
+            f"the marketplace already holds data (in {', '.join(filled[:5])}"
+            f"{' …' if len(filled) > 5 else ''})",
+            exit_code=EXIT_WRONG_STATE,
+            hint="--truncate replaces it (everything but the catalog and settings is deleted)",
+        )
 
 
 def _partitioned_tables(conn: psycopg.Connection[Any]) -> list[str]:

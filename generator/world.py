@@ -357,12 +357,14 @@ class World:
         self.shop_created: list[int] = [0]
         self.shop_members: list[list[int]] = [[]]
         self.shop_city: list[int] = [0]
+        self.member_since: dict[tuple[int, int], int] = {}  # (shop, user): when they joined it
         names: set[str] = set()
         shops = self.table("shops", "id name description created_at created_by")
         members = self.table("shop_members", "shop_id user_id role added_at added_by")
         for sid, owner in enumerate(owners, start=1):
-            created = self.user_created[owner - 1] + rng.between(HOUR, 30 * DAY)
-            created = min(created, self.as_of - HOUR)
+            joined = self.user_created[owner - 1]
+            # some time after the owner joined (never piled up at the end of the history)
+            created = joined + int((self.as_of - HOUR - joined) * rng.random() ** 2)
             city = data.CITIES[self.user_city[owner]][0]
             name = rng.choice(self.pools.companies)
             if name.lower() in names:
@@ -374,6 +376,7 @@ class World:
             shops.add(f"{sid}\t{esc(name)}\t{esc(about)}\t{ts(created)}\t{owner}")
             members.add(f"{sid}\t{owner}\towner\t{ts(created)}\t{owner}")
             team = [owner]
+            self.member_since[(sid, owner)] = created
             for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
                 member = rng.choice(self.people)
                 if member in team:
@@ -382,6 +385,7 @@ class World:
                 if added >= self.as_of:
                     continue
                 team.append(member)
+                self.member_since[(sid, member)] = added
                 role = "manager" if rng.random() < 0.3 else "seller"
                 members.add(f"{sid}\t{member}\t{role}\t{ts(added)}\t{owner}")
             self.shop_created.append(created)
@@ -404,7 +408,11 @@ class World:
         self.model_by_id = {m.id: m for m in cat.models}
         service_cats = [cat.by_slug(s) for s in data.SERVICES]
         car_cats = {slug: cat.by_slug(slug) for slug in ("passenger-cars", "suv", "commercial")}
-        shop_weights = [rng.paretovariate(1.2) for _ in range(self.sizes.shops)]
+        # a shop lists in proportion to its size (Pareto) and to how long it has existed
+        shop_weights = [
+            rng.paretovariate(1.2) * (self.as_of - self.shop_created[s]) / (self.as_of - self.start)
+            for s in range(1, self.sizes.shops + 1)
+        ]
         seller_weights = [rng.paretovariate(1.5) for _ in self.people]
         sellers = rng.choices(self.people, weights=seller_weights, k=n)
         shops = rng.choices(range(1, self.sizes.shops + 1), weights=shop_weights, k=n)
@@ -418,7 +426,7 @@ class World:
                 assert shop is not None
                 seller = rng.choice(self.shop_members[shop])
                 city = self.shop_city[shop]
-                since = max(self.shop_created[shop], self.user_created[seller - 1])
+                since = self.member_since[(shop, seller)]
             else:
                 shop = None
                 seller = sellers[i]
@@ -706,6 +714,11 @@ class World:
                 else:
                     item.events.append((closed, "reserved", "published", order.actor, "reservation released"))
             orders.append(order)
+        for item in self.listings:
+            if item.prices and item.status in ("sold", "archived", "expired"):
+                # no price change after it left the market (a sell-out may come before a planned change)
+                item.price = item.price_at(item.changed)
+                item.prices = tuple(p for p in item.prices if p[0] < item.changed)
         self.open_orders(rng, orders, remaining)
         for item, left in zip(self.listings, remaining, strict=True):
             item.quantity = left
@@ -759,9 +772,15 @@ class World:
         rng, sizes = self.rng("counts"), self.sizes
         items = self.listings
         weights = [item.weight if item.published is not None else 0.0 for item in items]
-        cap = max(1, len(self.people) // 2)
-        self.favorites = spread(rng, weights, sizes.favorites, cap)
-        reactions = spread(rng, weights, sizes.reactions, cap)
+        # at most half the people who had joined by the end of its time on sale like or save a listing
+        caps = [
+            bisect.bisect_right(self.people_created, item.on_sale_until(self.as_of)) // 2
+            if item.published is not None
+            else 0
+            for item in items
+        ]
+        self.favorites = [min(n, c) for n, c in zip(spread(rng, weights, sizes.favorites), caps, strict=True)]
+        reactions = [min(n, c) for n, c in zip(spread(rng, weights, sizes.reactions), caps, strict=True)]
         self.likes = [sum(1 for _ in range(n) if rng.random() < 0.85) for n in reactions]
         self.dislikes = [n - likes for n, likes in zip(reactions, self.likes, strict=True)]
         self.clicks = spread(rng, weights, sizes.contact_clicks)
@@ -1117,15 +1136,13 @@ class World:
                 f"{did}\t{seller}\t{buyer}\t{opt(listing_id)}\t{opt(order_id)}\t{ts(at)}\t"
                 f"{ts_opt(confirmed or None)}"
             )
-            kind = "review_request" if order_id is not None else "deal_confirmation_request"
-            self.notes.append(
-                (
-                    at,
-                    buyer,
-                    kind,
-                    f'{{"deal_id":{did},"seller_id":{seller},"listing_id":{opt_json(listing_id)}}}',
-                )
-            )
+            about = f'{{"deal_id":{did},"seller_id":{seller},"listing_id":{opt_json(listing_id)}}}'
+            if order_id is not None:  # core.record_deal: a paid order asks for a review at once
+                self.notes.append((at, buyer, "review_request", about))
+            else:  # declared: the buyer is asked to confirm; api.confirm_deal then asks for a review
+                self.notes.append((at, buyer, "deal_confirmation_request", about))
+                if confirmed:
+                    self.notes.append((confirmed, buyer, "review_request", about))
             if confirmed and rng.random() < 0.45:
                 written = confirmed + rng.between(MINUTE, 7 * DAY)
                 if written < self.as_of:
@@ -1160,7 +1177,8 @@ class World:
             revoked = created + rng.between(MINUTE, SESSION_LIFETIME) if rng.random() < 0.3 else None
             if revoked is not None and revoked > self.as_of:
                 revoked = None
-            method = "telegram_code" if rng.random() < 0.3 else "password"
+            telegram = "telegram" in self.user_channels[user]  # a Telegram code needs a linked chat
+            method = "telegram_code" if telegram and rng.random() < 0.5 else "password"
             sessions.add(
                 f"{sid}\t{user}\t\\\\x{rng.getrandbits(256):064x}\t{method}\t{ts(created)}\t"
                 f"{ts(created + SESSION_LIFETIME)}\t{ts_opt(revoked)}"
@@ -1201,7 +1219,7 @@ class World:
                 m,
                 None,
                 None,
-                '{"role":"moderator"}',
+                '{"from":"user","to":"moderator"}',
             )
             for m in self.moderators
         ]
@@ -1284,7 +1302,8 @@ class World:
                 continue
             region = data.CITIES[item.city][1]
             status = {"published": "on_sale", "reserved": "reserved"}.get(item.status, "sold")
-            snapshot: str | None = None
+            snapshot: str | None = None  # what the channel shows now (its edits were delivered)
+            first: str | None = None
             for chid, since, ch_region, ch_category in matchers:
                 if since > item.published or (ch_region is not None and ch_region != region):
                     continue
@@ -1309,10 +1328,20 @@ class World:
                     f"{NULL if pending else snapshot}\t{snapshot}\t{ts(item.published)}\t"
                     f"{NULL if pending else ts(delivered)}"
                 )
-                sold = "true" if status == "sold" else "false"
+                if first is None:  # what the post showed when it was queued, at publication
+                    first = js(
+                        {
+                            "title": item.title,
+                            "description": item.description,
+                            "price_amount": item.price_at(item.published),
+                            "currency": "RUB",
+                            "photos": [photo_key(item.id, n) for n in range(1, self.photos[i] + 1)],
+                            "status": "on_sale",
+                        }
+                    )
                 payload = (
-                    f'{{"post_id":{pid},"channel_id":{chid},"listing_id":{item.id},"snapshot":{snapshot},'
-                    f'"marked_sold":{sold}}}'
+                    f'{{"post_id":{pid},"channel_id":{chid},"listing_id":{item.id},"snapshot":{first},'
+                    '"marked_sold":false}'
                 )
                 self.notes.append((item.published, -pid, "channel_post", payload))
         posts.close()
@@ -1392,12 +1421,13 @@ class World:
             for user, post, channel in targets:
                 nid += 1
                 attempts, delivered, failed = 1, NULL, NULL
-                if at + rng.between(1, 120) > self.as_of:
-                    attempts = 0
-                elif rng.random() < 0.003:
+                delay = rng.between(1, 120)
+                if at + delay > self.as_of:
+                    attempts = 0  # still waiting for a worker
+                elif rng.random() < 0.003 and at + HOUR <= self.as_of:
                     attempts, failed = 10, ts(at + HOUR)
                 else:
-                    delivered = ts(at + rng.between(1, 120))
+                    delivered = ts(at + delay)
                 out.add(
                     f"{nid}\t{user}\t{post}\t{channel}\t{kind}\t{body}\t{ts(at)}\t{attempts}\t{delivered}\t"
                     f"{failed}"

@@ -28,7 +28,18 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> i
     seconds = int(moment.timestamp())
     if seconds > time.time() + 60:
         raise click.BadParameter("the history must end now or in the past, not in the future")
+    if seconds < time.time() - 3 * 366 * 86_400:
+        raise click.BadParameter(
+            "the history must end within the last three years (partitions are made for it)"
+        )
     return seconds
+
+
+def _password(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    # the rule api.register applies: 8 characters to 72 bytes (bcrypt's limit)
+    if value is not None and not (len(value) >= 8 and len(value.encode()) <= 72):
+        raise click.BadParameter("a password is 8 characters to 72 bytes long")
+    return value
 
 
 @cli.command()
@@ -62,6 +73,7 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> i
     "--password",
     envvar="BAZAAR_GENERATE_PASSWORD",
     metavar="TEXT",
+    callback=_password,
     help="Give every generated user this password (or BAZAAR_GENERATE_PASSWORD); by default none "
     "can sign in with a password.",
 )

@@ -4,9 +4,14 @@ api functions would check it, reproducible byte for byte, and never loaded over 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
@@ -237,6 +242,8 @@ def test_check_reports_a_violation_and_fails(loaded: str) -> None:
         (["--as-of", "tomorrow"], "is not an ISO date"),
         (["--as-of", "2999-01-01T00:00:00Z"], "not in the future"),
         (["--months", "0"], "Invalid value for '--months'"),
+        (["--as-of", "2001-01-01"], "within the last three years"),
+        (["--password", "short"], "8 characters to 72 bytes"),
     ],
 )
 def test_bad_arguments_are_usage_errors(args: list[str], message: str) -> None:
@@ -278,3 +285,50 @@ def test_a_failed_load_leaves_the_database_as_it_was(server: ServerUnderTest) ->
         assert after == shape
         assert users == (0,)
         assert trigger == ("O",)
+
+
+def test_killing_the_loader_releases_its_locks_and_its_producer(server: ServerUnderTest) -> None:
+    with server.scratch_database() as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+        load = subprocess.Popen(
+            [sys.executable, "-m", "bazaar", "generate", "--scale", "0.02"],
+            env={**os.environ, "BAZAAR_ADMIN_DSN": dsn},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with psycopg.connect(dsn, autocommit=True) as watcher:
+                holds = (
+                    "select exists (select from pg_locks as l join pg_class as c on c.oid = l.relation "
+                    "where c.relname = 'users' and l.mode = 'AccessExclusiveLock' and l.granted)"
+                )
+                deadline = time.monotonic() + 30
+                while watcher.execute(holds).fetchone() != (True,):
+                    assert load.poll() is None and time.monotonic() < deadline, (
+                        "the load never took its locks"
+                    )
+                    time.sleep(0.05)
+                producers = psutil.Process(load.pid).children(recursive=True)
+                assert producers
+                load.kill()  # SIGKILL: no finally, no cleanup in the loader
+                load.wait()
+                # the server sees the loader gone (its producer does not hold the connection) and rolls back
+                watcher.execute("set lock_timeout = '20s'")
+                assert watcher.execute("select count(*) from core.users").fetchone() == (0,)
+                _, alive = psutil.wait_procs(producers, timeout=20)
+                assert alive == []
+        finally:
+            if load.poll() is None:
+                load.kill()
+
+
+def test_a_second_load_at_the_same_time_is_refused(server: ServerUnderTest) -> None:
+    with server.scratch_database() as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+            # what a running load holds
+            conn.execute("select pg_advisory_lock(hashtextextended('bazaar generate', 0))")
+            result = generate(dsn, "--scale", "0.002")
+        assert result.exit_code == 6, result.output
+        assert result.stderr.startswith("error: another bazaar generate is loading this database")
