@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psutil
@@ -53,6 +54,14 @@ select array_agg(d order by d) from (
 SHAPES: dict[str, Any] = {}
 
 
+@contextmanager
+def migrated(server: ServerUnderTest) -> Iterator[tuple[str, psycopg.Connection[Any]]]:
+    """A new database with the repository migrated into it: its DSN and an admin connection."""
+    with server.scratch_database() as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        migrate.migrate(conn, SQL_DIR)
+        yield dsn, conn
+
+
 def digests(dsn: str) -> dict[str, str]:
     """An md5 of every marketplace table's rows (as text, sorted)."""
     with psycopg.connect(dsn) as conn:
@@ -72,10 +81,8 @@ def digests(dsn: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def loaded(server: ServerUnderTest) -> Iterator[str]:
     """A migrated database with scale 0.01, seed 7, loaded once for the module."""
-    with server.scratch_database() as dsn:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.migrate(conn, SQL_DIR)
-            SHAPES["migrated"] = conn.execute(SCHEMA_SHAPE).fetchone()
+    with migrated(server) as (dsn, conn):
+        SHAPES["migrated"] = conn.execute(SCHEMA_SHAPE).fetchone()
         result = generate(dsn, "--scale", "0.01", "--seed", "7", "--as-of", AS_OF, password=PASSWORD)
         assert result.exit_code == 0, result.output
         yield dsn
@@ -258,39 +265,33 @@ def test_an_unreachable_database_is_one_line(server: ServerUnderTest) -> None:
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
 
 
+CORE_SHAPE = (
+    "select (select count(*) from pg_indexes where schemaname = 'core'), "
+    "(select count(*) from pg_constraint where connamespace = 'core'::regnamespace), "
+    "(select count(*) from core.users), "
+    "(select tgenabled from pg_trigger where tgname = 'listings_set_search_vector'), "
+    "(select count(*) from pg_class where relnamespace = 'ops'::regnamespace and relname like 'generator%%')"
+)
+
+
 def test_a_failed_load_leaves_the_database_as_it_was(server: ServerUnderTest) -> None:
-    with server.scratch_database() as dsn:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.migrate(conn, SQL_DIR)
-            # a rule the generated chat cannot meet: the load must fail late, after many tables
-            conn.execute("alter table core.chat_messages add constraint no_chat check (body = '')")
-            shape = conn.execute(
-                "select (select count(*) from pg_indexes where schemaname = 'core'), "
-                "(select count(*) from pg_constraint as c join pg_namespace as n on n.oid = c.connamespace "
-                "where n.nspname = 'core')"
-            ).fetchone()
+    with migrated(server) as (dsn, conn):
+        # a rule the generated chat cannot meet: the load must fail late, after many tables
+        conn.execute("alter table core.chat_messages add constraint no_chat check (body = '')")
+        before = conn.execute(CORE_SHAPE).fetchone()
         result = generate(dsn, "--scale", "0.01")
         assert result.exit_code == 3, result.output
         assert "no_chat" in result.stderr
-        with psycopg.connect(dsn) as conn:
-            after = conn.execute(
-                "select (select count(*) from pg_indexes where schemaname = 'core'), "
-                "(select count(*) from pg_constraint as c join pg_namespace as n on n.oid = c.connamespace "
-                "where n.nspname = 'core')"
-            ).fetchone()
-            users = conn.execute("select count(*) from core.users").fetchone()
-            trigger = conn.execute(
-                "select tgenabled from pg_trigger where tgname = 'listings_set_search_vector'"
-            ).fetchone()
-        assert after == shape
-        assert users == (0,)
-        assert trigger == ("O",)
+        assert conn.execute(CORE_SHAPE).fetchone() == before
+        assert before is not None and before[2:] == (0, "O", 0)
 
 
 def test_killing_the_loader_releases_its_locks_and_its_producer(server: ServerUnderTest) -> None:
-    with server.scratch_database() as dsn:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.migrate(conn, SQL_DIR)
+    holds = (
+        "select exists (select from pg_locks as l join pg_class as c on c.oid = l.relation "
+        "where c.relname = 'users' and l.mode = 'AccessExclusiveLock' and l.granted)"
+    )
+    with migrated(server) as (dsn, watcher):
         load = subprocess.Popen(
             [sys.executable, "-m", "bazaar", "generate", "--scale", "0.02"],
             env={**os.environ, "BAZAAR_ADMIN_DSN": dsn},
@@ -298,37 +299,27 @@ def test_killing_the_loader_releases_its_locks_and_its_producer(server: ServerUn
             stderr=subprocess.DEVNULL,
         )
         try:
-            with psycopg.connect(dsn, autocommit=True) as watcher:
-                holds = (
-                    "select exists (select from pg_locks as l join pg_class as c on c.oid = l.relation "
-                    "where c.relname = 'users' and l.mode = 'AccessExclusiveLock' and l.granted)"
-                )
-                deadline = time.monotonic() + 30
-                while watcher.execute(holds).fetchone() != (True,):
-                    assert load.poll() is None and time.monotonic() < deadline, (
-                        "the load never took its locks"
-                    )
-                    time.sleep(0.05)
-                producers = psutil.Process(load.pid).children(recursive=True)
-                assert producers
-                load.kill()  # SIGKILL: no finally, no cleanup in the loader
-                load.wait()
-                # the server sees the loader gone (its producer does not hold the connection) and rolls back
-                watcher.execute("set lock_timeout = '20s'")
-                assert watcher.execute("select count(*) from core.users").fetchone() == (0,)
-                _, alive = psutil.wait_procs(producers, timeout=20)
-                assert alive == []
+            deadline = time.monotonic() + 30
+            while watcher.execute(holds).fetchone() != (True,):
+                assert load.poll() is None and time.monotonic() < deadline, "the load never took its locks"
+                time.sleep(0.05)
+            producers = psutil.Process(load.pid).children(recursive=True)
+            assert producers
+            load.kill()  # SIGKILL: no finally, no cleanup in the loader
+            load.wait()
+            # the server sees the loader gone (its producer does not hold the connection) and rolls back
+            watcher.execute("set lock_timeout = '20s'")
+            assert watcher.execute("select count(*) from core.users").fetchone() == (0,)
+            _, alive = psutil.wait_procs(producers, timeout=20)
+            assert alive == []
         finally:
             if load.poll() is None:
                 load.kill()
 
 
 def test_a_second_load_at_the_same_time_is_refused(server: ServerUnderTest) -> None:
-    with server.scratch_database() as dsn:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.migrate(conn, SQL_DIR)
-            # what a running load holds
-            conn.execute("select pg_advisory_lock(hashtextextended('bazaar generate', 0))")
-            result = generate(dsn, "--scale", "0.002")
+    with migrated(server) as (dsn, conn):
+        conn.execute("select pg_advisory_lock(hashtextextended('bazaar generate', 0))")  # what a load holds
+        result = generate(dsn, "--scale", "0.002")
         assert result.exit_code == 6, result.output
         assert result.stderr.startswith("error: another bazaar generate is loading this database")
