@@ -147,7 +147,7 @@ def password_hash(conn: psycopg.Connection[Any], seed: int, password: str | None
     return str(row[0])
 
 
-@dataclass(frozen=True)
+@dataclass
 class Definitions:
     """What is dropped for the load and rebuilt afterwards, as the catalog defines it."""
 
@@ -232,8 +232,8 @@ def _timed(
 
 def _producer(config: Config, catalog: Catalog, out: Any, parent: int) -> None:
     """The second process: generate everything into the queue; a failure is reported, not lost.
-    It leaves with os._exit: a forked child must not run the parent's finalizers (which would
-    close the loader's database connection, shared with it)."""
+    It leaves with os._exit: a forked child must not run the finalizers and atexit handlers it
+    inherited from the loader (the CLI's, psycopg's)."""
     code = 0
     # the producer ends with the loader, however the loader ends (even SIGKILL): PR_SET_PDEATHSIG
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -293,7 +293,7 @@ def partition_months(conn: psycopg.Connection[Any], config: Config) -> int:
         "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))) * 12 + "
         "extract(month from age(date_trunc('month', now() at time zone 'UTC'), "
         "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))))::integer",
-        (config.as_of - round(config.months * 30.44 * 86_400), config.as_of),
+        (config.start, config.as_of),
     ).fetchone()
     assert row is not None
     return int(row[0]) + 1

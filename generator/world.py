@@ -45,6 +45,11 @@ class Config:
     months: int  # the history before as_of
     password_hash: str  # every generated user's (bcrypt)
 
+    @property
+    def start(self) -> int:
+        """When the history begins: MONTHS average months before as_of."""
+        return self.as_of - round(self.months * 30.44 * DAY)
+
 
 @dataclass(frozen=True)
 class Category:
@@ -101,11 +106,6 @@ class Table:
 
     def add(self, line: str) -> None:
         self.lines.append(line)
-        if len(self.lines) >= CHUNK_ROWS and self.tables.streaming(self):
-            self.flush()
-
-    def extend(self, lines: list[str]) -> None:
-        self.lines += lines
         if len(self.lines) >= CHUNK_ROWS and self.tables.streaming(self):
             self.flush()
 
@@ -212,7 +212,6 @@ class Listing:
     published: int | None = None
     submitted: int | None = None
     moderator: int | None = None
-    end_actor: int | None = None
     quantity: int = 1
     price: int = 0  # minor units, the current price
     prices: tuple[tuple[int, int], ...] = ()  # (since, price) when the price changed
@@ -264,7 +263,7 @@ class World:
         self.send = send
         self.sizes = Sizes.at(config.scale)
         self.as_of = config.as_of
-        self.start = config.as_of - round(config.months * 30.44 * DAY)
+        self.start = config.start
         self.pools = Pools.draw(config.seed)
         self.years_now = int(day(config.as_of)[:4])
         self.tables = Tables(send)
@@ -1057,7 +1056,8 @@ class World:
         )
         # (at, user or -channel post, kind, payload as COPY-ready JSON text: encoded once, however many rows)
         self.notes: list[tuple[int, int, str, str]] = []
-        self.deals: list[tuple[int, int, int, int | None, int | None, int, int | None]] = []
+        # (created, seller, buyer, listing, order, confirmed): paid orders here, declared deals after
+        self.deals: list[tuple[int, int, int, int | None, int | None, int | None]] = []
         checkout_id = tid = 0
         for order in self.orders:
             checkout = NULL
@@ -1100,7 +1100,7 @@ class World:
                     self.notes.append((order.closed, order.seller, f"order_{order.status}", closing))
                 if paid:
                     self.deals.append(
-                        (order.closed, order.seller, order.buyer, ids[0], order.id, order.closed, None)
+                        (order.closed, order.seller, order.buyer, ids[0], order.id, order.closed)
                     )
         checkouts.close()
         orders.close()
@@ -1124,17 +1124,16 @@ class World:
             if confirmed is not None and confirmed > self.as_of:
                 confirmed = None
             self.deals.append(
-                (at, item.seller, buyer, item.id if rng.random() < 0.6 else None, None, confirmed or 0, None)
+                (at, item.seller, buyer, item.id if rng.random() < 0.6 else None, None, confirmed)
             )
         self.deals.sort(key=lambda d: (d[0], d[4] or 0))
         deals = self.table("deals", "id seller_id buyer_id listing_id order_id created_at confirmed_at")
         reviews = self.table("reviews", "id deal_id author_id seller_id rating body created_at updated_at")
         rid = 0
         ratings = (5, 5, 5, 5, 5, 5, 4, 4, 3, 2, 1, 1)
-        for did, (at, seller, buyer, listing_id, order_id, confirmed, _) in enumerate(self.deals, start=1):
+        for did, (at, seller, buyer, listing_id, order_id, confirmed) in enumerate(self.deals, start=1):
             deals.add(
-                f"{did}\t{seller}\t{buyer}\t{opt(listing_id)}\t{opt(order_id)}\t{ts(at)}\t"
-                f"{ts_opt(confirmed or None)}"
+                f"{did}\t{seller}\t{buyer}\t{opt(listing_id)}\t{opt(order_id)}\t{ts(at)}\t{ts_opt(confirmed)}"
             )
             about = f'{{"deal_id":{did},"seller_id":{seller},"listing_id":{opt_json(listing_id)}}}'
             if order_id is not None:  # core.record_deal: a paid order asks for a review at once
