@@ -1194,16 +1194,19 @@ class World:
                 failures.add(f"{fid}\t{identifier}\t{user}\t{ts(max(at, self.user_created[user - 1]))}")
         failures.close()
         codes = self.table(
-            "sign_in_codes", "id user_id code_hash created_at expires_at attempts max_attempts used_at"
+            "sign_in_codes", "id user_id phone code_hash created_at expires_at attempts max_attempts used_at"
         )
-        telegram_users = [u for u in self.people if "telegram" in self.user_channels[u]] or self.people
+        # codes go to a phone number (V0012): people with Telegram and a phone
+        telegram_users = [
+            u for u in self.people if "telegram" in self.user_channels[u] and self.user_phone[u]
+        ] or [u for u in self.people if self.user_phone[u]]
         for cid in range(1, self.sizes.sign_in_codes + 1):
             user = rng.choice(telegram_users)
             at = self.user_created[user - 1] + int((self.as_of - self.user_created[user - 1]) * rng.random())
             used = at + rng.between(5, 300) if rng.random() < 0.7 else None
             codes.add(
-                f"{cid}\t{user}\t{self.config.password_hash}\t{ts(at)}\t{ts(at + 5 * MINUTE)}\t"
-                f"{rng.choice((0, 0, 0, 1, 2))}\t5\t{ts_opt(used)}"
+                f"{cid}\t{user}\t{self.user_phone[user]}\t{self.config.password_hash}\t{ts(at)}\t"
+                f"{ts(at + 5 * MINUTE)}\t{rng.choice((0, 0, 0, 1, 2))}\t5\t{ts_opt(used)}"
             )
         codes.close()
 
@@ -1372,32 +1375,35 @@ class World:
         for buyer, lid, qty, at in sorted(rows):
             cart.add(f"{buyer}\t{lid}\t{qty}\t{ts(at)}\t{ts(at)}")
         cart.close()
-        searches = self.table("saved_searches", "id user_id name query filters created_at")
+        # typed filter columns (V0012): kind, category, model, price ceiling, region
+        searches = self.table(
+            "saved_searches", "id user_id name query kind category_id model_id price_max region created_at"
+        )
         for sid in range(1, self.sizes.saved_searches + 1):
             user = rng.choice(self.people)
             at = self.user_created[user - 1] + int((self.as_of - self.user_created[user - 1]) * rng.random())
             r = rng.random()
-            query = NULL
-            filters: dict[str, object]
+            query = kind = category = model = price_max = region = NULL
             if r < 0.4:
                 m = rng.choice(self.catalog.models)
-                filters = {
-                    "kind": "car",
-                    "model_id": m.id,
-                    "price_max": rng.choice((1, 2, 3, 5)) * 1_000_000_00,
-                }
+                kind, model, price_max = "car", str(m.id), str(rng.choice((1, 2, 3, 5)) * 1_000_000_00)
                 name = f"{m.make} {m.name}"
             elif r < 0.7:
                 slug = rng.choice(list(data.PARTS))
-                filters = {"category_id": self.catalog.by_slug(slug).id}
+                category = str(self.catalog.by_slug(slug).id)
                 name = data.PARTS[slug][0][0]
             else:
                 query = rng.choice(data.PARTS[rng.choice(list(data.PARTS))][0]).split()[0].lower()
-                city, region, _ = data.CITIES[self.user_city[user]]
-                filters = {"kind": "part", "region": region}
+                city, region_name, _ = data.CITIES[self.user_city[user]]
+                kind, region = "part", esc(region_name)
                 name = f"{query} ({city})"
-            searches.add(f"{sid}\t{user}\t{esc(name)}\t{query}\t{js(filters)}\t{ts(at)}")
+            searches.add(
+                f"{sid}\t{user}\t{esc(name)}\t{query}\t{kind}\t{category}\t{model}\t{price_max}\t"
+                f"{region}\t{ts(at)}"
+            )
         searches.close()
+        # every publication of the history was matched against the saved searches long ago
+        self.table("saved_search_queue", "listing_id queued_at attempts last_error").close()
 
     def write_notifications(self) -> None:
         """The outbox: one row per event and preferred channel (core.notify), channel posts to their chat;

@@ -5,7 +5,10 @@ Commands that act for a person take the session token from --token or BAZAAR_TOK
 
 from __future__ import annotations
 
+import json
+
 import click
+from psycopg.types.json import Jsonb
 
 from bazaar import api
 from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
@@ -31,6 +34,10 @@ def user() -> None:
     type=click.Choice(["telegram", "email", "sms"]),
     help="Notification channel; repeat for several (default: every channel the contacts allow).",
 )
+@click.option(
+    "--fingerprint",
+    help="The client's device or network fingerprint (8-128 characters), counted by the registration limit.",
+)
 @click.password_option(help="Password (8 characters to 72 bytes); prompted when omitted.")
 @json_option
 @pass_settings
@@ -40,10 +47,11 @@ def user_register(
     email: str | None,
     phone: str | None,
     channels: tuple[str, ...],
+    fingerprint: str | None,
     password: str,
 ) -> None:
     """Create an account; prints its id."""
-    row = one(settings, "register", name, password, email, phone, list(channels) or None)
+    row = one(settings, "register", name, password, email, phone, list(channels) or None, fingerprint)
     done(settings, f"registered user {row['register']}", user_id=row["register"])
 
 
@@ -76,11 +84,13 @@ def user_login(settings: Settings, identifier: str, code: str | None, password: 
 @json_option
 @pass_settings
 def user_request_code(settings: Settings, phone: str) -> None:
-    """Send a sign-in code to the account's Telegram chat (through the outbox)."""
+    """Ask for a sign-in code: it goes to the Telegram chat of the account with this phone, if there
+    is one (the answer does not say whether there is)."""
     expires_at = one(settings, "request_sign_in_code", phone)["request_sign_in_code"]
     done(
         settings,
-        f"a code is on its way to Telegram, valid until {expires_at:%H:%M:%S}",
+        f"if this number belongs to an account with Telegram linked, a code is on its way there, "
+        f"valid until {expires_at:%H:%M:%S}",
         expires_at=expires_at,
     )
 
@@ -181,6 +191,51 @@ def user_audit_log(settings: Settings, limit: int, before: int | None, token: st
     rows = call(settings, "audit_log", token, limit, before)
     columns = ["id", "created_at", "actor_name", "action", "target_user_id", "target_shop_id", "reason"]
     print_output(columns if not settings.json else [*columns, "actor_id", "details"], rows, settings.json)
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+@cli.group()
+def setting() -> None:
+    """Marketplace settings (admins): limits, lifetimes, who may delete chat messages."""
+
+
+@setting.command("list")
+@token_option
+@json_option
+@pass_settings
+def setting_list(settings: Settings, token: str) -> None:
+    """Every setting with its value, type and allowed range."""
+    rows = call(settings, "settings", token)
+    for row in rows:
+        row["range"] = (
+            ", ".join(row["allowed_values"])
+            if row["allowed_values"]
+            else f"{row['min_value']} .. {row['max_value']}"
+        )
+    columns = ["key", "value", "value_type", "range"]
+    if settings.json:
+        columns += ["description", "updated_at"]
+    print_output(columns, rows, settings.json)
+
+
+@setting.command("set")
+@click.argument("key")
+@click.argument("value")
+@token_option
+@json_option
+@pass_settings
+def setting_set(settings: Settings, key: str, value: str, token: str) -> None:
+    """Change setting KEY to VALUE, written as JSON: 10, '"15 minutes"', '["author", "moderator"]'."""
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise click.BadParameter(
+            f"{value!r} is not JSON (an interval is a quoted string: '\"15 minutes\"')", param_hint="VALUE"
+        ) from None
+    one(settings, "set_setting", token, key, Jsonb(parsed))
+    done(settings, f"{key} is now {value}", key=key, value=parsed)
 
 
 # -- shops -----------------------------------------------------------------------------------

@@ -107,7 +107,8 @@ def test_every_marketplace_table_is_filled(loaded: str) -> None:
             == (True,)
         ]
     assert len(tables) >= 30
-    assert empty == []
+    # a work queue is empty at the snapshot's instant: every publication was matched long ago
+    assert empty == ["saved_search_queue"]
 
 
 def test_keys_indexes_and_triggers_are_rebuilt_exactly_as_migrated(loaded: str) -> None:

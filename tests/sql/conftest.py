@@ -130,6 +130,13 @@ def sent_code(db: Conn, user_id: int) -> str:
     return str(row[0])
 
 
+def match_saved_searches(db: Conn) -> dict[str, int]:
+    """Run the saved-search matching that pg_cron runs every minute (ops.match_saved_searches)."""
+    row = db.execute("select ops.match_saved_searches()").fetchone()
+    assert row is not None
+    return dict(row[0])
+
+
 @dataclass
 class User:
     id: int

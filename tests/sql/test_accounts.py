@@ -213,16 +213,34 @@ def test_code_flow_signs_in(api: Api, db: Conn, user: User) -> None:
     api.fails("28000", "sign_in_with_code", user.phone, code)  # used
 
 
-def test_code_request_refusals(api: Api, db: Conn, user: User, admin: User) -> None:
-    api.fails("P0002", "request_sign_in_code", user.phone)  # not linked
-    api.fails("P0002", "request_sign_in_code", unique_phone())  # nobody
+def codes_queued(db: Conn, user_id: int) -> int:
+    row = db.execute(
+        "select count(*) from core.notifications where user_id = %s and kind = 'sign_in_code'", [user_id]
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_code_requests_answer_the_same_whether_the_number_has_an_account(
+    api: Api, db: Conn, user: User, admin: User
+) -> None:
+    # not linked to Telegram, and nobody's number: the same answer (an expiry), and no code goes out
+    unlinked, nobody = (
+        api.one("request_sign_in_code", user.phone),
+        api.one("request_sign_in_code", unique_phone()),
+    )
+    assert unlinked == nobody
+    assert codes_queued(db, user.id) == 0
     api.fails("22023", "request_sign_in_code", "12")
     linked(api, user)
+    api.fails("BZ429", "request_sign_in_code", user.phone)  # too soon, whoever the number belongs to
+    db.execute("update core.sign_in_codes set created_at = created_at - interval '2 minutes'")
     api.one("request_sign_in_code", user.phone)
-    api.fails("BZ429", "request_sign_in_code", user.phone)  # too soon
+    assert codes_queued(db, user.id) == 1
     db.execute("update core.sign_in_codes set created_at = created_at - interval '2 minutes'")
     api.one("block_user", admin.token, user.id, "fraud")
-    api.fails("42501", "request_sign_in_code", user.phone)
+    api.one("request_sign_in_code", user.phone)  # blocked: the same answer, no code
+    assert codes_queued(db, user.id) == 1
 
 
 def test_wrong_codes_are_counted_and_burn_the_code(api: Api, db: Conn, user: User) -> None:

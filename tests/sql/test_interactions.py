@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from tests.sql.conftest import Api, Listings, MakeUser, User
+from tests.sql.conftest import Api, Listings, MakeUser, User, match_saved_searches
 
 Conn = psycopg.Connection[Any]
 
@@ -215,6 +215,9 @@ def test_saved_search_and_category_watch_notify_once_on_publish(
     listing = listings.create(seller, "part", p_title="Колодки Bosch новые", p_brand="Bosch")
     before = kinds(db, user).count("saved_search_match")
     listings.publish(seller, moderator, listing)
+    # matched after the approval's commit, by the job: the approval itself never runs a saved search
+    assert kinds(db, user).count("saved_search_match") == before
+    assert match_saved_searches(db) == {"listings": 1, "notified": 1, "failed": 0}
     # two of the user's searches match: one notification (on each of their two channels)
     assert kinds(db, user).count("saved_search_match") == before + 2
     assert "moderation_published" in kinds(db, seller)

@@ -10,7 +10,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from tests.harness import as_role
-from tests.sql.conftest import Api, Listings, MakeUser, User
+from tests.sql.conftest import Api, Listings, MakeUser, User, match_saved_searches
 
 Conn = psycopg.Connection[Any]
 FACET_DEFAULTS = [*([None] * 9), "RUB", *([None] * 7)]  # api.search_facets' arguments before p_tag
@@ -109,6 +109,8 @@ def test_a_saved_search_by_tag_is_told_of_a_newly_published_match(
         return int(row[0]) if row else 0
 
     listings.publish(seller, moderator, listings.create(seller, p_tags=["other"]))
+    match_saved_searches(db)
     assert matches() == 0
     listings.publish(seller, moderator, listings.create(seller, p_tags=["Brembo"]))
+    match_saved_searches(db)
     assert matches() > 0

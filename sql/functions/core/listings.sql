@@ -27,8 +27,12 @@ begin
             where d.kind = p_kind and d.name = v_key and (d.category_id is null or d.category_id = any(v_path))
         ) then
             perform core.raise_invalid(
-                format('attribute "%s" does not exist for %s listings in this category', v_key, p_kind)
+                format('attribute %s does not exist for %s listings in this category', core.quoted(v_key), p_kind)
             );
+        end if;
+        if jsonb_typeof(p_attributes -> v_key) in ('object', 'array') then
+            perform core.raise_invalid(format('attribute "%s" must be a single value, not a JSON %s',
+                                              v_key, jsonb_typeof(p_attributes -> v_key)));
         end if;
     end loop;
     for v_def in
@@ -45,20 +49,16 @@ begin
         end if;
         v_text := btrim(v_value #>> '{}');
         case v_def.value_type
-            when 'integer', 'number' then
-                begin
-                    v_number := v_text::numeric;
-                exception when others then
-                    perform core.raise_invalid(format('attribute "%s" must be a number, not "%s"', v_def.name, v_text));
-                end;
-                if v_def.value_type = 'integer' and v_number <> trunc(v_number) then
-                    perform core.raise_invalid(format('attribute "%s" must be a whole number', v_def.name));
-                end if;
-                if v_number < v_def.min_value or v_number > v_def.max_value then
-                    perform core.raise_invalid(format('attribute "%s" must be between %s and %s, not %s',
-                        v_def.name, v_def.min_value, v_def.max_value, v_number));
-                end if;
-                v_result := v_result || jsonb_build_object(v_def.name, v_number);
+            when 'integer' then
+                -- stored as a JSON integer whatever the spelling (2015, 2015.0, "2015"), so every
+                -- reader compares it as one
+                v_result := v_result || jsonb_build_object(v_def.name, core.json_whole_number(
+                    v_value, format('attribute "%s"', v_def.name), coalesce(v_def.min_value, -2147483648),
+                    coalesce(v_def.max_value, 2147483647)));
+            when 'number' then
+                v_number := core.json_number(v_value, format('attribute "%s"', v_def.name),
+                                             coalesce(v_def.min_value, -1e15), coalesce(v_def.max_value, 1e15));
+                v_result := v_result || jsonb_build_object(v_def.name, trim_scale(v_number));
             when 'boolean' then
                 if lower(v_text) not in ('true', 'false') then
                     perform core.raise_invalid(format('attribute "%s" must be true or false', v_def.name));
@@ -67,8 +67,8 @@ begin
             when 'enum' then
                 if not v_text = any(v_def.allowed_values) then
                     perform core.raise_invalid(
-                        format('attribute "%s" must be one of %s, not "%s"',
-                               v_def.name, array_to_string(v_def.allowed_values, ', '), v_text)
+                        format('attribute "%s" must be one of %s, not %s',
+                               v_def.name, array_to_string(v_def.allowed_values, ', '), core.quoted(v_text))
                     );
                 end if;
                 v_result := v_result || jsonb_build_object(v_def.name, v_text);
@@ -79,7 +79,8 @@ begin
                     );
                 end if;
                 if v_def.pattern is not null and v_text !~ v_def.pattern then
-                    perform core.raise_invalid(format('attribute "%s" has the wrong format: "%s"', v_def.name, v_text));
+                    perform core.raise_invalid(format('attribute "%s" has the wrong format: %s', v_def.name,
+                                                      core.quoted(v_text)));
                 end if;
                 v_result := v_result || jsonb_build_object(v_def.name, v_text);
         end case;
@@ -89,7 +90,8 @@ end
 $$;
 comment on function core.check_attributes(core.listing_kind, bigint, jsonb) is
 'Check listing attributes against the definitions of the kind and of the category and its ancestors; '
-'returns them normalised (numbers as numbers, trimmed text). 22023 naming the attribute otherwise.';
+'returns them normalised (whole numbers as JSON integers, numbers as numbers, trimmed text). 22023 '
+'naming the attribute otherwise.';
 
 create or replace function core.listing_kind(p_kind text) returns core.listing_kind
 language plpgsql
@@ -98,7 +100,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
     if p_kind is null or p_kind not in ('car', 'part', 'service') then
-        perform core.raise_invalid(format('unknown listing kind "%s"', p_kind), 'kinds are car, part and service');
+        perform core.raise_invalid(format('unknown listing kind %s', core.quoted(p_kind)),
+                                   'kinds are car, part and service');
     end if;
     return p_kind::core.listing_kind;
 end
@@ -214,7 +217,9 @@ begin
     insert into core.listing_status_history (listing_id, from_status, to_status, changed_by, reason)
     values (p_listing.id, p_listing.status, p_to, p_actor_id, p_reason);
     if p_to = 'published' and p_listing.status = 'pending' then
-        perform core.notify_saved_searches(p_listing.id);
+        -- saved searches are matched after the commit, by ops.match_saved_searches: no saved
+        -- search can fail or slow down a publication
+        insert into core.saved_search_queue (listing_id) values (p_listing.id) on conflict do nothing;
         perform core.publish_to_channels(v_row);
     else
         -- reserved, sold, archived, back on sale: the channel posts show the new status
@@ -225,9 +230,54 @@ end
 $$;
 comment on function core.transition_listing(core.listings, core.listing_status, bigint, text) is
 'Move a listing along core.listing_transitions (55000 for any other move), recording the history; '
-'publishing from moderation starts the category''s lifetime, puts it on top of the feed and posts it to '
-'the matching Telegram channels; other moves queue an edit of its channel posts when what they show '
-'changes.';
+'publishing from moderation starts the category''s lifetime, puts it on top of the feed, queues it for '
+'saved-search matching and posts it to the matching Telegram channels; other moves queue an edit of its '
+'channel posts when what they show changes.';
+
+create or replace function core.check_listing(p_listing core.listings) returns core.listings
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing core.listings := p_listing;
+begin
+    -- every rule on what a listing holds, for create and edit alike
+    v_listing.title := btrim(v_listing.title);
+    v_listing.description := coalesce(btrim(v_listing.description), '');
+    v_listing.region := btrim(v_listing.region);
+    v_listing.city := btrim(v_listing.city);
+    perform core.check_listing_text(v_listing.title, v_listing.description, v_listing.region, v_listing.city);
+    perform core.check_price(v_listing.price_amount, v_listing.currency, v_listing.wholesale_price_amount,
+                             v_listing.wholesale_min_quantity);
+    if v_listing.quantity is null or v_listing.quantity not between 1 and 1000000 then
+        perform core.raise_invalid('the quantity must be 1 to 1000000 (mark the listing sold instead of 0)');
+    end if;
+    v_listing.brand := nullif(btrim(core.check_length(v_listing.brand, 'the brand', 60)), '');
+    if v_listing.brand ~ '[[:cntrl:]]' then
+        perform core.raise_invalid('the brand must not contain control characters');
+    end if;
+    v_listing.contact_name := nullif(btrim(v_listing.contact_name), '');
+    if v_listing.contact_name is not null then
+        v_listing.contact_name := core.clean_name(v_listing.contact_name, 'the contact name', 1, 80);
+    end if;
+    v_listing.contact_phone := core.normalize_phone(nullif(btrim(v_listing.contact_phone), ''));
+    if v_listing.kind = 'car' and v_listing.model_id is null then
+        perform core.raise_invalid('a car listing needs a model from the vehicle catalog');
+    end if;
+    if v_listing.model_id is not null
+        and not exists (select from core.vehicle_models as m where m.id = v_listing.model_id) then
+        perform core.raise_invalid(format('unknown vehicle model %s', v_listing.model_id));
+    end if;
+    v_listing.attributes := core.check_attributes(v_listing.kind, v_listing.category_id, v_listing.attributes);
+    return v_listing;
+end
+$$;
+comment on function core.check_listing(core.listings) is
+'A listing''s content checked and normalised, the one rule for api.create_listing and api.edit_listing: '
+'texts (core.check_listing_text), price (core.check_price), quantity 1-1000000, brand up to 60, contact '
+'name up to 80 and phone (E.164), a car''s model, attributes (core.check_attributes). 22023 naming the '
+'first bad field.';
 
 create or replace function core.check_listing_text(
     p_title text, p_description text, p_region text, p_city text
@@ -256,11 +306,13 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if p_price is null or p_price <= 0 then
-        perform core.raise_invalid('the price must be a positive amount in minor units (kopecks)');
+    -- 10^11 minor units (a billion roubles): every order total fits a bigint (V0012)
+    if p_price is null or p_price not between 1 and 100000000000 then
+        perform core.raise_invalid('the price must be 1 to 100000000000 minor units (kopecks)');
     end if;
     if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-        perform core.raise_invalid(format('"%s" is not a currency code', p_currency), 'use ISO 4217: RUB, USD, EUR');
+        perform core.raise_invalid(format('%s is not a currency code', core.quoted(p_currency)),
+                                   'use ISO 4217: RUB, USD, EUR');
     end if;
     if (p_wholesale_price is null) <> (p_wholesale_min_quantity is null) then
         perform core.raise_invalid('a wholesale price needs its minimum quantity, and the other way round');
@@ -268,13 +320,14 @@ begin
     if p_wholesale_price is not null and (p_wholesale_price <= 0 or p_wholesale_price >= p_price) then
         perform core.raise_invalid('the wholesale price must be positive and lower than the unit price');
     end if;
-    if p_wholesale_min_quantity is not null and p_wholesale_min_quantity < 2 then
-        perform core.raise_invalid('the wholesale minimum quantity must be at least 2');
+    if p_wholesale_min_quantity is not null and p_wholesale_min_quantity not between 2 and 1000000 then
+        perform core.raise_invalid('the wholesale minimum quantity must be 2 to 1000000');
     end if;
 end
 $$;
 comment on function core.check_price(bigint, text, bigint, integer) is
-'Unit price positive; wholesale price (lower) and its minimum quantity (>= 2) together or not at all.';
+'Unit price 1 to 10^11 minor units; wholesale price (lower) and its minimum quantity (>= 2) together or not '
+'at all. 22023 otherwise.';
 
 create or replace function core.set_listing_photos(p_listing_id bigint, p_keys text[]) returns integer
 language plpgsql
@@ -287,7 +340,11 @@ begin
     if v_count > core.setting_int('max_photos') then
         perform core.raise_invalid(format('at most %s photos per listing', core.setting_int('max_photos')));
     end if;
-    if exists (select from unnest(p_keys) as k where k is null or k !~ '^[A-Za-z0-9][A-Za-z0-9/._-]{2,255}$') then
+    if array_ndims(p_keys) > 1 then
+        perform core.raise_invalid('photos must be a flat list of storage keys');
+    end if;
+    if exists (select from unnest(p_keys) as k
+               where k is null or char_length(k) not between 3 and 256 or k !~ '^[A-Za-z0-9][A-Za-z0-9/._-]+$') then
         perform core.raise_invalid('a photo key is empty or has characters other than letters, digits, / . _ -');
     end if;
     if (select count(distinct k) from unnest(p_keys) as k) <> v_count then
@@ -339,6 +396,11 @@ declare
     v_listing core.listings := core.lock_listing(p_listing_id);
 begin
     perform core.require_platform_role(v_user, 'moderator');
+    if core.may_manage_listing(v_user, v_listing) then
+        -- a moderator's own listing (or their shop's) is moderated by someone else
+        raise exception using errcode = '42501', message = 'you cannot moderate your own listing',
+            hint = 'another moderator decides on it';
+    end if;
     if v_listing.status <> 'pending' then
         raise exception using
             errcode = '55000',
@@ -354,8 +416,8 @@ begin
 end
 $$;
 comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
-'A moderation decision (published or rejected with a reason): moderators only, pending listings '
-'only, audited.';
+'A moderation decision (published or rejected with a reason): moderators only, never on a listing they '
+'may manage themselves, pending listings only, audited.';
 
 create or replace function core.sync_listing_status(p_listing_id bigint, p_actor_id bigint) returns void
 language plpgsql
@@ -399,3 +461,41 @@ end
 $$;
 comment on function core.find_listing(bigint, core.listing_status[]) is
 'A listing (not locked); P0002 when it does not exist or is in none of P_STATUSES (any status when NULL).';
+
+create or replace function core.check_contact_reveals(
+    p_viewer_id bigint, p_fingerprint text, p_listing_id bigint
+) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_since timestamptz := now() - core.setting_interval('contact_reveal_window');
+    v_opened bigint;
+    v_again boolean;
+begin
+    -- one viewer's contact openings are counted one at a time
+    perform pg_advisory_xact_lock(hashtextextended(format('contacts:%s:%s', p_viewer_id, p_fingerprint), 0));
+    -- (two queries, so each uses its index: viewer_id or fingerprint, with clicked_at)
+    if p_viewer_id is not null then
+        select count(distinct c.listing_id), bool_or(c.listing_id = p_listing_id) into v_opened, v_again
+        from core.contact_clicks as c where c.viewer_id = p_viewer_id and c.clicked_at > v_since;
+    else
+        select count(distinct c.listing_id), bool_or(c.listing_id = p_listing_id) into v_opened, v_again
+        from core.contact_clicks as c where c.fingerprint = p_fingerprint and c.clicked_at > v_since;
+    end if;
+    if v_again then
+        return;  -- the same contacts again: nothing new is revealed
+    end if;
+    if v_opened >= core.setting_int('contact_reveal_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = format('contacts of %s listings were opened within %s', v_opened,
+                             core.setting('contact_reveal_window') #>> '{}'),
+            hint = 'try again later';
+    end if;
+end
+$$;
+comment on function core.check_contact_reveals(bigint, text, bigint) is
+'BZ429 when a viewer (user id, or anonymous fingerprint) already opened the contacts of '
+'contact_reveal_limit other listings within contact_reveal_window: phone numbers cannot be harvested.';

@@ -8,6 +8,35 @@
 -- Only the conditions whose value is present are written into the query, so each search gets
 -- a plan for exactly its filters (and the indexes that serve them).
 
+-- check_search_filters took the text filters too (V0012): the old argument list goes first
+drop function if exists core.check_search_filters(text, bigint, bigint, bigint, text, text, text, integer);
+
+create or replace function core.search_text(p_query text) returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if char_length(btrim(p_query)) > 200 then
+        perform core.raise_invalid(
+            format('the search text must be at most 200 characters, not %s', char_length(btrim(p_query))));
+    end if;
+    -- websearch syntax reads "-word" as NOT word. Operators without an operand still cost the
+    -- tsquery parser a stack slot each ("----…" overflowed it): a run of minuses is one minus, and
+    -- a minus before nothing negates nothing. Control and invisible characters are spaces.
+    return nullif(btrim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        p_query,
+        '[[:cntrl:]\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]', ' ', 'g'),
+        '-[-[:space:]]*', '-', 'g'),
+        '-(?![[:alnum:]"])', ' ', 'g'),
+        '[[:space:]]+', ' ', 'g')), '');
+end
+$$;
+comment on function core.search_text(text) is
+'A search text as every search builds its tsquery from it: at most 200 characters (22023), operators '
+'without an operand removed, control and invisible characters as spaces; NULL when nothing is left. '
+'api.search, api.search_facets and api.save_search share it, so a saved text searches as typed.';
+
 -- the tag filter changed the argument lists of both functions (a new overload otherwise)
 drop function if exists core.search_condition(
     text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text, text, text, boolean,
@@ -58,7 +87,9 @@ begin
             v_fit := v_fit || ' and f.model_id in (select m.id from core.vehicle_models as m where m.make_id = $7)';
         end if;
         if p_year is not null then
-            v_vehicle := v_vehicle || ' and (l.attributes ->> ''year'')::integer = $9';
+            -- containment compares numbers as numbers and anything else as unequal: it cannot
+            -- fail on whatever a row stores (a cast of the stored text could)
+            v_vehicle := v_vehicle || ' and l.attributes @> jsonb_build_object(''year'', $9)';
             v_fit := v_fit || ' and $9 between f.year_from and f.year_to';
         end if;
         v_sql := v_sql || format(
@@ -110,7 +141,7 @@ comment on function core.search_condition(
 
 create or replace function core.check_search_filters(
     p_kind text, p_category_id bigint, p_price_min bigint, p_price_max bigint, p_currency text,
-    p_condition text, p_seller_type text, p_year integer
+    p_condition text, p_seller_type text, p_year integer, p_brand text, p_region text, p_city text
 ) returns void
 language plpgsql
 stable
@@ -127,22 +158,30 @@ begin
         perform core.raise_invalid('the price range must be non-negative with min <= max');
     end if;
     if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-        perform core.raise_invalid(format('"%s" is not a currency code', p_currency));
+        perform core.raise_invalid(format('%s is not a currency code', core.quoted(p_currency)),
+                                   'use ISO 4217: RUB, USD, EUR');
     end if;
     if p_condition is not null and p_condition not in ('new', 'used') then
-        perform core.raise_invalid(format('unknown condition "%s"', p_condition), 'use new or used');
+        perform core.raise_invalid(format('unknown condition %s', core.quoted(p_condition)), 'use new or used');
     end if;
     if p_seller_type is not null and p_seller_type not in ('shop', 'private') then
-        perform core.raise_invalid(format('unknown seller type "%s"', p_seller_type), 'use shop or private');
+        perform core.raise_invalid(format('unknown seller type %s', core.quoted(p_seller_type)),
+                                   'use shop or private');
     end if;
     if p_year is not null and p_year not between 1950 and 2100 then
         perform core.raise_invalid('the year must be between 1950 and 2100');
     end if;
+    perform core.check_length(p_brand, 'the brand', 60);
+    perform core.check_length(p_region, 'the region', 80);
+    perform core.check_length(p_city, 'the city', 80);
 end
 $$;
-comment on function core.check_search_filters(text, bigint, bigint, bigint, text, text, text, integer) is
+comment on function core.check_search_filters(
+    text, bigint, bigint, bigint, text, text, text, integer, text, text, text
+) is
 '22023 for a search filter that cannot match anything by construction (unknown kind, category, '
-'condition or seller type; bad price range, currency or year).';
+'condition or seller type; bad price range, currency or year; a brand over 60, region or city over 80 '
+'characters). api.search, api.search_facets and api.save_search share it.';
 
 create or replace function core.search_mode(p_query text, p_tsquery tsquery, p_part_number text) returns text
 language plpgsql
@@ -229,37 +268,40 @@ as $$
 declare
     v_search core.saved_searches;
     v_listing core.listings;
-    v_filters jsonb;
-    v_tsquery tsquery;
+    v_query text;
     v_matches boolean;
     v_notified bigint[] := '{}';
 begin
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    for v_search in select s.* from core.saved_searches as s where s.user_id <> v_listing.seller_id order by s.id loop
+    if v_listing.status is distinct from 'published' then
+        return 0;  -- taken off the market before its turn came: nobody hears of it
+    end if;
+    for v_search in
+        select s.* from core.saved_searches as s
+        join core.users as u on u.id = s.user_id
+        where s.user_id <> v_listing.seller_id and u.blocked_at is null
+        order by s.id
+    loop
         if v_search.user_id = any(v_notified) then
             continue;  -- one notification per watcher, however many of their searches match
         end if;
-        v_filters := v_search.filters;
-        v_tsquery := case when v_search.query is not null then websearch_to_tsquery('russian', v_search.query) end;
+        -- the stored text is normalised and the filters typed (V0012): nothing here can fail on them
+        v_query := v_search.query;
         -- the same condition api.search uses (mode text), restricted to this one listing
         execute 'select exists (select from core.listings as l where l.id = $24 and '
             || core.search_condition(
-                case when v_search.query is null then 'none' else 'text' end,
-                v_filters ->> 'kind', core.category_subtree((v_filters ->> 'category_id')::bigint),
-                v_filters ->> 'brand', (v_filters ->> 'make_id')::bigint, (v_filters ->> 'model_id')::bigint,
-                (v_filters ->> 'year')::integer, (v_filters ->> 'price_min')::bigint,
-                (v_filters ->> 'price_max')::bigint, v_filters ->> 'region', v_filters ->> 'city',
-                v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-                null, null, v_filters ->> 'tag')
+                case when v_query is null then 'none' else 'text' end,
+                v_search.kind::text, core.category_subtree(v_search.category_id), v_search.brand,
+                v_search.make_id, v_search.model_id, v_search.year, v_search.price_min, v_search.price_max,
+                v_search.region, v_search.city, v_search.condition, v_search.seller_type, v_search.has_photos,
+                null, null, v_search.tag)
             || ')'
         into v_matches
-        using v_tsquery, lower(v_search.query), core.normalize_part_number(v_search.query), v_filters ->> 'kind',
-            core.category_subtree((v_filters ->> 'category_id')::bigint), v_filters ->> 'brand',
-            (v_filters ->> 'make_id')::bigint, (v_filters ->> 'model_id')::bigint, (v_filters ->> 'year')::integer,
-            (v_filters ->> 'price_min')::bigint, (v_filters ->> 'price_max')::bigint,
-            coalesce(v_filters ->> 'currency', 'RUB'), v_filters ->> 'region', v_filters ->> 'city',
-            v_filters ->> 'condition', v_filters ->> 'seller_type', (v_filters ->> 'has_photos')::boolean,
-            null::bigint, null::bigint, null::text, null::text, null::integer, v_filters ->> 'tag', p_listing_id;
+        using websearch_to_tsquery('russian', v_query), lower(v_query), core.normalize_part_number(v_query),
+            v_search.kind::text, core.category_subtree(v_search.category_id), v_search.brand, v_search.make_id,
+            v_search.model_id, v_search.year, v_search.price_min, v_search.price_max, v_search.currency,
+            v_search.region, v_search.city, v_search.condition, v_search.seller_type, v_search.has_photos,
+            null::bigint, null::bigint, null::text, null::text, null::integer, v_search.tag, p_listing_id;
         if v_matches then
             perform core.notify(v_search.user_id, 'saved_search_match',
                                 jsonb_build_object('saved_search_id', v_search.id, 'name', v_search.name,
@@ -271,5 +313,23 @@ begin
 end
 $$;
 comment on function core.notify_saved_searches(bigint) is
-'Notify, once each, the users with a saved search that a newly published listing matches (the same '
-'condition as api.search); returns how many were notified.';
+'Notify, once each, the users with a saved search that a published listing matches (the same '
+'condition as api.search); returns how many were notified. Run by ops.match_saved_searches, never '
+'inside the moderator''s transaction.';
+
+create or replace function core.saved_search_filters(p_search core.saved_searches) returns jsonb
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+    select jsonb_strip_nulls(jsonb_build_object(
+        'kind', p_search.kind, 'category_id', p_search.category_id, 'brand', p_search.brand,
+        'make_id', p_search.make_id, 'model_id', p_search.model_id, 'year', p_search.year,
+        'price_min', p_search.price_min, 'price_max', p_search.price_max,
+        'currency', case when p_search.price_min is not null or p_search.price_max is not null
+                         then p_search.currency end,
+        'region', p_search.region, 'city', p_search.city, 'condition', p_search.condition,
+        'seller_type', p_search.seller_type, 'has_photos', p_search.has_photos, 'tag', p_search.tag))
+$$;
+comment on function core.saved_search_filters(core.saved_searches) is
+'A saved search''s filters as the JSON object api.save_search takes (absent filters left out).';

@@ -74,3 +74,59 @@ end
 $$;
 comment on function core.require_platform_role(core.users, core.user_role) is
 '42501 unless the user holds ROLE or a higher one (admin > moderator > user).';
+
+create or replace function core.check_registration_rate(p_fingerprint text) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_window interval := core.setting_interval('registration_window');
+    v_oldest timestamptz;
+begin
+    if p_fingerprint is not null then
+        -- one client's registrations are counted one at a time
+        perform pg_advisory_xact_lock(hashtextextended('registration:' || p_fingerprint, 0));
+        select min(r.created_at) into v_oldest from (
+            select u.created_at from core.users as u
+            where u.signup_fingerprint = p_fingerprint and u.created_at > now() - v_window
+            order by u.created_at desc
+            limit core.setting_int('registration_limit')
+        ) as r
+        having count(*) >= core.setting_int('registration_limit');
+        if found then
+            raise exception using
+                errcode = 'BZ429',
+                message = 'too many accounts were opened from this device',
+                hint = format('try again after %s', to_char(v_oldest + v_window, 'YYYY-MM-DD HH24:MI TZ'));
+        end if;
+    end if;
+    if (select count(*) from core.users as u where u.created_at > now() - interval '1 minute')
+        >= core.setting_int('registration_global_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'the marketplace is opening too many accounts right now',
+            hint = 'try again in a minute';
+    end if;
+end
+$$;
+comment on function core.check_registration_rate(text) is
+'BZ429 when the client (fingerprint) opened registration_limit accounts within registration_window, or '
+'the marketplace registration_global_limit within the last minute.';
+
+create or replace function core.sign_in_locked(p_phone text) returns boolean
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return (
+        select coalesce(sum(c.attempts), 0) >= core.setting_int('sign_in_code_daily_failures')
+        from core.sign_in_codes as c
+        where c.phone = p_phone and c.created_at > now() - core.setting_interval('sign_in_code_lockout_window')
+    );
+end
+$$;
+comment on function core.sign_in_locked(text) is
+'Whether the number entered sign_in_code_daily_failures wrong codes within sign_in_code_lockout_window: '
+'its codes stop working until the oldest of those falls out of the window.';

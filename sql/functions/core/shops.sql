@@ -69,7 +69,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
     if p_role is null or p_role not in ('owner', 'manager', 'seller') then
-        perform core.raise_invalid(format('unknown shop role "%s"', p_role), 'roles are owner, manager and seller');
+        perform core.raise_invalid(format('unknown shop role %s', core.quoted(p_role)), 'roles are owner, manager and seller');
     end if;
     return p_role::core.shop_member_role;
 end

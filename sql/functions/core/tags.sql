@@ -6,11 +6,11 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_tag text := lower(btrim(regexp_replace(coalesce(p_tag, ''), '\s+', ' ', 'g')));
+    v_tag text := lower(btrim(regexp_replace(left(coalesce(p_tag, ''), 200), '\s+', ' ', 'g')));
 begin
-    if char_length(v_tag) not between 2 and 30 or v_tag !~ '^[[:alnum:]_ -]+$' then
+    if char_length(p_tag) > 200 or char_length(v_tag) not between 2 and 30 or v_tag !~ '^[[:alnum:]_ -]+$' then
         perform core.raise_invalid(
-            format('"%s" is not a tag', p_tag), 'a tag is 2-30 letters, digits, -, _ and spaces'
+            format('%s is not a tag', core.quoted(p_tag)), 'a tag is 2-30 letters, digits, -, _ and spaces'
         );
     end if;
     return v_tag;

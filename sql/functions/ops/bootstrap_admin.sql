@@ -16,7 +16,7 @@ begin
         select u.* into v_user from core.users as u where u.phone = core.normalize_phone(p_identifier) for update;
     end if;
     if v_user.id is null then
-        raise exception using errcode = 'P0002', message = format('no user with email or phone "%s"', p_identifier);
+        raise exception using errcode = 'P0002', message = format('no user with email or phone %s', core.quoted(p_identifier));
     end if;
     update core.users as u set role = 'admin' where u.id = v_user.id;
     perform core.audit(null, 'bootstrap_admin', v_user.id, null, 'first admin, appointed by an operator');

@@ -18,6 +18,10 @@ begin
     if p_password is null or p_password = '' then
         perform core.raise_invalid('a password is required');
     end if;
+    if octet_length(p_password) > 72 then
+        -- no password is longer (core.check_password): refuse before hashing a megabyte
+        perform core.raise_invalid('a password is at most 72 bytes long');
+    end if;
     if position('@' in p_identifier) > 0 then
         v_key := 'email:' || core.normalize_email(p_identifier);
         select u.* into v_user from core.users as u where u.email = core.normalize_email(p_identifier);
@@ -60,4 +64,4 @@ comment on function api.login(text, text) is
 'Sign in with email or phone and password; returns one row (token, user_id, expires_at). Wrong login '
 'or password: no row and a WARNING with SQLSTATE 28P01 (the failure is recorded, so it cannot be an '
 'error). After sign_in_failure_limit failures within sign_in_failure_window: BZ429. Blocked: 42501. '
-'22023 bad argument.';
+'22023 bad argument (a password over 72 bytes included).';

@@ -45,22 +45,18 @@ declare
     v_user core.users;
     v_code text;
     v_expires timestamptz := now() + core.setting_interval('sign_in_code_lifetime');
+    v_window interval := core.setting_interval('sign_in_code_lockout_window');
     v_last timestamptz;
+    v_today integer;
 begin
     if v_phone is null then
         perform core.raise_invalid('a phone number is required');
     end if;
-    select u.* into v_user from core.users as u where u.phone = v_phone for update;
-    if not found or v_user.telegram_chat_id is null then
-        raise exception using
-            errcode = 'P0002',
-            message = 'no Telegram chat is linked to this phone number',
-            hint = 'sign in with a password and link Telegram first';
-    end if;
-    if v_user.blocked_at is not null then
-        raise exception using errcode = '42501', message = 'this account is blocked';
-    end if;
-    select max(c.created_at) into v_last from core.sign_in_codes as c where c.user_id = v_user.id;
+    -- Everything below is the same for a number with an account and one without (the code of the
+    -- latter is stored and never sent), so asking tells nobody whether the number is registered.
+    perform pg_advisory_xact_lock(hashtextextended('sign-in-code:' || v_phone, 0));
+    select max(c.created_at), count(*) filter (where c.created_at > now() - v_window) into v_last, v_today
+    from core.sign_in_codes as c where c.phone = v_phone;
     if v_last > now() - core.setting_interval('sign_in_code_resend_interval') then
         raise exception using
             errcode = 'BZ429',
@@ -68,25 +64,37 @@ begin
             hint = format('wait until %s before asking for another',
                           to_char(v_last + core.setting_interval('sign_in_code_resend_interval'), 'HH24:MI:SS'));
     end if;
+    if v_today >= core.setting_int('sign_in_code_daily_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many sign-in codes were asked for this number today',
+            hint = 'sign in with your password, or try again tomorrow';
+    end if;
+    select u.* into v_user from core.users as u
+    where u.phone = v_phone and u.telegram_chat_id is not null and u.blocked_at is null;
     -- a new code replaces any code still pending
     update core.sign_in_codes as c set expires_at = now()
-    where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
+    where c.phone = v_phone and c.used_at is null and c.expires_at > now();
     -- six uniformly random digits (the modulo bias over 2^32 is below 0.03 %)
     v_code := lpad(((('x' || encode(ext.gen_random_bytes(4), 'hex'))::bit(32)::bigint % 1000000))::text, 6, '0');
-    insert into core.sign_in_codes (user_id, code_hash, expires_at, max_attempts)
-    values (v_user.id, ext.crypt(v_code, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_expires,
+    insert into core.sign_in_codes (user_id, phone, code_hash, expires_at, max_attempts)
+    values (v_user.id, v_phone, ext.crypt(v_code, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_expires,
             core.setting_int('sign_in_code_max_attempts'));
-    -- only the Telegram chat of the account gets the code: the caller (the application) never sees it
-    insert into core.notifications (user_id, channel, kind, payload)
-    values (v_user.id, 'telegram', 'sign_in_code', jsonb_build_object('code', v_code, 'expires_at', v_expires));
+    if v_user.id is not null and not core.sign_in_locked(v_phone) then
+        -- only the Telegram chat of the account gets the code: the caller (the application) never sees it
+        insert into core.notifications (user_id, channel, kind, payload)
+        values (v_user.id, 'telegram', 'sign_in_code', jsonb_build_object('code', v_code, 'expires_at', v_expires));
+    end if;
     return v_expires;
 end
 $$;
 comment on function api.request_sign_in_code(text) is
-'Issue a six-digit sign-in code for the account with this phone and queue it (outbox, kind '
-'sign_in_code) to the account''s Telegram chat; the caller never sees it. Returns its expiry. Valid '
-'sign_in_code_lifetime, sign_in_code_max_attempts tries, at most one per '
-'sign_in_code_resend_interval (else BZ429). P0002 no linked chat; 42501 blocked; 22023 bad phone.';
+'Ask for a six-digit sign-in code for a phone number. When the number belongs to an account with a '
+'linked Telegram chat (not blocked, not locked out), the code is queued (outbox, kind sign_in_code) to '
+'that chat; the caller never sees it. The answer (the code''s expiry) is the same whether or not the '
+'number has such an account. Valid sign_in_code_lifetime, sign_in_code_max_attempts tries; at most one '
+'per sign_in_code_resend_interval and sign_in_code_daily_limit per sign_in_code_lockout_window per '
+'number (else BZ429). 22023 bad phone.';
 
 create or replace function api.sign_in_with_code(p_phone text, p_code text)
 returns table (token text, user_id bigint, expires_at timestamptz)
@@ -103,12 +111,19 @@ begin
     if v_phone is null then
         perform core.raise_invalid('a phone number is required');
     end if;
-    if p_code is null or btrim(p_code) !~ '^[0-9]{6}$' then
+    if p_code is null or char_length(p_code) > 20 or btrim(p_code) !~ '^[0-9]{6}$' then
         perform core.raise_invalid('the code is six digits');
     end if;
-    select u.* into v_user from core.users as u where u.phone = v_phone;
+    -- codes belong to the number, registered or not: every answer below is the same for both
+    perform pg_advisory_xact_lock(hashtextextended('sign-in-code:' || v_phone, 0));
+    if core.sign_in_locked(v_phone) then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many wrong codes for this number today',
+            hint = 'sign in with your password, or try again tomorrow';
+    end if;
     select c.* into v_code from core.sign_in_codes as c
-    where c.user_id = v_user.id
+    where c.phone = v_phone
     order by c.created_at desc, c.id desc
     limit 1
     for update;
@@ -124,9 +139,15 @@ begin
             message = 'too many wrong entries: this code no longer works',
             hint = 'request a new code';
     end if;
-    if ext.crypt(btrim(p_code), v_code.code_hash) <> v_code.code_hash then
+    select u.* into v_user from core.users as u where u.id = v_code.user_id;
+    if ext.crypt(btrim(p_code), v_code.code_hash) <> v_code.code_hash or v_user.id is null then
         -- counted, so not an exception (that would roll the count back): see api.login
         update core.sign_in_codes as c set attempts = c.attempts + 1 where c.id = v_code.id;
+        if v_user.id is not null and core.sign_in_locked(v_phone) then
+            -- the guess that reached the daily limit: the owner hears of it, once
+            perform core.notify(v_user.id, 'sign_in_locked', jsonb_build_object(
+                'phone', v_phone, 'until', now() + core.setting_interval('sign_in_code_lockout_window')));
+        end if;
         raise warning using
             errcode = '28P01',
             message = 'wrong code',
@@ -143,4 +164,6 @@ $$;
 comment on function api.sign_in_with_code(text, text) is
 'Exchange a Telegram sign-in code for a session (token, user_id, expires_at). Wrong code: no row and a '
 'WARNING with SQLSTATE 28P01 (the attempt is counted). Expired, used, superseded or burnt code: 28000. '
-'Blocked: 42501. 22023 bad argument.';
+'sign_in_code_daily_failures wrong codes for the number within sign_in_code_lockout_window: BZ429 until '
+'the window passes (the account is notified when it happens). Answers are the same for numbers with and '
+'without an account. Blocked: 42501. 22023 bad argument.';

@@ -52,7 +52,7 @@ as $$
                                    order by g.year_from)
                   from core.vehicle_generations as g where g.model_id = m.id), '[]')
     from core.vehicle_makes as mk join core.vehicle_models as m on m.make_id = mk.id
-    where p_make is null or lower(mk.name) = lower(p_make)
+    where p_make is null or lower(mk.name) = lower(left(p_make, 100))
     order by mk.name, m.name
 $$;
 comment on function api.vehicle_models(text) is

@@ -16,7 +16,7 @@ declare
     v_id bigint;
 begin
     perform core.require_platform_role(v_user, 'moderator');
-    v_name := core.clean_name(p_name, 'channel name', 2, 80);
+    v_name := core.clean_display_name(p_name, 'channel name', 2, 80);
     if p_telegram_chat_id is null or p_telegram_chat_id = 0 then
         perform core.raise_invalid('the Telegram chat id of the channel is required', 'channel ids look like -1001234567890');
     end if;

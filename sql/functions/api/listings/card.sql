@@ -125,4 +125,5 @@ begin
 end
 $$;
 comment on function api.shop_listings(bigint, text, integer) is
-'A shop''s published listings, newest first, in keyset pages (see api.search). No token. P0002 no shop.';
+'A shop''s published listings, newest first, in keyset pages (see api.search). No token. P0002 no shop; '
+'22023 bad page.';

@@ -18,10 +18,13 @@ begin
     elsif p_fingerprint is null or char_length(p_fingerprint) not between 8 and 128 then
         perform core.raise_invalid('an anonymous viewer needs a fingerprint of 8-128 characters');
     end if;
-    if p_source is null or p_source !~ '^[a-z_]{2,30}$' then
-        perform core.raise_invalid(format('"%s" is not a click source', p_source), 'e.g. card, search, channel');
+    if p_source is null or char_length(p_source) not between 2 and 30 or p_source !~ '^[a-z_]+$' then
+        perform core.raise_invalid(format('%s is not a click source', core.quoted(p_source)),
+                                   'e.g. card, search, channel');
     end if;
     v_listing := core.find_listing(p_listing_id, '{published,reserved}');
+    perform core.check_contact_reveals(v_viewer.id, case when v_viewer.id is null then p_fingerprint end,
+                                       p_listing_id);
     insert into core.contact_clicks (listing_id, viewer_id, fingerprint, source)
     values (p_listing_id, v_viewer.id, case when v_viewer.id is null then p_fingerprint end, p_source);
     -- counts are served from these, never by scanning the log
@@ -35,7 +38,9 @@ end
 $$;
 comment on function api.open_contacts(bigint, text, text, text) is
 'Show a listing''s seller contacts, and log the click (viewer by token, or an anonymous fingerprint; '
-'source such as card or search). P0002 not on sale; 22023 no fingerprint or bad source; 28000 bad token.';
+'source such as card or search). One viewer (signed in, or one fingerprint) opens the contacts of at most '
+'contact_reveal_limit listings per contact_reveal_window (opening one again is free): BZ429 beyond. P0002 '
+'not on sale; 22023 no fingerprint or bad source; 28000 bad token.';
 
 create or replace function api.notify_clickers(p_token text, p_listing_id bigint, p_message text)
 returns integer
@@ -51,8 +56,17 @@ declare
     v_viewer bigint;
     v_count integer := 0;
 begin
-    v_listing := core.find_listing(p_listing_id);
+    v_listing := core.lock_listing(p_listing_id);
     perform core.require_listing_manager(v_user, v_listing);
+    if v_listing.clickers_notified_at > now() - core.setting_interval('notify_clickers_interval') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'the clickers of this listing were messaged recently',
+            hint = format('the next message can go after %s', to_char(
+                v_listing.clickers_notified_at + core.setting_interval('notify_clickers_interval'),
+                'YYYY-MM-DD HH24:MI TZ'));
+    end if;
+    update core.listings as l set clickers_notified_at = now() where l.id = p_listing_id;
     -- one notification per distinct signed-in viewer (anonymous clicks cannot be reached)
     for v_viewer in
         select distinct c.viewer_id from core.contact_clicks as c
@@ -67,7 +81,8 @@ end
 $$;
 comment on function api.notify_clickers(text, bigint, text) is
 'Send a message (a price drop, say) to everyone signed in who opened this listing''s contacts, once '
-'each; returns how many people. 28000/42501; 42501 not the seller side; P0002; 22023 bad text.';
+'each, at most once per notify_clickers_interval per listing; returns how many people. 28000/42501; '
+'42501 not the seller side; P0002; 22023 bad text; BZ429 messaged too recently.';
 
 create or replace function api.listing_stats(p_token text, p_listing_id bigint, p_days integer default 30)
 returns table (day date, contact_clicks integer)

@@ -35,7 +35,7 @@ declare
     v_user core.users := core.authenticate(p_token);
     v_kind core.listing_kind := core.listing_kind(p_kind);
     v_category core.categories;
-    v_attributes jsonb;
+    v_listing core.listings;
     v_id bigint;
 begin
     select c.* into v_category from core.categories as c where c.id = p_category_id;
@@ -48,30 +48,32 @@ begin
     if p_shop_id is not null then
         perform core.require_shop_role(v_user.id, p_shop_id, '{owner,manager,seller}', 'publish for it');
     end if;
-    perform core.check_listing_text(p_title, p_description, p_region, p_city);
-    perform core.check_price(p_price_amount, p_currency, p_wholesale_price_amount, p_wholesale_min_quantity);
-    if p_quantity is null or p_quantity < 1 then
-        perform core.raise_invalid('the quantity must be at least 1');
-    end if;
-    if v_kind = 'car' and p_model_id is null then
-        perform core.raise_invalid('a car listing needs a model from the vehicle catalog');
-    end if;
-    if p_model_id is not null and not exists (select from core.vehicle_models as m where m.id = p_model_id) then
-        perform core.raise_invalid(format('unknown vehicle model %s', p_model_id));
-    end if;
-    if char_length(p_brand) > 60 then
-        perform core.raise_invalid('the brand must be at most 60 characters long');
-    end if;
-    v_attributes := core.check_attributes(v_kind, p_category_id, coalesce(p_attributes, '{}'));
+    v_listing.kind := v_kind;
+    v_listing.category_id := p_category_id;
+    v_listing.title := p_title;
+    v_listing.description := p_description;
+    v_listing.region := p_region;
+    v_listing.city := p_city;
+    v_listing.price_amount := p_price_amount;
+    v_listing.currency := p_currency;
+    v_listing.wholesale_price_amount := p_wholesale_price_amount;
+    v_listing.wholesale_min_quantity := p_wholesale_min_quantity;
+    v_listing.quantity := p_quantity;
+    v_listing.brand := p_brand;
+    v_listing.model_id := p_model_id;
+    v_listing.contact_name := p_contact_name;
+    v_listing.contact_phone := p_contact_phone;
+    v_listing.attributes := coalesce(p_attributes, '{}');
+    v_listing := core.check_listing(v_listing);
     insert into core.listings (
         kind, category_id, seller_id, shop_id, title, description, brand, model_id, region, city,
         price_amount, currency, wholesale_price_amount, wholesale_min_quantity, quantity,
         contact_name, contact_phone, attributes
     ) values (
-        v_kind, p_category_id, v_user.id, p_shop_id, btrim(p_title), coalesce(btrim(p_description), ''),
-        nullif(btrim(p_brand), ''), p_model_id, btrim(p_region), btrim(p_city),
-        p_price_amount, p_currency, p_wholesale_price_amount, p_wholesale_min_quantity, p_quantity,
-        nullif(btrim(p_contact_name), ''), core.normalize_phone(nullif(btrim(p_contact_phone), '')), v_attributes
+        v_kind, p_category_id, v_user.id, p_shop_id, v_listing.title, v_listing.description, v_listing.brand,
+        v_listing.model_id, v_listing.region, v_listing.city, v_listing.price_amount, v_listing.currency,
+        v_listing.wholesale_price_amount, v_listing.wholesale_min_quantity, v_listing.quantity,
+        v_listing.contact_name, v_listing.contact_phone, v_listing.attributes
     ) returning id into v_id;
     insert into core.listing_status_history (listing_id, from_status, to_status, changed_by)
     values (v_id, null, 'draft', v_user.id);
@@ -93,6 +95,6 @@ comment on function api.create_listing(
 ) is
 'Create a draft listing (car|part|service) for yourself or for a shop you sell for; prices in minor '
 'units. Attributes are checked against the kind and category definitions; free tags are normalised '
-'(lower case, trimmed), duplicates kept once, at most max_tags_per_listing. Returns the id. 28000/42501 '
-'token; 42501 not a member of the shop; P0002 no shop; 22023 any bad argument (a bad tag, too many '
-'tags), naming it.';
+'(lower case, trimmed), duplicates kept once, at most max_tags_per_listing. The same rules as '
+'api.edit_listing (core.check_listing). Returns the id. 28000/42501 token; 42501 not a member of the shop; '
+'P0002 no shop; 22023 any bad argument (a bad tag, too many tags), naming it.';

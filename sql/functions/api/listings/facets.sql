@@ -29,14 +29,14 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_query text := nullif(btrim(p_query), '');
+    v_query text := core.search_text(p_query);
     v_tsquery tsquery;
     v_part_number text;
     v_where text;
     v_tag text;
 begin
     perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
-                                      p_condition, p_seller_type, p_year);
+                                      p_condition, p_seller_type, p_year, p_brand, p_region, p_city);
     if p_tag is not null then
         v_tag := core.normalize_tag(p_tag);
     end if;
@@ -69,4 +69,4 @@ comment on function api.search_facets(
     bigint, bigint, text
 ) is
 'Counts for the current search (same arguments as api.search, without sort and paging): listings per '
-'category and per brand (top 30). No token. 22023 bad filter (a tag that is not one).';
+'category and per brand (top 30). No token. 22023 bad filter (as api.search), text over 200 characters.';

@@ -10,6 +10,8 @@ declare
     v_key text;
     v_new core.listings;
     v_by_moderator boolean;
+    v_photos text[];
+    v_tags text[];
 begin
     if p_changes is null or jsonb_typeof(p_changes) <> 'object' or p_changes = '{}' then
         perform core.raise_invalid('changes must be a non-empty JSON object');
@@ -29,44 +31,49 @@ begin
         end if;
         if v_key not in ('title', 'description', 'brand', 'model_id', 'region', 'city', 'quantity',
                          'contact_name', 'contact_phone', 'attributes', 'photos', 'tags') then
-            perform core.raise_invalid(format('"%s" cannot be edited', v_key));
+            perform core.raise_invalid(format('%s cannot be edited', core.quoted(v_key)));
         end if;
     end loop;
+    -- the changed row goes through the same rules as a new listing (core.check_listing)
     v_new := v_listing;
-    v_new.title := coalesce(btrim(p_changes ->> 'title'), v_listing.title);
-    v_new.description := coalesce(btrim(p_changes ->> 'description'), v_listing.description);
-    v_new.region := coalesce(btrim(p_changes ->> 'region'), v_listing.region);
-    v_new.city := coalesce(btrim(p_changes ->> 'city'), v_listing.city);
-    if p_changes ? 'brand' then v_new.brand := nullif(btrim(p_changes ->> 'brand'), ''); end if;
-    if p_changes ? 'contact_name' then v_new.contact_name := nullif(btrim(p_changes ->> 'contact_name'), ''); end if;
+    if p_changes ? 'title' then v_new.title := core.json_string(p_changes -> 'title', 'title'); end if;
+    if p_changes ? 'description' then
+        v_new.description := core.json_string(p_changes -> 'description', 'description');
+    end if;
+    if p_changes ? 'region' then v_new.region := core.json_string(p_changes -> 'region', 'region'); end if;
+    if p_changes ? 'city' then v_new.city := core.json_string(p_changes -> 'city', 'city'); end if;
+    if p_changes ? 'brand' then v_new.brand := core.json_string(p_changes -> 'brand', 'brand'); end if;
+    if p_changes ? 'contact_name' then
+        v_new.contact_name := core.json_string(p_changes -> 'contact_name', 'contact_name');
+    end if;
     if p_changes ? 'contact_phone' then
-        v_new.contact_phone := core.normalize_phone(nullif(btrim(p_changes ->> 'contact_phone'), ''));
+        v_new.contact_phone := core.json_string(p_changes -> 'contact_phone', 'contact_phone');
     end if;
     if p_changes ? 'model_id' then
-        v_new.model_id := (p_changes ->> 'model_id')::bigint;
-        if v_new.model_id is not null and not exists (select from core.vehicle_models as m where m.id = v_new.model_id) then
-            perform core.raise_invalid(format('unknown vehicle model %s', v_new.model_id));
-        end if;
-        if v_new.kind = 'car' and v_new.model_id is null then
-            perform core.raise_invalid('a car listing needs a model from the vehicle catalog');
-        end if;
+        v_new.model_id := core.json_whole_number(p_changes -> 'model_id', 'model_id', 1);
     end if;
     if p_changes ? 'quantity' then
-        v_new.quantity := (p_changes ->> 'quantity')::integer;
-        if v_new.quantity is null or v_new.quantity < 1 then
+        v_new.quantity := core.json_whole_number(p_changes -> 'quantity', 'quantity', 1, 1000000);
+        if v_new.quantity is null then
             perform core.raise_invalid('the quantity must be at least 1 (mark the listing sold instead)');
-        end if;
-        if v_new.quantity < v_listing.reserved_quantity then
-            raise exception using
-                errcode = '55000',
-                message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
-                hint = 'wait for those orders to be paid, cancelled or expired';
         end if;
     end if;
     if p_changes ? 'attributes' then
-        v_new.attributes := core.check_attributes(v_listing.kind, v_listing.category_id, p_changes -> 'attributes');
+        v_new.attributes := p_changes -> 'attributes';
     end if;
-    perform core.check_listing_text(v_new.title, v_new.description, v_new.region, v_new.city);
+    if p_changes ? 'photos' then
+        v_photos := core.json_string_array(p_changes -> 'photos', 'photos');
+    end if;
+    if p_changes ? 'tags' then
+        v_tags := core.json_string_array(p_changes -> 'tags', 'tags');
+    end if;
+    v_new := core.check_listing(v_new);
+    if v_new.quantity < v_listing.reserved_quantity then
+        raise exception using
+            errcode = '55000',
+            message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
+            hint = 'wait for those orders to be paid, cancelled or expired';
+    end if;
     update core.listings as l set
         title = v_new.title, description = v_new.description, brand = v_new.brand, model_id = v_new.model_id,
         region = v_new.region, city = v_new.city, quantity = v_new.quantity, contact_name = v_new.contact_name,
@@ -76,18 +83,10 @@ begin
         perform core.sync_listing_status(p_listing_id, v_user.id);
     end if;
     if p_changes ? 'photos' then
-        if jsonb_typeof(p_changes -> 'photos') <> 'array' then
-            perform core.raise_invalid('photos must be a JSON array of storage keys');
-        end if;
-        perform core.set_listing_photos(
-            p_listing_id, array(select jsonb_array_elements_text(p_changes -> 'photos'))
-        );
+        perform core.set_listing_photos(p_listing_id, coalesce(v_photos, '{}'));
     end if;
     if p_changes ? 'tags' then
-        if jsonb_typeof(p_changes -> 'tags') <> 'array' then
-            perform core.raise_invalid('tags must be a JSON array of strings');
-        end if;
-        perform core.set_listing_tags(p_listing_id, array(select jsonb_array_elements_text(p_changes -> 'tags')));
+        perform core.set_listing_tags(p_listing_id, coalesce(v_tags, '{}'));
     end if;
     -- a new title, description or photos edits the channel posts (ADR 0009)
     perform core.sync_channel_posts(p_listing_id);
@@ -95,15 +94,13 @@ begin
         perform core.audit(v_user.id, 'edit_listing', v_listing.seller_id, v_listing.shop_id, null,
                            jsonb_build_object('listing_id', p_listing_id, 'changes', p_changes));
     end if;
-exception
-    when invalid_text_representation or numeric_value_out_of_range then
-        perform core.raise_invalid('model_id and quantity must be whole numbers');
 end
 $$;
 comment on function api.edit_listing(text, bigint, jsonb) is
 'Change some fields of a listing: title, description, brand, model_id, region, city, quantity, '
-'contact_name, contact_phone, attributes (re-checked), photos (ordered keys), tags (the whole list, '
-'normalised, at most max_tags_per_listing). The seller side edits '
+'contact_name, contact_phone (JSON strings or whole numbers as their type), attributes (re-checked), '
+'photos (ordered keys), tags (the whole list, normalised, at most max_tags_per_listing); the result '
+'passes the same rules as a new listing (core.check_listing). The seller side edits '
 'their listing; a moderator edits one waiting for moderation (audited). Prices: api.change_price. '
 '28000/42501 token; 42501 not allowed; P0002 no listing; 55000 sold, or a quantity under the units '
 'reserved by open orders; 22023 bad change.';
@@ -297,7 +294,7 @@ declare
     v_user core.users := core.authenticate(p_token);
 begin
     if p_status is not null and not p_status = any(enum_range(null::core.listing_status)::text[]) then
-        perform core.raise_invalid(format('unknown status "%s"', p_status));
+        perform core.raise_invalid(format('unknown status %s', core.quoted(p_status)));
     end if;
     return query
     select l.id, l.kind::text, l.title, l.status::text, l.price_amount, l.currency, l.created_at, l.sort_date,

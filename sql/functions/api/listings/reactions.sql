@@ -13,7 +13,7 @@ declare
     v_result core.reaction;
 begin
     if p_reaction is null or p_reaction not in ('like', 'dislike') then
-        perform core.raise_invalid(format('unknown reaction "%s"', p_reaction), 'use like or dislike');
+        perform core.raise_invalid(format('unknown reaction %s', core.quoted(p_reaction)), 'use like or dislike');
     end if;
     if v_listing.status not in ('published', 'reserved', 'sold') then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);

@@ -51,7 +51,7 @@ set search_path = pg_catalog, pg_temp
 set extra_float_digits = 3
 as $$
 declare
-    v_query text := nullif(btrim(p_query), '');
+    v_query text := core.search_text(p_query);
     v_tsquery tsquery;
     v_part_number text;
     v_mode text;
@@ -69,19 +69,17 @@ declare
     v_tag text;
 begin
     perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
-                                      p_condition, p_seller_type, p_year);
+                                      p_condition, p_seller_type, p_year, p_brand, p_region, p_city);
     if p_limit is null or p_limit not between 1 and core.setting_int('search_page_max') then
         perform core.raise_invalid(format('the page size must be between 1 and %s', core.setting_int('search_page_max')));
     end if;
     if p_tag is not null then
         v_tag := core.normalize_tag(p_tag);
     end if;
-    if char_length(v_query) > 200 then
-        perform core.raise_invalid('the search text must be at most 200 characters');
-    end if;
     v_sort := coalesce(p_sort, case when v_query is null then 'newest' else 'relevance' end);
     if v_sort not in ('newest', 'price_asc', 'price_desc', 'relevance') then
-        perform core.raise_invalid(format('unknown sort "%s"', p_sort), 'sorts are newest, price_asc, price_desc, relevance');
+        perform core.raise_invalid(format('unknown sort %s', core.quoted(p_sort)),
+                                   'sorts are newest, price_asc, price_desc, relevance');
     end if;
     if v_sort = 'relevance' and v_query is null then
         perform core.raise_invalid('sorting by relevance needs a search text');
@@ -104,6 +102,9 @@ begin
 
     -- The cursor: which sort it belongs to, whether it is still among the promoted listings, and
     -- the sort key of the last row seen. Opaque to callers (base64 of JSON).
+    if char_length(p_cursor) > 500 then
+        perform core.raise_invalid('the cursor is not one this search returned');
+    end if;
     if p_cursor is not null then
         begin
             v_cursor := convert_from(decode(translate(p_cursor, '-_', '+/'), 'base64'), 'UTF8')::jsonb;
@@ -196,4 +197,5 @@ comment on function api.search(
 'p_currency), region, city, condition, seller type (shop|private), has photos, seller, shop, tag (any '
 'spelling of it). Sorts: newest (default without text), relevance (default with text), price_asc, '
 'price_desc (within p_currency); promoted listings first in newest and relevance. Keyset pages: pass the '
-'last row''s next_cursor back. 22023 bad filter (a tag that is not one), sort, page size or cursor.';
+'last row''s next_cursor back. 22023 bad filter (a tag that is not one; brand over 60, region or city '
+'over 80 characters), text over 200 characters, sort, page size or cursor.';

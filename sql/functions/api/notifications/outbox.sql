@@ -20,7 +20,7 @@ comment on function api.claim_notifications(text, integer) is
 'for outbox_lease (Telegram channel posts go to api.claim_channel_posts, whose workers report message '
 'ids). An unacknowledged row is handed out again after its lease, up to outbox_max_attempts, then set '
 'aside as failed. One user''s rows on one channel come one at a time, in order. LISTEN bazaar_outbox to '
-'be woken when new ones arrive. 22023 bad worker or batch.';
+'be woken when new ones arrive. 22023 bad worker or batch; 42501 for any role but bazaar_worker.';
 revoke execute on function api.claim_notifications(text, integer) from bazaar_app;
 grant execute on function api.claim_notifications(text, integer) to bazaar_worker;
 
@@ -40,7 +40,8 @@ end
 $$;
 comment on function api.claim_channel_posts(text, integer) is
 'The same claim as api.claim_notifications, for a worker that only posts to Telegram channels: channel '
-'posts and edits only. Report each with api.channel_post_delivered. 22023 bad worker or batch.';
+'posts and edits only. Report each with api.channel_post_delivered. 22023 bad worker or batch; 42501 for '
+'any role but bazaar_worker.';
 revoke execute on function api.claim_channel_posts(text, integer) from bazaar_app;
 grant execute on function api.claim_channel_posts(text, integer) to bazaar_worker;
 

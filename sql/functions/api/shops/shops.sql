@@ -7,7 +7,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user core.users := core.authenticate(p_token);
-    v_name text := core.clean_name(p_name, 'shop name', 2, 100);
+    v_name text := core.clean_display_name(p_name, 'shop name', 2, 100);
     v_description text := coalesce(btrim(p_description), '');
     v_id bigint;
 begin
@@ -25,7 +25,8 @@ end
 $$;
 comment on function api.create_shop(text, text, text) is
 'Create a shop owned by the signed-in user; returns its id. 28000 bad token; 42501 blocked; '
-'22023 name not 2-100 chars or description over 4000; 23505 name taken (case-insensitive).';
+'22023 name not 2-100 chars, with control or invisible characters, or description over 4000; 23505 name '
+'taken (case-insensitive).';
 
 create or replace function api.update_shop_description(p_token text, p_shop_id bigint, p_description text)
 returns void

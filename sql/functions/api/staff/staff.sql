@@ -13,8 +13,9 @@ declare
 begin
     perform core.require_platform_role(v_admin, 'admin');
     if p_role is null or p_role not in ('user', 'moderator', 'admin') then
-        perform core.raise_invalid(format('unknown role "%s"', p_role), 'roles are user, moderator and admin');
+        perform core.raise_invalid(format('unknown role %s', core.quoted(p_role)), 'roles are user, moderator and admin');
     end if;
+    perform core.check_length(p_reason, 'the reason', 500);
     select u.* into v_target from core.users as u where u.id = p_user_id for update;
     if not found then
         raise exception using errcode = 'P0002', message = format('no user %s', p_user_id);
@@ -35,13 +36,14 @@ begin
             hint = 'appoint another admin first';
     end if;
     update core.users as u set role = p_role::core.user_role where u.id = v_target.id;
-    perform core.audit(v_admin.id, 'set_user_role', v_target.id, null, p_reason,
+    perform core.audit(v_admin.id, 'set_user_role', v_target.id, null, nullif(btrim(p_reason), ''),
                        jsonb_build_object('from', v_target.role, 'to', p_role));
 end
 $$;
 comment on function api.set_user_role(text, bigint, text, text) is
 'Admins appoint or remove moderators and admins (role user|moderator|admin); audited. 28000 bad token; '
-'42501 not an admin; P0002 no user; 22023 bad role; 55000 no change, blocked target, or last admin.';
+'42501 not an admin; P0002 no user; 22023 bad role, reason over 500; 55000 no change, blocked target, or '
+'last admin.';
 
 create or replace function api.block_user(p_token text, p_user_id bigint, p_reason text) returns void
 language plpgsql
@@ -94,6 +96,7 @@ declare
     v_target core.users;
 begin
     perform core.require_platform_role(v_admin, 'admin');
+    perform core.check_length(p_reason, 'the reason', 500);
     select u.* into v_target from core.users as u where u.id = p_user_id for update;
     if not found then
         raise exception using errcode = 'P0002', message = format('no user %s', p_user_id);
@@ -108,7 +111,7 @@ end
 $$;
 comment on function api.unblock_user(text, bigint, text) is
 'Lift a block (admins); old sessions stay ended. Audited. 28000 bad token; 42501 not an admin; '
-'P0002 no user; 55000 not blocked.';
+'P0002 no user; 55000 not blocked; 22023 reason over 500.';
 
 create or replace function api.audit_log(
     p_token text, p_limit integer default 50, p_before_id bigint default null
