@@ -296,8 +296,10 @@ class Cluster:
     def render(self, patroni_bin: Path) -> set[str]:
         """Write every config from the templates in patroni/; the names of the files that changed."""
         changed: set[str] = set()
-        for d, mode in ((self.conf_dir, 0o700), (self.run_dir, 0o755), (self.log_dir, 0o755)):
+        for d, mode in ((self.conf_dir, 0o700), (self.run_dir, 0o755), (self.log_dir, 0o700)):
             make_server_dir(d, mode)
+        for log in self.log_dir.iterdir():
+            log.chmod(0o600)  # logs written before supervisord's umask was 077
         make_server_dir(self.root / "etcd", 0o700)
         server_home = pwd.getpwuid(_server_ids()[0]).pw_dir
         common = {

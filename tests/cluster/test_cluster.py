@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 
 import psycopg
 import pytest
 
+from bazaar import cluster as cl
 from bazaar import drill
 from bazaar.cluster import NODES, TIMING
 from tests.cluster.conftest import StackUnderTest
@@ -78,6 +80,53 @@ def test_bazaar_app_calls_an_api_function_through_pgbouncer_and_the_rw_port(stac
             assert conn.execute("select api.cluster_probe()").fetchone() == (leader_port,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("select count(*) from ops.schema_migrations")
+
+
+def test_a_slow_call_is_cut_and_the_pooled_connection_survives(stack: StackUnderTest) -> None:
+    # the application role's own statement_timeout (V0013), not one the client asked for
+    with stack.connect(stack.local.dsn()) as conn:
+        assert conn.execute("show statement_timeout").fetchone() == ("5s",)
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("select pg_sleep(30)")
+        assert 4.5 < time.monotonic() - started < 15
+        assert conn.execute("select api.cluster_probe()").fetchone() is not None
+
+
+def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -> None:
+    """A sign-in whose password is in the statement text, one with it as a bind parameter, one
+    that fails: even with the database told to log every statement, no log file holds it."""
+    marker = f"Marker-{secrets.token_hex(8)}"
+    canary = f"Canary-{secrets.token_hex(8)}"
+    log_dir = stack.cluster().log_dir
+    with stack.connect(stack.local.admin_dsn()) as admin:
+        admin.execute("alter database bazaar set log_statement = 'all'")
+        admin.execute("alter database bazaar set log_min_duration_statement = 0")
+    try:
+        rw_app = stack.local.admin_dsn().replace("user=postgres", "user=bazaar_app")
+        for dsn in (rw_app, stack.local.dsn()):  # a new backend, then PgBouncer's pool
+            with stack.connect(dsn) as app:
+                app.execute(f"select * from api.login('nobody@example.com', '{marker}')")
+                app.execute("select * from api.login(%s, %s)", ["nobody@example.com", marker])
+                with pytest.raises(psycopg.errors.InvalidParameterValue):
+                    app.execute(f"select * from api.login('not an address', '{marker}')")
+        # the admin's statements are logged: once the canary is there, the application's calls are too
+        with stack.connect(stack.local.admin_dsn()) as admin:
+            admin.execute(f"select '{canary}'")
+
+        def logged(text: str) -> bool:
+            return any(text in path.read_text(errors="replace") for path in log_dir.iterdir())
+
+        cl.poll(lambda: logged(canary), 30, "the admin's statement in a node log")
+        assert not logged(marker)
+    finally:
+        with stack.connect(stack.local.admin_dsn()) as admin:
+            admin.execute("alter database bazaar reset log_statement")
+            admin.execute("alter database bazaar reset log_min_duration_statement")
+            # the failed sign-ins were recorded: the marketplace is empty again for the tests after
+            admin.execute("delete from core.sign_in_failures where identifier like 'email:nobody@%'")
+    assert log_dir.stat().st_mode & 0o077 == 0
+    assert [p.name for p in log_dir.iterdir() if p.stat().st_mode & 0o077] == []
 
 
 def test_read_only_port_reaches_a_replica_and_refuses_writes(stack: StackUnderTest) -> None:

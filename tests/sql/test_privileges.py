@@ -171,3 +171,39 @@ def test_analytics_views_are_readable_by_analysts_only(db: Conn) -> None:
     assert rows == (True, False, False)
     with as_role(db, "bazaar_analyst"):
         assert db.execute("select listings from analytics.probe_counts").fetchone() == (1,)
+
+
+# Built-in functions whose effects reach beyond the caller's own session: storage outside any
+# table, the api's own locks, waking workers, other sessions, the WAL, server files and stats.
+# Matched by name, so a new overload in a later PostgreSQL is caught as well. (Replication-slot
+# functions are executable by PUBLIC but check the REPLICATION attribute themselves.)
+SIDE_EFFECT_BUILTINS = (
+    r"^(lo_.*|loread|lowrite|pg_(try_)?advisory.*|pg_notify|pg_terminate_backend|pg_cancel_backend"
+    r"|pg_logical_emit_message|pg_read_.*file|pg_ls_.*|pg_stat_reset.*|pg_reload_conf|pg_rotate_logfile"
+    r"|pg_switch_wal|pg_create_restore_point|pg_promote|pg_checkpoint|dblink.*)$"
+)
+
+
+@pytest.mark.parametrize("role", ["bazaar_app", "bazaar_worker", "bazaar_analyst"])
+def test_roles_cannot_reach_built_in_capabilities_beyond_their_session(db: Conn, role: str) -> None:
+    reachable = column(
+        db,
+        f"""
+        select p.oid::regprocedure::text from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+        where n.nspname = 'pg_catalog' and p.proname ~ '{SIDE_EFFECT_BUILTINS}'
+            and has_function_privilege('{role}', p.oid, 'execute')
+        order by 1
+        """,
+    )
+    assert reachable == []
+    assert db.execute(
+        f"select has_database_privilege('{role}', current_database(), 'temporary')"
+    ).fetchone() == (role == "bazaar_analyst",)
+
+
+def test_the_owner_keeps_what_the_api_itself_uses(db: Conn) -> None:
+    granted = db.execute(
+        "select has_function_privilege('bazaar_owner', 'pg_advisory_xact_lock(bigint)', 'execute'), "
+        "has_function_privilege('bazaar_owner', 'pg_notify(text, text)', 'execute')"
+    ).fetchone()
+    assert granted == (True, True)
