@@ -4,9 +4,12 @@
   recorded in ``ops.schema_migrations`` with a SHA-256 checksum. An applied file that changed
   (or vanished) stops ``migrate`` and fails ``verify``.
 * ``sql/functions/core/**.sql``, the rest of ``sql/functions/**.sql``, then ``sql/views/**.sql``
-  (each sorted by path) are repeatable: when
-  any of them is new or changed, all of them are re-applied in that order, in one transaction,
-  so a view re-created with ``drop … cascade`` takes its dependants back with it.
+  (each sorted by path) are repeatable: when any of them is new or changed, the repeatable
+  surface is dropped (every api/analytics view, every core/api/analytics/ops routine that only
+  routines and views depend on; ``bazaar/sql/catalog_drop_surface.sql``) and all of the files
+  are re-applied in that order, in one transaction. A renamed or removed function disappears,
+  a changed signature leaves no old overload behind, and the database holds exactly what the
+  files say. Routines a trigger, column, constraint or index uses stay and are replaced in place.
 * A session-level advisory lock serialises concurrent migrators; the second one waits, then
   finds nothing left to do.
 * Scripts run statement by statement as ``bazaar_owner`` (so it owns what they create), unless
@@ -298,6 +301,8 @@ def migrate(
         applied = _applied(conn)
         if reapply or _repeatables_changed(repeatable, applied):
             with conn.transaction():
+                conn.execute("set local search_path = pg_catalog")
+                conn.execute(queries.load("catalog_drop_surface").encode())
                 for script in repeatable:
                     changed = (
                         reapply
@@ -314,7 +319,7 @@ def migrate(
                 present = {s.name for s in repeatable}
                 for name, a in applied.items():
                     if a.kind == "repeatable" and name not in present:
-                        progress(f"forgetting {name} (file removed; drop its objects in a migration)")
+                        progress(f"forgetting {name} (file removed; its objects are gone)")
                         conn.execute(queries.load("migrations_forget"), {"script": name})
     return done
 

@@ -1,33 +1,49 @@
--- Inside `db verify`'s rolled-back transaction only: drop every function and view of the
--- public surfaces (api, analytics), so that re-creating them from the repository shows any
--- object that exists in the database but in no repository file.
-do $verify$
+-- The repeatable surface, dropped so that the repository's files re-create it exactly: every view
+-- of api and analytics, and every routine of core, api, analytics and ops that nothing but
+-- routines and views depends on. `db migrate` runs it (then every repeatable file) in one
+-- transaction, so a renamed or removed function disappears and no file needs `drop function if
+-- exists <old signature>`; `db verify` runs it in a transaction it rolls back, to compare.
+-- Kept, and replaced in place by their files' CREATE OR REPLACE: routines that a trigger, a
+-- generated column, a constraint, an index or a default uses (dropping them would drop those).
+-- Extension members are not ours to drop.
+do $surface$
 declare
-    routines text[];
-    relations text[];
     item text;
 begin
-    select coalesce(array_agg(p.oid::regprocedure::text), '{}')
-    into routines
-    from pg_proc as p
-    inner join pg_namespace as n on p.pronamespace = n.oid
-    where n.nspname in ('api', 'analytics') and p.prokind in ('f', 'p')
-        and not exists (select from pg_depend as d
-                        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e');
-    select coalesce(array_agg(format('%s %s', case c.relkind when 'v' then 'view'
-                                                              else 'materialized view' end,
-                                      c.oid::regclass::text)), '{}')
-    into relations
-    from pg_class as c
-    inner join pg_namespace as n on c.relnamespace = n.oid
-    where n.nspname in ('api', 'analytics') and c.relkind in ('v', 'm')
-        and not exists (select from pg_depend as d
-                        where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e');
-    foreach item in array relations loop
-        execute format('drop %s cascade', regexp_replace(item, '^(view|materialized view) ', '\1 if exists '));
+    for item in
+        select format('%s if exists %s', case c.relkind when 'v' then 'view' else 'materialized view' end,
+                      c.oid::regclass)
+        from pg_class as c
+        inner join pg_namespace as n on c.relnamespace = n.oid
+        where
+            n.nspname in ('api', 'analytics') and c.relkind in ('v', 'm')
+            and not exists (
+                select from pg_depend as d
+                where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+            )
+    loop
+        -- a view may rest on another: cascade, and the files re-create both
+        execute format('drop %s cascade', item);
     end loop;
-    foreach item in array routines loop
-        execute format('drop routine if exists %s cascade', item);
+    for item in
+        select p.oid::regprocedure::text
+        from pg_proc as p
+        inner join pg_namespace as n on p.pronamespace = n.oid
+        where
+            n.nspname in ('core', 'api', 'analytics', 'ops') and p.prokind in ('f', 'p')
+            and not exists (
+                select from pg_depend as d
+                where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+            )
+            and not exists (
+                select from pg_depend as d
+                where
+                    d.refclassid = 'pg_proc'::regclass and d.refobjid = p.oid
+                    and d.classid not in ('pg_proc'::regclass, 'pg_rewrite'::regclass)
+            )
+    loop
+        -- restrict: should anything else depend on it, the migration stops and names it
+        execute format('drop routine %s', item);
     end loop;
 end
-$verify$
+$surface$

@@ -15,3 +15,17 @@ as $$
 $$;
 comment on function core.audit(bigint, text, bigint, bigint, text, jsonb) is
 'Append one staff action to core.audit_log, in the same transaction as the action.';
+
+create or replace function core.forbid_audit_log_changes() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    raise exception using
+        errcode = '42501',
+        message = 'the audit log is append-only',
+        hint = 'old months are removed by dropping their partition';
+end
+$$;
+comment on function core.forbid_audit_log_changes() is
+'Trigger: rows of core.audit_log are never updated or deleted.';

@@ -18,3 +18,15 @@ $$;
 comment on function core.notify(bigint, text, jsonb) is
 'Queue a notification for a user on each of their preferred channels, in the current transaction; '
 'returns how many rows were queued (none for a blocked user or one without channels).';
+
+create or replace function core.wake_outbox_workers() returns trigger
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform pg_notify('bazaar_outbox', '');
+    return null;
+end
+$$;
+comment on function core.wake_outbox_workers() is
+'Trigger: NOTIFY bazaar_outbox once per statement that queued notifications.';

@@ -8,9 +8,6 @@
 -- Only the conditions whose value is present are written into the query, so each search gets
 -- a plan for exactly its filters (and the indexes that serve them).
 
--- check_search_filters took the text filters too (V0012): the old argument list goes first
-drop function if exists core.check_search_filters(text, bigint, bigint, bigint, text, text, text, integer);
-
 create or replace function core.search_text(p_query text) returns text
 language plpgsql
 immutable
@@ -36,16 +33,6 @@ comment on function core.search_text(text) is
 'A search text as every search builds its tsquery from it: at most 200 characters (22023), operators '
 'without an operand removed, control and invisible characters as spaces; NULL when nothing is left. '
 'api.search, api.search_facets and api.save_search share it, so a saved text searches as typed.';
-
--- the tag filter changed the argument lists of both functions (a new overload otherwise)
-drop function if exists core.search_condition(
-    text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text, text, text, boolean,
-    bigint, bigint
-);
-drop function if exists core.search_page(
-    text, tsquery, text, text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text,
-    text, text, text, boolean, bigint, bigint, text, text, integer
-);
 
 create or replace function core.search_condition(
     p_mode text,

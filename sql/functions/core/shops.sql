@@ -95,3 +95,27 @@ $$;
 comment on function core.acts_for_seller(bigint, bigint, bigint) is
 'May this user act as the seller of something sold by P_SELLER_ID, for shop P_SHOP_ID if any: the '
 'person themself; for a shop, its owners and managers, and the seller only while still a member.';
+
+-- A shop always keeps an owner: checked at commit, after every change of membership.
+-- SECURITY DEFINER: a deferred trigger fires at COMMIT, after the api function that changed the
+-- row has returned, so it runs as the session user (bazaar_app), who cannot read core.
+create or replace function core.check_shop_keeps_owner() returns trigger
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if exists (select from core.shops as s where s.id = old.shop_id)
+        and not exists (
+            select from core.shop_members as m where m.shop_id = old.shop_id and m.role = 'owner'
+        ) then
+        raise exception using
+            errcode = '55000',
+            message = format('shop %s would be left without an owner', old.shop_id),
+            hint = 'make another member the owner first';
+    end if;
+    return null;
+end
+$$;
+comment on function core.check_shop_keeps_owner() is
+'Constraint trigger: a shop that still exists has at least one owner at commit.';

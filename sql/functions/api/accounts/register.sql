@@ -1,6 +1,3 @@
--- p_fingerprint was added (the registration limit): a new argument list is a new overload
-drop function if exists api.register(text, text, text, text, text[]);
-
 create or replace function api.register(
     p_display_name text,
     p_password text,

@@ -31,9 +31,7 @@ comment on function api.link_telegram(text, bigint, text) is
 'Telegram shared with it; it must be the account''s phone. 28000 bad token; 42501 phone mismatch; '
 '23505 chat linked elsewhere; 22023 bad argument.';
 
--- The code is no longer returned to the caller (only the outbox carries it): a new result type.
-drop function if exists api.request_sign_in_code(text);
-create function api.request_sign_in_code(p_phone text)
+create or replace function api.request_sign_in_code(p_phone text)
 returns timestamptz
 language plpgsql
 volatile

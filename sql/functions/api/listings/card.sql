@@ -1,7 +1,4 @@
--- The card's columns change with the model; a function's result type cannot be replaced in place.
-drop function if exists api.listing_card(bigint, text);
-
-create function api.listing_card(p_listing_id bigint, p_token text default null)
+create or replace function api.listing_card(p_listing_id bigint, p_token text default null)
 returns table (
     listing_id bigint,
     kind text,

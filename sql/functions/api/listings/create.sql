@@ -1,9 +1,3 @@
--- p_tags was added: a new argument list is a new overload, so the old one goes first
-drop function if exists api.create_listing(
-    text, text, bigint, text, bigint, text, text, jsonb, text, text, text, bigint, integer, bigint, integer,
-    bigint, text, text, text[]
-);
-
 create or replace function api.create_listing(
     p_token text,
     p_kind text,

@@ -1,8 +1,3 @@
-drop function if exists api.search_facets(
-    text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
-    bigint, bigint
-);
-
 create or replace function api.search_facets(
     p_query text default null,
     p_kind text default null,

@@ -1,9 +1,3 @@
--- p_tag was added: a new argument list is a new overload, so the old one goes first
-drop function if exists api.search(
-    text, text, bigint, text, bigint, bigint, integer, bigint, bigint, text, text, text, text, text, boolean,
-    bigint, bigint, text, text, integer
-);
-
 create or replace function api.search(
     p_query text default null,
     p_kind text default null,

@@ -1,6 +1,3 @@
--- The claim's result gained channel_post_id (a channel post target): a new result type
-drop function if exists api.claim_notifications(text, integer);
-
 create or replace function api.claim_notifications(p_worker text, p_batch integer default 100)
 returns table (
     notification_id bigint, user_id bigint, channel text, kind text, payload jsonb, destination text,
@@ -68,9 +65,7 @@ comment on function api.ack_notification(bigint, text) is
 revoke execute on function api.ack_notification(bigint, text) from bazaar_app;
 grant execute on function api.ack_notification(bigint, text) to bazaar_worker;
 
--- the result gained a column: a function's result type cannot be replaced in place
-drop function if exists api.outbox_stats();
-create function api.outbox_stats()
+create or replace function api.outbox_stats()
 returns table (pending bigint, leased bigint, delivered bigint, failed bigint, oldest_pending timestamptz)
 language sql
 stable

@@ -115,7 +115,6 @@ comment on function api.cancel_order(text, bigint, text) is
 'Cancel a reserved order (its buyer or seller side); the units are available again. 28000/42501 '
 'token; 42501 neither buyer nor seller; P0002 no order; 55000 not reserved; 22023 reason over 500.';
 
-drop function if exists api.order_details(text, bigint);
 create or replace function api.order_details(p_token text, p_order_id bigint)
 returns table (
     order_id bigint, checkout_id bigint, buyer_id bigint, seller_id bigint, shop_id bigint,
