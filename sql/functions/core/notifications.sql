@@ -1,3 +1,6 @@
+-- The outbox: core.notify queues a notification in the caller's transaction; delivery workers
+-- claim rows (leases, one target at a time, in order) and acknowledge them (ADR 0009).
+
 create or replace function core.notify(p_user_id bigint, p_kind text, p_payload jsonb) returns integer
 language plpgsql
 volatile
@@ -30,3 +33,108 @@ end
 $$;
 comment on function core.wake_outbox_workers() is
 'Trigger: NOTIFY bazaar_outbox once per statement that queued notifications.';
+
+create or replace function core.claim_outbox(p_worker text, p_batch integer, p_targets text)
+returns table (
+    notification_id bigint, user_id bigint, channel text, kind text, payload jsonb, destination text,
+    attempts integer, claimed_until timestamptz, channel_post_id bigint
+)
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_until timestamptz := now() + core.setting_interval('outbox_lease');
+    v_max integer := core.setting_int('outbox_max_attempts');
+begin
+    if p_worker is null or p_worker !~ '^[A-Za-z0-9._:-]{1,100}$' then
+        perform core.raise_invalid('name the worker (1-100 letters, digits, . _ : -)');
+    end if;
+    if p_batch is null or p_batch not between 1 and 1000 then
+        perform core.raise_invalid('the batch size must be between 1 and 1000');
+    end if;
+    -- Set aside what failed outbox_max_attempts times (its last lease ran out): it must not hold
+    -- back the rest of its target's rows forever.
+    update core.notifications as n set failed_at = now()
+    where n.delivered_at is null and n.failed_at is null and n.attempts >= v_max and n.claimed_until < now();
+    -- Claimable: not delivered or failed, not leased (or the lease ran out), and the oldest pending
+    -- one of its target (a user on one channel, or a channel post), so one target's rows go out
+    -- one at a time, in order. SKIP LOCKED keeps two workers off the same rows. P_TARGETS: all,
+    -- users or channels.
+    return query
+    with claimable as (
+        select n.id, n.created_at
+        from core.notifications as n
+        where n.delivered_at is null and n.failed_at is null
+            and (n.claimed_until is null or n.claimed_until < now())
+            and (p_targets = 'all' or (p_targets = 'users') = (n.user_id is not null))
+            and not exists (
+                select from core.notifications as e
+                where e.user_id = n.user_id and e.channel = n.channel
+                    and e.delivered_at is null and e.failed_at is null and e.id < n.id
+            )
+            and not exists (
+                select from core.notifications as e
+                where e.channel_post_id = n.channel_post_id
+                    and e.delivered_at is null and e.failed_at is null and e.id < n.id
+            )
+        order by n.id
+        limit p_batch
+        for update skip locked
+    ),
+    claimed as (
+        update core.notifications as n
+        set claimed_by = p_worker, claimed_until = v_until, attempts = n.attempts + 1
+        from claimable as c
+        where n.id = c.id and n.created_at = c.created_at
+        returning n.*
+    )
+    select c.id, c.user_id, c.channel::text, c.kind,
+        case when c.channel_post_id is null then c.payload
+             else c.payload || jsonb_build_object('telegram_message_id', p.telegram_message_id) end,
+        case when c.channel_post_id is not null then ch.telegram_chat_id::text
+             when c.channel = 'email' then u.email when c.channel = 'sms' then u.phone
+             else u.telegram_chat_id::text end,
+        c.attempts, c.claimed_until, c.channel_post_id
+    from claimed as c
+    left join core.users as u on u.id = c.user_id
+    left join core.channel_posts as p on p.id = c.channel_post_id
+    left join core.telegram_channels as ch on ch.id = p.channel_id
+    order by c.id;
+end
+$$;
+comment on function core.claim_outbox(text, integer, text) is
+'The outbox claim shared by api.claim_notifications and api.claim_channel_posts: lease up to P_BATCH '
+'rows (targets all, users or channels) to P_WORKER, oldest first, one at a time per target (a user on '
+'one channel, or a channel post); after outbox_max_attempts a row is set aside (failed_at). The '
+'destination is the user''s contact or the channel''s chat id. 22023 bad worker or batch.';
+
+create or replace function core.ack_outbox(p_id bigint, p_worker text) returns boolean
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_row core.notifications;
+begin
+    select n.* into v_row from core.notifications as n where n.id = p_id for update;
+    if not found then
+        raise exception using errcode = 'P0002', message = format('no notification %s', p_id);
+    end if;
+    if v_row.delivered_at is not null then
+        return false;  -- acknowledging twice is harmless
+    end if;
+    if v_row.claimed_by is distinct from p_worker or v_row.claimed_until < now() then
+        raise exception using
+            errcode = '55000',
+            message = format('notification %s is not leased to %s', p_id, p_worker),
+            hint = 'its lease ran out and it may have gone to another worker: claim again';
+    end if;
+    update core.notifications as n set delivered_at = now()
+    where n.id = p_id and n.created_at = v_row.created_at;
+    return true;
+end
+$$;
+comment on function core.ack_outbox(bigint, text) is
+'Mark an outbox row leased to P_WORKER delivered: true, or false when it was delivered before (twice '
+'is harmless). P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
