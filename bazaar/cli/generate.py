@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import click
 
+from bazaar import api
 from bazaar.cli import Settings, cli, json_option, pass_settings, progress
 from bazaar.db import connect
 from bazaar.output import print_object, print_output
-from generator.check import run_checks
 from generator.load import filled_tables, load, marketplace_tables
 from generator.sizes import Sizes
 
@@ -134,17 +134,23 @@ def generate(
 
 
 def _check(settings: Settings, dsn: str) -> None:
-    with connect(dsn) as conn:
-        findings = run_checks(conn)
-    bad = [f for f in findings if f.violations]
-    rows = [f.as_row() for f in findings]
-    if settings.json:
-        print_output(["check", "violations", "examples", "rule"], rows, True)
-    else:
-        print_output(["check", "violations", "examples", "rule"], rows, False)
-        if not bad:
-            click.echo(f"ok: {len(findings)} checks, no violations")
+    """The integrity rules (ops.integrity_report), each with its violations and example ids."""
+    with connect(dsn, autocommit=True) as conn:
+        report = api.call(conn, "ops", "integrity_report")
+    rows = [
+        {
+            "check": r["rule"],
+            "violations": r["violations"],
+            "examples": r["sample_ids"],
+            "rule": r["description"],
+        }
+        for r in report
+    ]
+    bad = [r for r in rows if r["violations"]]
+    print_output(["check", "violations", "examples", "rule"], rows, settings.json)
+    if not settings.json and not bad:
+        click.echo(f"ok: {len(rows)} checks, no violations")
     if bad:
         if not settings.json:
-            click.echo(f"error: {len(bad)} of {len(findings)} checks found violations", err=True)
+            click.echo(f"error: {len(bad)} of {len(rows)} checks found violations", err=True)
         sys.exit(1)

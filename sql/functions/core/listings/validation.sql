@@ -233,3 +233,23 @@ end
 $$;
 comment on function core.set_listing_photos(bigint, text[]) is
 'Replace a listing''s photos with the ordered storage keys (at most max_photos, no duplicates).';
+
+create or replace function core.attributes_problem(
+    p_kind core.listing_kind, p_category_id bigint, p_attributes jsonb
+) returns text
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if core.check_attributes(p_kind, p_category_id, p_attributes) is distinct from p_attributes then
+        return 'not in normal form';
+    end if;
+    return null;
+exception when invalid_parameter_value then
+    return sqlerrm;
+end
+$$;
+comment on function core.attributes_problem(core.listing_kind, bigint, jsonb) is
+'Why stored attributes are not what core.check_attributes makes of them for the kind and category '
+'(its message, or "not in normal form"), or NULL when they are: the integrity report''s attribute rule.';
