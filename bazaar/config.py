@@ -19,10 +19,10 @@ from pathlib import Path
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 
 DATABASE = "bazaar"
-# DESIGN.md → Local stack: default ports, each moved by BAZAAR_PORT_OFFSET.
+# Default ports (README → The local stack), each moved by BAZAAR_PORT_OFFSET.
 POSTGRES_BASE_PORT = 5433
 ETCD_CLIENT_PORT = 2379
-ETCD_PEER_PORT = 2380  # not in DESIGN.md's list: etcd needs a peer port even as a single member
+ETCD_PEER_PORT = 2380  # etcd needs a peer port even as a single member
 PATRONI_BASE_PORT = 8008
 HAPROXY_RW_PORT = 5000
 HAPROXY_RO_PORT = 5001

@@ -1,4 +1,4 @@
-"""Errors the CLI reports, and the mapping of SQLSTATEs to exit codes (DESIGN.md → Errors)."""
+"""Errors the CLI reports, and the mapping of SQLSTATEs to exit codes (docs/conventions.md → Errors)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 import psycopg
 
 # Exit codes. 0 ok, 1 a failure that fits nowhere else (or findings, as `db verify`), 2 usage
-# (click's own), then the classes of DESIGN.md.
+# (click's own), then the classes of docs/conventions.md.
 EXIT_FAILURE = 1
 EXIT_BAD_ARGUMENT = 3
 EXIT_NOT_FOUND = 4
@@ -42,7 +42,7 @@ _CLASSES = {
 
 
 def exit_code_for(sqlstate: str | None) -> int:
-    """The CLI exit code for a SQLSTATE, as DESIGN.md's table gives it."""
+    """The CLI exit code for a SQLSTATE, as docs/conventions.md's table gives it."""
     if not sqlstate:
         return EXIT_FAILURE
     return _EXACT.get(sqlstate) or _CLASSES.get(sqlstate[:2], EXIT_FAILURE)

@@ -3,7 +3,7 @@
 The root group, the shared options and the error handling live here; each area's commands
 live in a module of this package (``stack``, ``db``, ...) that registers them on ``cli``.
 
-Exit codes (DESIGN.md → Errors): 0 ok; 1 failure or findings (`db verify`); 2 usage;
+Exit codes (docs/conventions.md → Errors): 0 ok; 1 failure or findings (`db verify`); 2 usage;
 3 bad argument; 4 not found; 5 not allowed; 6 wrong state or conflict; 7 database unreachable.
 """
 
@@ -44,7 +44,7 @@ class Settings:
 
 
 class BazaarGroup(click.Group):
-    """Turns expected failures into one `error:` line and DESIGN.md's exit code."""
+    """Turns expected failures into one `error:` line and the documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
