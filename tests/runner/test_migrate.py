@@ -392,3 +392,79 @@ def test_v0007_moves_existing_orders_into_one_line_each(conn: Conn, tree: Path) 
         "select buyer_id, seller_id, total_amount, idempotency_key from core.orders"
     ).fetchall()
     assert header == [(2, 1, 2700, "k-1")]
+
+
+def test_the_hostile_input_migrations_repair_what_the_old_api_stored(conn: Conn, tree: Path) -> None:
+    """V0012-V0016 add bounds; a database holds what the api let through before them (an edit
+    skipped create's limits, a price of 2^62, settings out of any range, a saved search of
+    minuses): the migrations bring it within the bounds instead of stopping."""
+    migrations = sorted((SQL_DIR / "migrations").glob("V*.sql"))
+    for path in migrations:
+        if path.name < "V0012":
+            shutil.copy(path, tree / "migrations")
+    migrate.migrate(conn, tree)
+    conn.execute(
+        "update core.settings set value = case key when 'cart_max_lines' then '500'::jsonb "
+        "when 'session_lifetime' then '\"-1 day\"'::jsonb when 'chat_flood_limit' then '1.5'::jsonb end "
+        "where key in ('cart_max_lines', 'session_lifetime', 'chat_flood_limit')"
+    )
+    user = conn.execute(
+        "insert into core.users (display_name, phone, password_hash) "
+        "values ('Old', '+79990001122', '$2a$04$' || repeat('a', 53)) returning id"
+    ).fetchone()
+    assert user is not None
+    part, car = (
+        conn.execute(
+            "insert into core.listings (kind, category_id, model_id, seller_id, title, region, city, "
+            "price_amount, brand, contact_name, quantity, attributes) select %s::core.listing_kind, c.id, "
+            "(select id from core.vehicle_models limit 1), %s, 'Title', 'Москва', 'Москва', %s, %s, %s, %s, "
+            "%s from core.categories as c where c.slug = %s returning id",
+            [kind, user[0], 2**62, "b" * 100, "c" * 1000, 2_000_000, attributes, slug],
+        ).fetchone()[0]  # type: ignore[index]
+        for kind, slug, attributes in (
+            ("part", "brake-pads", '{"part_number": "1", "condition": "new"}'),
+            ("car", "passenger-cars", '{"year": 2015.0, "mileage_km": 1, "body": "sedan", '
+             '"engine": "e", "transmission": "automatic"}'),
+        )
+    )  # fmt: skip
+    conn.execute("insert into core.audit_log (action, reason) values ('set_user_role', repeat('r', 600))")
+    conn.execute(
+        "insert into core.saved_searches (user_id, name, query, filters) values "
+        "(%(u)s, 'minuses', repeat('-', 40) || ' колодки', '{\"year\": \"2015\", \"kind\": \"car\"}'), "
+        "(%(u)s, 'long', repeat('z', 800), '{}'), (%(u)s, 'gone', null, '{\"model_id\": 999999}')",
+        {"u": user[0]},
+    )
+    conn.execute(
+        "insert into core.sign_in_codes (user_id, code_hash, expires_at, max_attempts) "
+        "values (%s, '$2a$04$' || repeat('b', 53), now(), 5)",
+        [user[0]],
+    )
+    for path in migrations:
+        if path.name >= "V0012":
+            shutil.copy(path, tree / "migrations")
+    migrate.migrate(conn, tree)
+    settings = dict(
+        conn.execute(
+            "select key, value from core.settings "
+            "where key in ('cart_max_lines', 'session_lifetime', 'chat_flood_limit')"
+        ).fetchall()
+    )
+    assert settings == {"cart_max_lines": 200, "session_lifetime": "01:00:00", "chat_flood_limit": 2}
+    row = conn.execute(
+        "select price_amount, char_length(brand), char_length(contact_name), quantity from core.listings "
+        "where id = %s", [part]
+    ).fetchone()  # fmt: skip
+    assert row == (10**11, 60, 80, 1_000_000)
+    assert conn.execute(
+        "select price_amount from core.listing_price_history where listing_id = %s", [part]
+    ).fetchone() == (10**11,)  # fmt: skip
+    assert conn.execute("select attributes -> 'year' from core.listings where id = %s", [car]).fetchone() == (
+        2015,
+    )
+    # the append-only audit log keeps its history; its new bound holds for new rows
+    assert conn.execute("select char_length(reason) from core.audit_log").fetchone() == (600,)
+    searches = conn.execute(
+        "select name, query, kind, year from core.saved_searches order by name"
+    ).fetchall()
+    assert searches == [("long", "z" * 200, None, None), ("minuses", "-колодки", "car", 2015)]
+    assert conn.execute("select phone from core.sign_in_codes").fetchone() == ("+79990001122",)

@@ -15,8 +15,8 @@ alter role bazaar_monitor set statement_timeout = '10s';
 
 -- The server log never holds what an application or worker session sent: passwords, codes,
 -- tokens and personal data travel as arguments (in statement text or as bind parameters), and
--- error messages about a bad argument quote it. Their slow statements are counted by
--- pg_stat_statements (normalised, without values), not logged.
+-- error messages about a bad argument quote it. Their slow statements are for metrics
+-- (pg_stat_statements stores them normalised, without values), not for the log.
 do $logging$
 declare
     role_name text;
@@ -36,8 +36,10 @@ $logging$;
 
 -- Built-in functions with effects beyond the caller's own session are not for everyone:
 -- large objects (storage outside any table), advisory locks (the api's own serialisation points:
--- a session lock on a user's chat key would stop that user posting), NOTIFY (wakes the delivery
--- workers), signalling other backends, and writing arbitrary WAL.
+-- a session lock on a user's chat key would stop that user posting), pg_notify() (wakes the
+-- delivery workers; the NOTIFY statement has no privilege to revoke), signalling other backends,
+-- and writing arbitrary WAL. They hold in this database: pg_hba keeps the marketplace's roles out
+-- of the others (patroni/patroni.yml).
 revoke execute on function
 pg_catalog.lo_create(oid),
 pg_catalog.lo_creat(integer),
@@ -95,13 +97,15 @@ begin
 end
 $database$;
 
--- Saved-search matching runs beside approvals, every minute on the leader (V0006's pattern).
+-- Saved-search matching runs beside approvals, every minute, and sign-in records past their windows
+-- are purged hourly, on the leader (V0006's pattern).
 do $jobs$
 begin
     if current_setting('cron.database_name', true) is distinct from current_database() then
-        raise notice 'pg_cron is not set up for database %: saved-search matching not scheduled', current_database();
+        raise notice 'pg_cron is not set up for database %: matching and purging not scheduled', current_database();
         return;
     end if;
-    perform cron.schedule('bazaar-match-saved-searches', '* * * * *', 'select ops.match_saved_searches()');
+    perform cron.schedule('bazaar-match-saved-searches', '* * * * *', 'call ops.run_saved_search_matching()');
+    perform cron.schedule('bazaar-purge-sign-in-records', '41 * * * *', 'select ops.purge_sign_in_records()');
 end
 $jobs$;
