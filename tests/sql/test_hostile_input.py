@@ -3,6 +3,7 @@ calls it, and the guard that closes its class. tests/fuzz covers the class as a 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import psycopg
@@ -463,3 +464,63 @@ def test_names_are_stored_in_one_form(api: Api, db: Conn, user: User) -> None:
     stored = db.execute("select name from core.shops where id = %s", [shop]).fetchone()
     assert stored == ("Auto Parts Ё",)
     api.fails("23505", "create_shop", user.token, "auto parts ё", "")
+
+
+FORMAT_CHARACTERS = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+
+
+def test_every_unicode_format_character_is_refused_in_names(db: Conn) -> None:
+    accepted = []
+    for code in FORMAT_CHARACTERS:
+        try:
+            with db.transaction():
+                db.execute("select core.clean_display_name(%s, 'name', 1, 80)", [f"Ad{chr(code)}min"])
+            accepted.append(f"U+{code:04X}")
+        except psycopg.errors.InvalidParameterValue:
+            pass
+    assert len(FORMAT_CHARACTERS) > 150
+    assert accepted == []
+
+
+def test_a_moderator_who_left_the_shop_still_cannot_approve_their_listing(
+    api: Api, listings: Listings, make_user: MakeUser
+) -> None:
+    owner, moderator = make_user("Owner"), make_user("Moderator", role="moderator")
+    shop = api.one("create_shop", owner.token, "Left Behind", "")
+    api.rows("add_shop_member", owner.token, shop, moderator.id, "seller")
+    listing = listings.create(moderator, p_shop_id=shop)
+    api.one("submit_listing", moderator.token, listing)
+    api.rows("remove_shop_member", moderator.token, shop, moderator.id)  # leaves, listing stays
+    api.fails("42501", "approve_listing", moderator.token, listing)
+
+
+def test_the_marketplace_issues_so_many_codes_a_minute_for_any_numbers(api: Api, db: Conn) -> None:
+    db.execute("update core.settings set value = '10' where key = 'sign_in_code_global_limit'")
+    issued = count(
+        db, "select count(*) from core.sign_in_codes where created_at > now() - interval '1 minute'"
+    )
+    for _ in range(max(0, 10 - issued)):
+        api.one("request_sign_in_code", unique_phone())
+    api.fails("BZ429", "request_sign_in_code", unique_phone())
+
+
+def test_sign_in_records_are_purged_once_they_count_for_nothing(api: Api, db: Conn, user: User) -> None:
+    api.one("request_sign_in_code", user.phone)
+    api.warns("28P01", "login", user.email, "a wrong password")
+    db.execute("update core.sign_in_codes set created_at = created_at - interval '25 hours'")
+    db.execute("update core.sign_in_failures set failed_at = failed_at - interval '16 minutes'")
+    purged = db.execute("select ops.purge_sign_in_records()").fetchone()
+    assert purged is not None and purged[0]["codes"] >= 1 and purged[0]["failures"] >= 1
+    assert count(db, "select count(*) from core.sign_in_codes where phone = %s", user.phone) == 0
+
+
+@pytest.mark.parametrize("function", ["open_contacts", "vehicle_models"])
+def test_texts_that_were_taken_whole_are_bounded(
+    api: Api, listings: Listings, user: User, make_user: MakeUser, moderator: User, function: str
+) -> None:
+    if function == "open_contacts":
+        seller = make_user("Seller")
+        listing = listings.publish(seller, moderator, listings.create(seller))
+        api.fails("22023", "open_contacts", listing, user.token, "f" * 100_000, "card")
+    else:
+        api.fails("22023", "vehicle_models", "m" * 101)

@@ -272,7 +272,7 @@ begin
         if v_search.user_id = any(v_notified) then
             continue;  -- one notification per watcher, however many of their searches match
         end if;
-        -- the stored text is normalised and the filters typed (V0012): nothing here can fail on them
+        -- the stored text is normalised and the filters typed (V0014): nothing here can fail on them
         v_query := v_search.query;
         -- the same condition api.search uses (mode text), restricted to this one listing
         execute 'select exists (select from core.listings as l where l.id = $24 and '

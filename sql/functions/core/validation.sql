@@ -145,7 +145,12 @@ begin
     -- What shows as nothing would let one name pass for another ("Admin" and "Ad<ZWSP>min", a shop
     -- and its twin with a trailing no-break space): refuse invisible and format characters, and
     -- write every kind of space as one plain space.
-    if v_value ~ '[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]' then
+    -- Unicode's format characters (category Cf, all of them as of Unicode 15), the fillers that
+    -- show as blank, and the variation selectors (tests/sql checks every Cf code point)
+    if v_value ~ ('[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u115f-\u1160'
+                  '\u17b4-\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164'
+                  '\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f'
+                  '\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]') then
         perform core.raise_invalid(format('%s must not contain invisible characters', p_what),
                                    'zero-width, direction and other format characters are not allowed');
     end if;
@@ -246,15 +251,16 @@ begin
     elsif jsonb_typeof(p_value) = 'string' and char_length(v_text) <= 40 then
         begin
             v_number := v_text::numeric;
-        exception when invalid_text_representation then
-            v_number := null;
+        exception when invalid_text_representation or numeric_value_out_of_range then
+            v_number := null;  -- "abc", or "1e999999" (beyond what numeric holds)
         end;
     end if;
     if v_number is null or v_number in ('NaN', 'Infinity', '-Infinity') then
         perform core.raise_invalid(format('%s must be a number, not %s', p_what, core.quoted(p_value::text)));
     end if;
     if v_number not between p_min and p_max then
-        perform core.raise_invalid(format('%s must be between %s and %s, not %s', p_what, p_min, p_max, v_number));
+        perform core.raise_invalid(format('%s must be between %s and %s, not %s', p_what, p_min, p_max,
+                                          core.quoted(v_number::text)));
     end if;
     return v_number;
 end
@@ -277,10 +283,11 @@ declare
     v_number numeric := core.json_number(p_value, p_what, null, null);
 begin
     if v_number <> trunc(v_number) then
-        perform core.raise_invalid(format('%s must be a whole number, not %s', p_what, v_number));
+        perform core.raise_invalid(format('%s must be a whole number, not %s', p_what, core.quoted(v_number::text)));
     end if;
     if v_number not between p_min and p_max then
-        perform core.raise_invalid(format('%s must be between %s and %s, not %s', p_what, p_min, p_max, v_number));
+        perform core.raise_invalid(format('%s must be between %s and %s, not %s', p_what, p_min, p_max,
+                                          core.quoted(v_number::text)));
     end if;
     return v_number::bigint;
 end

@@ -131,6 +131,9 @@ as $$
         select s.id from core.shops as s
         where not exists (select from core.shop_members as m where m.shop_id = s.id and m.role = 'owner')
     ),
+    saved_search_matching as (
+        select q.listing_id as id from core.saved_search_queue as q where q.attempts >= 3
+    ),
     tag_limit as (
         select t.listing_id as id from core.listing_tags as t group by t.listing_id
         having count(*) > core.setting_int('max_tags_per_listing')
@@ -167,6 +170,8 @@ as $$
         union all select 'shop_owners', 'every shop has an owner', array(select v.id from shop_owners as v order by 1)
         union all select 'tag_limit', 'no listing carries more tags than max_tags_per_listing',
             array(select v.id from tag_limit as v order by 1)
+        union all select 'saved_search_matching', 'every publication was matched against the saved searches '
+            '(none failed three times)', array(select v.id from saved_search_matching as v order by 1)
     )
     select f.rule, f.description, cardinality(f.ids)::bigint, f.ids[1:5] from found as f
 $$;

@@ -41,3 +41,26 @@ comment on function ops.match_saved_searches(integer) is
 'notify the watchers, each listing on its own: one that fails keeps its error and is tried again (at '
 'most three times) without stopping the rest; a run stops after 50 seconds. pg_cron runs it every '
 'minute on the leader; returns {listings, notified, failed}.';
+
+create or replace procedure ops.run_saved_search_matching()
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_started timestamptz := clock_timestamp();
+    v_done jsonb;
+begin
+    -- one listing per transaction: its queue row is locked only while it is matched, so a
+    -- moderator approving it again never waits for a whole run
+    loop
+        exit when clock_timestamp() > v_started + interval '50 seconds';
+        v_done := ops.match_saved_searches(1);
+        commit;
+        exit when (v_done ->> 'listings')::integer = 0 and (v_done ->> 'failed')::integer = 0;
+    end loop;
+end
+$$;
+comment on procedure ops.run_saved_search_matching() is  -- noqa: LT01
+'What pg_cron runs every minute on the leader: ops.match_saved_searches one listing at a time, each '
+'in its own transaction, until the queue is drained or 50 seconds have passed. CALL it outside a '
+'transaction block.';

@@ -68,6 +68,15 @@ begin
             message = 'too many sign-in codes were asked for this number today',
             hint = 'sign in with your password, or try again tomorrow';
     end if;
+    -- every request costs a bcrypt hash and a row, whatever the number: the whole marketplace
+    -- issues at most so many a minute
+    if (select count(*) from core.sign_in_codes as c where c.created_at > now() - interval '1 minute')
+        >= core.setting_int('sign_in_code_global_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many sign-in codes are being asked for right now',
+            hint = 'try again in a minute, or sign in with your password';
+    end if;
     select u.* into v_user from core.users as u
     where u.phone = v_phone and u.telegram_chat_id is not null and u.blocked_at is null;
     -- a new code replaces any code still pending
@@ -92,7 +101,7 @@ comment on function api.request_sign_in_code(text) is
 'that chat; the caller never sees it. The answer (the code''s expiry) is the same whether or not the '
 'number has such an account. Valid sign_in_code_lifetime, sign_in_code_max_attempts tries; at most one '
 'per sign_in_code_resend_interval and sign_in_code_daily_limit per sign_in_code_lockout_window per '
-'number (else BZ429). 22023 bad phone.';
+'number, and sign_in_code_global_limit a minute for the marketplace (else BZ429). 22023 bad phone.';
 
 create or replace function api.sign_in_with_code(p_phone text, p_code text)
 returns table (token text, user_id bigint, expires_at timestamptz)

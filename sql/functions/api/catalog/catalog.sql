@@ -42,18 +42,23 @@ comment on function api.category_attributes(bigint) is
 
 create or replace function api.vehicle_models(p_make text default null)
 returns table (make_id bigint, make text, model_id bigint, model text, generations jsonb)
-language sql
+language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+    perform core.check_length(p_make, 'the make', 100);
+    return query
     select mk.id, mk.name, m.id, m.name,
         coalesce((select jsonb_agg(jsonb_build_object('name', g.name, 'year_from', g.year_from, 'year_to', g.year_to)
                                    order by g.year_from)
                   from core.vehicle_generations as g where g.model_id = m.id), '[]')
     from core.vehicle_makes as mk join core.vehicle_models as m on m.make_id = mk.id
-    where p_make is null or lower(mk.name) = lower(left(p_make, 100))
-    order by mk.name, m.name
+    where p_make is null or lower(mk.name) = lower(p_make)
+    order by mk.name, m.name;
+end
 $$;
 comment on function api.vehicle_models(text) is
-'The vehicle catalog: makes, models and their generations with years (one make, or all). No token.';
+'The vehicle catalog: makes, models and their generations with years (one make, or all). No token. '
+'22023 a make over 100 characters.';

@@ -77,4 +77,4 @@ comment on function api.listing_card(bigint, text) is
 '(available, sold out), chat state, contact clicks (contacts themselves: api.open_contacts), '
 'promotion, advertisement, exact like/dislike/favorite counts, tags (alphabetical). '
 'Public for published, reserved and sold listings; others only with the token of their seller side or '
-'staff. P0002 otherwise.';
+'staff. A token given must be valid (28000/42501), even for a public listing. P0002 otherwise.';

@@ -13,9 +13,12 @@ declare
     v_viewer core.users;
     v_listing core.listings;
 begin
+    if p_fingerprint is not null and char_length(p_fingerprint) not between 8 and 128 then
+        perform core.raise_invalid('a fingerprint is 8-128 characters');
+    end if;
     if p_token is not null then
         v_viewer := core.authenticate(p_token);
-    elsif p_fingerprint is null or char_length(p_fingerprint) not between 8 and 128 then
+    elsif p_fingerprint is null then
         perform core.raise_invalid('an anonymous viewer needs a fingerprint of 8-128 characters');
     end if;
     if p_source is null or char_length(p_source) not between 2 and 30 or p_source !~ '^[a-z_]+$' then
@@ -40,7 +43,8 @@ comment on function api.open_contacts(bigint, text, text, text) is
 'Show a listing''s seller contacts, and log the click (viewer by token, or an anonymous fingerprint; '
 'source such as card or search). One viewer (signed in, or one fingerprint) opens the contacts of at most '
 'contact_reveal_limit listings per contact_reveal_window (opening one again is free): BZ429 beyond. P0002 '
-'not on sale; 22023 no fingerprint or bad source; 28000 bad token.';
+'not on sale; 22023 no fingerprint (anonymous), a fingerprint not 8-128 characters, or bad source; 28000 '
+'bad token.';
 
 create or replace function api.notify_clickers(p_token text, p_listing_id bigint, p_message text)
 returns integer

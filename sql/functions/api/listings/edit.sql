@@ -92,7 +92,12 @@ begin
     perform core.sync_channel_posts(p_listing_id);
     if v_by_moderator then
         perform core.audit(v_user.id, 'edit_listing', v_listing.seller_id, v_listing.shop_id, null,
-                           jsonb_build_object('listing_id', p_listing_id, 'changes', p_changes));
+                           jsonb_build_object('listing_id', p_listing_id, 'changes', (
+                               -- the values as checked and stored, not the request as sent
+                               select jsonb_object_agg(k.key, case k.key when 'photos' then to_jsonb(v_photos)
+                                                                         when 'tags' then to_jsonb(v_tags)
+                                                                         else to_jsonb(v_new) -> k.key end)
+                               from jsonb_object_keys(p_changes) as k (key))));
     end if;
 end
 $$;

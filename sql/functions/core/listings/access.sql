@@ -49,12 +49,13 @@ declare
     v_listing core.listings;
     v_viewer core.users;
 begin
+    -- a token given is checked even where none is needed: a bad one is refused, never ignored
+    if p_token is not null then
+        v_viewer := core.authenticate(p_token);
+    end if;
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
     if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
-        -- not public: only its seller side and staff see it, with a valid token
-        if p_token is not null then
-            v_viewer := core.authenticate(p_token);
-        end if;
+        -- not public: only its seller side and staff see it
         if v_listing.id is null or v_viewer.id is null
             or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
             raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
@@ -65,7 +66,7 @@ end
 $$;
 comment on function core.visible_listing(bigint, text) is
 'The listing if the viewer may see it: anyone when published, reserved or sold; otherwise its seller '
-'side or staff (P_TOKEN). P0002 otherwise (28000/42501 for a bad token).';
+'side or staff (P_TOKEN, checked whenever given). P0002 otherwise (28000/42501 for a bad token).';
 
 create or replace function core.may_manage_listing(p_user core.users, p_listing core.listings) returns boolean
 language plpgsql

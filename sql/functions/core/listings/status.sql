@@ -85,8 +85,9 @@ declare
     v_listing core.listings := core.lock_listing(p_listing_id);
 begin
     perform core.require_platform_role(v_user, 'moderator');
-    if core.may_manage_listing(v_user, v_listing) then
-        -- a moderator's own listing (or their shop's) is moderated by someone else
+    if v_listing.seller_id = v_user.id or core.may_manage_listing(v_user, v_listing) then
+        -- a moderator's own listing (or their shop's) is moderated by someone else, also after
+        -- they left the shop it was published for
         raise exception using errcode = '42501', message = 'you cannot moderate your own listing',
             hint = 'another moderator decides on it';
     end if;

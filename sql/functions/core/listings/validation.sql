@@ -180,7 +180,7 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    -- 10^11 minor units (a billion roubles): every order total fits a bigint (V0012)
+    -- 10^11 minor units (a billion roubles): every order total fits a bigint (V0013)
     if p_price is null or p_price not between 1 and 100000000000 then
         perform core.raise_invalid('the price must be 1 to 100000000000 minor units (kopecks)');
     end if;
