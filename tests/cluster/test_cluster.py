@@ -83,7 +83,7 @@ def test_bazaar_app_calls_an_api_function_through_pgbouncer_and_the_rw_port(stac
 
 
 def test_a_slow_call_is_cut_and_the_pooled_connection_survives(stack: StackUnderTest) -> None:
-    # the application role's own statement_timeout (V0013), not one the client asked for
+    # the application role's own statement_timeout (V0016), not one the client asked for
     with stack.connect(stack.local.dsn()) as conn:
         assert conn.execute("show statement_timeout").fetchone() == ("5s",)
         started = time.monotonic()
@@ -144,7 +144,11 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
     for node in NODES:
         with stack.connect(stack.node_dsn(node)) as conn:
             rules = conn.execute("select auth_method from pg_hba_file_rules").fetchall()
-        assert rules and all(r[0] == "scram-sha-256" for r in rules), (node, rules)
+        assert rules and all(r[0] in ("scram-sha-256", "reject") for r in rules), (node, rules)
+    # the marketplace's roles reach its database only, where V0016's revocations hold
+    app_elsewhere = stack.local.admin_dsn("postgres").replace("user=postgres", "user=bazaar_app")
+    with pytest.raises(psycopg.OperationalError, match="rejects connection"):
+        stack.connect(app_elsewhere)
     for dsn in (stack.local.dsn(), stack.local.admin_dsn()):  # PgBouncer, then HAProxy -> leader
         wrong = dsn.split(" passfile=")[0] + " password=wrong"
         with pytest.raises(psycopg.OperationalError, match="authentication failed"):
