@@ -10,188 +10,31 @@ bytes whatever runs first. Ids are assigned here (COPY writes identity columns a
 from __future__ import annotations
 
 import bisect
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
 from generator import binary, data
-from generator.binary import HEADER, TRAILER
 from generator.pools import Pools
 from generator.sizes import Sizes
 from generator.text import NULL, array, day, esc, js, opt, opt_json, ts, ts_opt
+from generator.world.clock import DAY, HOUR, MINUTE
+from generator.world.draw import Rng, spread
+from generator.world.inputs import Catalog, Category, Config, Model
+from generator.world.stream import Send, Table, Tables
 
-if TYPE_CHECKING:
-    from _typeshed import SupportsLenAndGetItem
+__all__ = ["Catalog", "Category", "Config", "Model", "produce"]
 
-T = TypeVar("T")
-MINUTE = 60
-HOUR = 3_600
-DAY = 86_400
 RESERVATION = 10 * MINUTE  # core.settings reservation_lifetime
 SESSION_LIFETIME = 30 * DAY  # core.settings session_lifetime
-CHUNK_ROWS = 5_000
 ORDER_CANDIDATES = 1.8  # candidate orders drawn per order wanted (measured: ~300k kept at scale 1)
-
-
-@dataclass(frozen=True)
-class Config:
-    scale: float
-    seed: int
-    as_of: int  # seconds since the epoch, UTC: nothing happens after it
-    months: int  # the history before as_of
-    password_hash: str  # every generated user's (bcrypt)
-
-    @property
-    def start(self) -> int:
-        """When the history begins: MONTHS average months before as_of."""
-        return self.as_of - round(self.months * 30.44 * DAY)
-
-
-@dataclass(frozen=True)
-class Category:
-    id: int
-    slug: str
-    kind: str
-    lifetime: int  # seconds
-    path: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Model:
-    id: int
-    make: str
-    name: str
-    years: tuple[tuple[int, int], ...]  # production years of each generation
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """The shipped reference data (V0004), read from the database being loaded."""
-
-    categories: tuple[Category, ...]
-    models: tuple[Model, ...]
-
-    def by_slug(self, slug: str) -> Category:
-        return next(c for c in self.categories if c.slug == slug)
-
-
-class Send(Protocol):
-    def __call__(self, message: tuple[str, str, object]) -> None: ...
-
-
-class Table:
-    """Rows of one table, sent in chunks of COPY text (or of binary COPY, BINARY: written with
-    `raw`). COPY fills one table at a time: a table written while another is still open waits in
-    memory until its turn (see Tables)."""
-
-    def __init__(self, tables: Tables, name: str, columns: Sequence[str], binary: bool = False) -> None:
-        self.tables = tables
-        self.name = name
-        self.columns = tuple(columns)
-        self.binary = binary
-        self.lines: list[str] = []
-        self.chunks: list[tuple[bytes, int]] = [(HEADER, 0)] if binary else []
-        self.rows = 0
-        self.closed = False
-
-    def raw(self, chunk: bytes, rows: int) -> None:
-        """ROWS rows already in binary COPY format."""
-        self.chunks.append((chunk, rows))
-        if self.tables.streaming(self):
-            self.flush()
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-        if len(self.lines) >= CHUNK_ROWS and self.tables.streaming(self):
-            self.flush()
-
-    def flush(self) -> None:
-        for data_, rows in self.chunks:
-            self.rows += rows
-            self.tables.send(("data", self.name, (data_, rows)))
-        self.chunks = []
-        for start in range(0, len(self.lines), CHUNK_ROWS):
-            chunk = self.lines[start : start + CHUNK_ROWS]
-            self.rows += len(chunk)
-            self.tables.send(("data", self.name, (("\n".join(chunk) + "\n").encode(), len(chunk))))
-        self.lines = []
-
-    def close(self) -> None:
-        if self.binary:
-            self.chunks.append((TRAILER, 0))
-        self.closed = True
-        self.tables.closed(self)
-
-
-class Tables:
-    """The order tables reach COPY in: the first opened streams, the others queue behind it."""
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.open: list[Table] = []
-
-    def table(self, name: str, columns: Sequence[str], binary: bool = False) -> Table:
-        table = Table(self, name, columns, binary)
-        self.open.append(table)
-        if len(self.open) == 1:
-            self.send(("begin", name, (table.columns, binary)))
-        return table
-
-    def streaming(self, table: Table) -> bool:
-        return self.open[0] is table
-
-    def closed(self, table: Table) -> None:
-        while self.open and self.open[0].closed:
-            done = self.open.pop(0)
-            done.flush()
-            self.send(("end", done.name, done.rows))
-            if self.open:
-                self.send(("begin", self.open[0].name, (self.open[0].columns, self.open[0].binary)))
-                self.open[0].flush()
-
-
-class Rng(random.Random):
-    """random.Random, with integers drawn by scaling random() instead of rejection sampling on
-    getrandbits: 4x faster choice/randrange/sample (every draw of the generator goes through
-    here), equally deterministic; the bias (below 2**-40 for our ranges) does not matter for data."""
-
-    def _randbelow(self, n: int) -> int:
-        return int(self.random() * n)
-
-    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
-        return seq[int(self.random() * len(seq))]
-
-    def between(self, low: int, high: int) -> int:
-        """An integer in [LOW, HIGH): randrange without its argument checks."""
-        return low + int(self.random() * (high - low))
-
-    def two(self, seq: Sequence[T]) -> tuple[T, T]:
-        """Two different items (sample(seq, 2) without its type checks)."""
-        n = len(seq)
-        i = int(self.random() * n)
-        return seq[i], seq[(i + 1 + int(self.random() * (n - 1))) % n]
 
 
 def photo_key(listing_id: int, position: int) -> str:
     """Where a listing's photo lies in object storage."""
     return f"listings/{listing_id}/{position}.jpg"
-
-
-def spread(rng: Rng, weights: Sequence[float], total: int, cap: int | None = None) -> list[int]:
-    """Split TOTAL over items in proportion to WEIGHTS, rounding stochastically (O(items))."""
-    scale = total / (sum(weights) or 1.0)
-    counts = []
-    for w in weights:
-        expected = w * scale
-        n = int(expected)
-        if rng.random() < expected - n:
-            n += 1
-        counts.append(n if cap is None else min(n, cap))
-    return counts
 
 
 Event = tuple[int, str, str, int | None, str | None]  # at, from, to, actor, reason
