@@ -385,7 +385,7 @@ def load(
         missing = set(tables) - loaded
         if missing:
             raise BazaarError(
-                f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world.py"
+                f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world/stages.py"
             )
         if definitions.missing():  # a bug here must roll back, not commit a schema without them
             raise BazaarError(f"foreign keys not rebuilt: {', '.join(definitions.missing())}")
