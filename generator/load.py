@@ -29,12 +29,13 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 from tqdm import tqdm
 
 from bazaar import queries
 from bazaar.db import connect
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
-from generator.world import Catalog, Category, Config, Model, produce
+from generator.world import Catalog, Category, Config, Model, Settings, produce
 
 # Shipped with the migrations, not generated: the category tree, the vehicle catalog, settings.
 REFERENCE_TABLES = frozenset(
@@ -133,7 +134,12 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
     )
     if not categories or not models:
         raise BazaarError("the catalog is empty: migrate the database first (`bazaar db migrate`)")
-    return Catalog(categories=categories, models=models)
+    # like the categories' lifetimes: the settings of this database, whole seconds
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(query("catalog_settings")).fetchone()
+    assert row is not None
+    settings = Settings(**{name: int(value) for name, value in row.items()})
+    return Catalog(categories=categories, models=models, settings=settings)
 
 
 def password_hash(conn: psycopg.Connection[Any], seed: int, password: str | None) -> str:

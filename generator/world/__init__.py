@@ -13,7 +13,7 @@ and the building blocks `inputs` (configuration and catalog), `stream` (COPY chu
 (random streams) and `clock` (time units).
 """
 
-from generator.world.inputs import Catalog, Category, Config, Model
+from generator.world.inputs import Catalog, Category, Config, Model, Settings
 from generator.world.stages import produce
 
-__all__ = ["Catalog", "Category", "Config", "Model", "produce"]
+__all__ = ["Catalog", "Category", "Config", "Model", "Settings", "produce"]

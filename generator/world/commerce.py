@@ -10,7 +10,6 @@ from generator.world.context import Context
 from generator.world.draw import Rng
 from generator.world.plan import Listing, Order, People, Plan, Shops
 
-RESERVATION = 10 * MINUTE  # core.settings reservation_lifetime
 ORDER_CANDIDATES = 1.8  # candidate orders drawn per order wanted (measured: ~300k kept at scale 1)
 
 
@@ -19,6 +18,7 @@ def simulate_orders(ctx: Context, plan: Plan) -> None:
     and core.close_order (a unit is sold once; an order holding every unit reserves the listing;
     a listing whose stock runs out is sold, whatever its life would have been)."""
     rng, as_of = ctx.rng("orders"), ctx.as_of
+    reservation = ctx.catalog.settings.reservation_lifetime
     people, shops, listings = plan.people, plan.shops, plan.listings
     on_sale = [item for item in listings if item.published is not None]
     by_side: dict[tuple[int, int], list[Listing]] = {}
@@ -30,7 +30,7 @@ def simulate_orders(ctx: Context, plan: Plan) -> None:
     drafts: list[Order] = []
     for anchor in anchors:
         assert anchor.published is not None
-        end = anchor.on_sale_until(as_of) - RESERVATION - MINUTE
+        end = anchor.on_sale_until(as_of) - reservation - MINUTE
         if end <= anchor.published:
             continue
         moment = anchor.published + int((end - anchor.published) * rng.random())
@@ -45,7 +45,7 @@ def simulate_orders(ctx: Context, plan: Plan) -> None:
                     other is not anchor
                     and other.published is not None
                     and other.published < moment
-                    and moment < other.on_sale_until(as_of) - RESERVATION - MINUTE
+                    and moment < other.on_sale_until(as_of) - reservation - MINUTE
                 ):
                     picked.append(other)
         lines = [(x.id - 1, 0, 0, False) for x in picked]
@@ -70,7 +70,7 @@ def simulate_orders(ctx: Context, plan: Plan) -> None:
         r = rng.random()
         order.status = "paid" if r < 0.6 else "cancelled" if r < 0.8 else "expired"
         closed = order.created + (
-            RESERVATION if order.status == "expired" else rng.between(MINUTE, RESERVATION)
+            reservation if order.status == "expired" else rng.between(MINUTE, reservation)
         )
         order.closed = closed
         order.checkout = len(lines) > 1 or rng.random() < 0.1
@@ -134,7 +134,7 @@ def open_orders(
     count = min(len(published), max(3, ctx.sizes.orders // 300))
     for index in rng.sample(published, count):
         item = listings[index]
-        moment = ctx.as_of - rng.between(10, RESERVATION - MINUTE)
+        moment = ctx.as_of - rng.between(10, ctx.catalog.settings.reservation_lifetime - MINUTE)
         buyer = people.person_before(rng, moment, exclude=item.seller)
         if buyer is None or (item.shop and buyer in shops.members[item.shop]):
             continue
@@ -161,6 +161,7 @@ def open_orders(
 def write_orders(ctx: Context, plan: Plan) -> None:
     """Checkouts, orders, their lines and transitions; the outbox hears of every one."""
     rng = ctx.rng("order-rows")
+    reservation = ctx.catalog.settings.reservation_lifetime
     listings, outbox = plan.listings, plan.outbox
     checkouts = ctx.table("checkouts", "id buyer_id idempotency_key created_at")
     orders = ctx.table(
@@ -190,7 +191,7 @@ def write_orders(ctx: Context, plan: Plan) -> None:
         orders.add(
             f"{order.id}\t{order.buyer}\t{order.seller}\t{opt(order.shop)}\t{total}\tRUB\t"
             f"{order.status}\t"
-            f"{'paid' if paid else 'unpaid'}\t{ts(order.created + RESERVATION)}\t{key}\t"
+            f"{'paid' if paid else 'unpaid'}\t{ts(order.created + reservation)}\t{key}\t"
             f"{ts(order.created)}\t"
             f"{ts_opt(order.closed)}\t{checkout}"
         )

@@ -148,6 +148,7 @@ def write_notifications(ctx: Context, plan: Plan) -> None:
     """The outbox: one row per event and preferred channel (core.notify), channel posts to their chat;
     old ones delivered, a few set aside as failed, the latest still waiting."""
     rng, as_of = ctx.rng("notifications"), ctx.as_of
+    max_attempts = ctx.catalog.settings.outbox_max_attempts
     people = plan.people
     out = ctx.table(
         "notifications",
@@ -168,7 +169,7 @@ def write_notifications(ctx: Context, plan: Plan) -> None:
             if at + delay > as_of:
                 attempts = 0  # still waiting for a worker
             elif rng.random() < 0.003 and at + HOUR <= as_of:
-                attempts, failed = 10, ts(at + HOUR)
+                attempts, failed = max_attempts, ts(at + HOUR)  # set aside by core.claim_outbox
             else:
                 delivered = ts(at + delay)
             out.add(

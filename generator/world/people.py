@@ -9,8 +9,6 @@ from generator.world.clock import DAY, HOUR, MINUTE
 from generator.world.context import Context
 from generator.world.plan import People, Plan, Shops
 
-SESSION_LIFETIME = 30 * DAY  # core.settings session_lifetime
-
 
 def users(ctx: Context, plan: Plan) -> None:
     """Who joined when, their contacts and roles; staff get their role and a few people are
@@ -143,20 +141,21 @@ def shops(ctx: Context, plan: Plan) -> None:
 def write_accounts(ctx: Context, plan: Plan) -> None:
     """Sessions, failed sign-ins and sign-in codes."""
     rng, as_of, start = ctx.rng("accounts"), ctx.as_of, ctx.start
+    settings = ctx.catalog.settings
     people = plan.people
     traders, created = people.traders, people.created
     sessions = ctx.table("sessions", "id user_id token_hash method created_at expires_at revoked_at")
     for sid in range(1, ctx.sizes.sessions + 1):
         user = rng.choice(traders)
         at = created[user - 1] + int((as_of - created[user - 1]) * rng.random())
-        revoked = at + rng.between(MINUTE, SESSION_LIFETIME) if rng.random() < 0.3 else None
+        revoked = at + rng.between(MINUTE, settings.session_lifetime) if rng.random() < 0.3 else None
         if revoked is not None and revoked > as_of:
             revoked = None
         telegram = "telegram" in people.channels[user]  # a Telegram code needs a linked chat
         method = "telegram_code" if telegram and rng.random() < 0.5 else "password"
         sessions.add(
             f"{sid}\t{user}\t\\\\x{rng.getrandbits(256):064x}\t{method}\t{ts(at)}\t"
-            f"{ts(at + SESSION_LIFETIME)}\t{ts_opt(revoked)}"
+            f"{ts(at + settings.session_lifetime)}\t{ts_opt(revoked)}"
         )
     sessions.close()
     failures = ctx.table("sign_in_failures", "id identifier user_id failed_at")
@@ -176,13 +175,16 @@ def write_accounts(ctx: Context, plan: Plan) -> None:
     telegram_users = [u for u in traders if "telegram" in people.channels[u] and people.phone[u]] or [
         u for u in traders if people.phone[u]
     ]
+    lifetime, max_attempts = settings.sign_in_code_lifetime, settings.sign_in_code_max_attempts
     for cid in range(1, ctx.sizes.sign_in_codes + 1):
         user = rng.choice(telegram_users)
         at = created[user - 1] + int((as_of - created[user - 1]) * rng.random())
-        used = at + rng.between(5, 300) if rng.random() < 0.7 else None
+        used = at + rng.between(5, lifetime) if rng.random() < 0.7 else None  # before it expired
+        # a few wrong entries first, never as many as burn the code
+        attempts = min(rng.choice((0, 0, 0, 1, 2)), max_attempts - 1)
         codes.add(
             f"{cid}\t{user}\t{people.phone[user]}\t{ctx.config.password_hash}\t{ts(at)}\t"
-            f"{ts(at + 5 * MINUTE)}\t{rng.choice((0, 0, 0, 1, 2))}\t5\t{ts_opt(used)}"
+            f"{ts(at + lifetime)}\t{attempts}\t{max_attempts}\t{ts_opt(used)}"
         )
     codes.close()
 
