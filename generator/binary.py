@@ -5,7 +5,7 @@ in network byte order; bigint is 8 bytes, integer and date 4, timestamptz 8 (mic
 2000-01-01 UTC), text its UTF-8 bytes. When every row of a group has the same NULLs and the same
 text lengths, the group is a numpy structured array whose bytes are the COPY rows: millions of
 rows are formatted in milliseconds, and PostgreSQL parses no text. The contact-click log, a third
-of all rows at any scale, is written this way (generator/world.py → write_clicks).
+of all rows at any scale, is written this way (generator/world/engagement.py → write_clicks).
 """
 
 from __future__ import annotations

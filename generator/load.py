@@ -29,11 +29,13 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 from tqdm import tqdm
 
+from bazaar import queries
 from bazaar.db import connect
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
-from generator.world import Catalog, Category, Config, Model, produce
+from generator.world import Catalog, Category, Config, Model, Settings, produce
 
 # Shipped with the migrations, not generated: the category tree, the vehicle catalog, settings.
 REFERENCE_TABLES = frozenset(
@@ -49,6 +51,18 @@ REFERENCE_TABLES = frozenset(
 )
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def query(name: str) -> str:
+    """generator/sql/NAME.sql: every statement the loader runs is kept there."""
+    return queries.load(name, "generator")
+
+
+def template(file: str, /, **parts: sql.Composable) -> sql.Composed:
+    """generator/sql/FILE.sql with PARTS composed into its {placeholders}: identifiers, or key
+    definitions read from the catalog, for the statements whose tables and columns vary. Values
+    still travel as parameters."""
+    return sql.SQL(query(file)).format(**parts)
 
 
 @dataclass
@@ -97,10 +111,7 @@ class Summary:
 
 def marketplace_tables(conn: psycopg.Connection[Any]) -> list[str]:
     """Every table of schema core the generator fills (partitions are filled through their parent)."""
-    rows = conn.execute(
-        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
-        "where n.nspname = 'core' and c.relkind in ('r', 'p') and not c.relispartition order by c.relname"
-    ).fetchall()
+    rows = conn.execute(query("marketplace_tables")).fetchall()
     return [name for (name,) in rows if name not in REFERENCE_TABLES]
 
 
@@ -108,31 +119,27 @@ def filled_tables(conn: psycopg.Connection[Any], tables: list[str]) -> list[str]
     return [
         t
         for t in tables
-        if conn.execute(sql.SQL("select exists (select from core.{})").format(sql.Identifier(t))).fetchone()
-        == (True,)
+        if conn.execute(template("table_filled", table=sql.Identifier(t))).fetchone() == (True,)
     ]
 
 
 def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
     categories = tuple(
         Category(id=i, slug=slug, kind=kind, lifetime=int(lifetime), path=tuple(path))
-        for i, slug, kind, lifetime, path in conn.execute(
-            "select id, slug, kind::text, extract(epoch from listing_lifetime), path "
-            "from core.categories order by id"
-        )
+        for i, slug, kind, lifetime, path in conn.execute(query("catalog_categories"))
     )
     models = tuple(
         Model(id=i, make=make, name=name, years=tuple((a, b) for a, b in years))
-        for i, make, name, years in conn.execute(
-            "select m.id, mk.name, m.name, "
-            "array_agg(array[g.year_from, coalesce(g.year_to, 2100)] order by g.id) "
-            "from core.vehicle_models as m join core.vehicle_makes as mk on mk.id = m.make_id "
-            "join core.vehicle_generations as g on g.model_id = m.id group by m.id, mk.name order by m.id"
-        )
+        for i, make, name, years in conn.execute(query("catalog_models"))
     )
     if not categories or not models:
         raise BazaarError("the catalog is empty: migrate the database first (`bazaar db migrate`)")
-    return Catalog(categories=categories, models=models)
+    # like the categories' lifetimes: the settings of this database, whole seconds
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(query("catalog_settings")).fetchone()
+    assert row is not None
+    settings = Settings(**{name: int(value) for name, value in row.items()})
+    return Catalog(categories=categories, models=models, settings=settings)
 
 
 def password_hash(conn: psycopg.Connection[Any], seed: int, password: str | None) -> str:
@@ -142,7 +149,9 @@ def password_hash(conn: psycopg.Connection[Any], seed: int, password: str | None
     chars = "".join(BCRYPT_ALPHABET[b % 64] for b in digest)
     if password is None:
         return "$2a$06$" + chars[:53]
-    row = conn.execute("select ext.crypt(%s, %s)", (password, "$2a$06$" + chars[:22])).fetchone()
+    row = conn.execute(
+        query("password_hash"), {"password": password, "salt": "$2a$06$" + chars[:22]}
+    ).fetchone()
     assert row is not None
     return str(row[0])
 
@@ -158,24 +167,8 @@ class Definitions:
 
     @classmethod
     def read(cls, conn: psycopg.Connection[Any], tables: list[str]) -> Definitions:
-        constraints = conn.execute(
-            "select c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), "
-            "coalesce(r.relname, '') from pg_constraint as k join pg_class as c on c.oid = k.conrelid "
-            "join pg_namespace as n on n.oid = c.relnamespace left join pg_class as r on r.oid = k.confrelid "
-            "where n.nspname = 'core' and c.relname = any(%s) and k.contype in ('p', 'u', 'f') "
-            "and k.conparentid = 0 order by c.relname, k.conname",
-            (tables,),
-        ).fetchall()
-        indexes = conn.execute(
-            "select c.relname, i.relname, pg_get_indexdef(x.indexrelid) "
-            "from pg_index as x join pg_class as i on i.oid = x.indexrelid "
-            "join pg_class as c on c.oid = x.indrelid join pg_namespace as n on n.oid = c.relnamespace "
-            "where n.nspname = 'core' and c.relname = any(%s) "
-            "and not exists (select from pg_constraint as k "
-            "where k.conindid = x.indexrelid and k.conrelid = c.oid) "
-            "order by c.relname, i.relname",
-            (tables,),
-        ).fetchall()
+        constraints = conn.execute(query("key_definitions"), {"tables": tables}).fetchall()
+        indexes = conn.execute(query("index_definitions"), {"tables": tables}).fetchall()
         return cls(
             keys=[(t, name, d) for t, name, kind, d, _ in constraints if kind != "f"],
             foreign_keys=[(t, name, d, ref) for t, name, kind, d, ref in constraints if kind == "f"],
@@ -185,13 +178,9 @@ class Definitions:
 
     def drop(self, conn: psycopg.Connection[Any]) -> None:
         for table, name, *_ in [*self.foreign_keys, *self.keys]:
-            conn.execute(
-                sql.SQL("alter table core.{} drop constraint {}").format(
-                    sql.Identifier(table), sql.Identifier(name)
-                )
-            )
+            conn.execute(template("drop_constraint", table=sql.Identifier(table), name=sql.Identifier(name)))
         for _, name, _ in self.indexes:
-            conn.execute(sql.SQL("drop index core.{}").format(sql.Identifier(name)))
+            conn.execute(template("drop_index", name=sql.Identifier(name)))
 
     def rebuild(
         self, conn: psycopg.Connection[Any], loaded: set[str], table: str
@@ -215,10 +204,11 @@ class Definitions:
 
 
 def _add_constraint(table: str, name: str, definition: str) -> sql.Composed:
-    return sql.SQL("alter table core.{} add constraint {} {}").format(
-        sql.Identifier(table),
-        sql.Identifier(name),
-        sql.SQL(definition),  # from pg_get_constraintdef
+    return template(
+        "add_constraint",
+        table=sql.Identifier(table),
+        name=sql.Identifier(name),
+        definition=sql.SQL(definition),  # from pg_get_constraintdef
     )
 
 
@@ -288,13 +278,7 @@ def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[s
 
 def partition_months(conn: psycopg.Connection[Any], config: Config) -> int:
     """Months back from now that the history reaches: partitions are created that far."""
-    row = conn.execute(
-        "select (extract(year from age(date_trunc('month', now() at time zone 'UTC'), "
-        "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))) * 12 + "
-        "extract(month from age(date_trunc('month', now() at time zone 'UTC'), "
-        "date_trunc('month', to_timestamp(%s) at time zone 'UTC'))))::integer",
-        (config.start, config.as_of),
-    ).fetchone()
+    row = conn.execute(query("partition_months"), {"start": config.start, "as_of": config.as_of}).fetchone()
     assert row is not None
     return int(row[0]) + 1
 
@@ -324,22 +308,17 @@ def load(
         catalog = read_catalog(conn)
     with _produced(config, catalog) as receive, connect(dsn) as conn:
         # one load at a time: a second waits for nothing and says why
-        locked = conn.execute("select pg_try_advisory_xact_lock(hashtextextended('bazaar generate', 0))")
-        if locked.fetchone() != (True,):
+        if conn.execute(query("load_lock")).fetchone() != (True,):
             raise BazaarError("another bazaar generate is loading this database", exit_code=EXIT_WRONG_STATE)
         _refuse_filled(conn, tables, truncate)
-        conn.execute("set local maintenance_work_mem = '512MB'")
+        conn.execute(query("load_memory"))
         partitioned = _partitioned_tables(conn)
         months_back = partition_months(conn, config)
         for table in partitioned:
-            conn.execute(
-                "select ops.create_monthly_partitions(%s::regclass, %s, 3)", (f"core.{table}", months_back)
-            )
+            conn.execute(query("create_partitions"), {"table": f"core.{table}", "months": months_back})
         # truncated in this transaction, a table may be copied FREEZE: no later vacuum rewrites it
         conn.execute(
-            sql.SQL("truncate {} restart identity").format(
-                sql.SQL(", ").join(sql.SQL("core.{}").format(sql.Identifier(t)) for t in tables)
-            )
+            template("truncate", tables=sql.SQL(", ").join(sql.Identifier("core", t) for t in tables))
         )
         definitions = Definitions.read(conn, tables)
         definitions.drop(conn)
@@ -359,10 +338,7 @@ def load(
                 staged = table == "listings"
                 if staged:
                     # like the table: its generated part_number, its defaults (an empty search vector)
-                    conn.execute(
-                        "create temporary table listings_staged "
-                        "(like core.listings including defaults including generated) on commit drop"
-                    )
+                    conn.execute(query("listings_staged"))
                 target = ("pg_temp", "listings_staged") if staged else ("core", table)
                 rows, message = _copy(
                     cur,
@@ -385,7 +361,7 @@ def load(
         missing = set(tables) - loaded
         if missing:
             raise BazaarError(
-                f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world.py"
+                f"the generator does not fill {', '.join(sorted(missing))}: teach generator/world/stages.py"
             )
         if definitions.missing():  # a bug here must roll back, not commit a schema without them
             raise BazaarError(f"foreign keys not rebuilt: {', '.join(definitions.missing())}")
@@ -411,10 +387,7 @@ def _refuse_filled(conn: psycopg.Connection[Any], tables: list[str], truncate: b
 
 
 def _partitioned_tables(conn: psycopg.Connection[Any]) -> list[str]:
-    rows = conn.execute(
-        "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
-        "where n.nspname = 'core' and c.relkind = 'p' order by 1"
-    ).fetchall()
+    rows = conn.execute(query("partitioned_tables")).fetchall()
     return [name for (name,) in rows]
 
 
@@ -430,13 +403,13 @@ def _copy(
 ) -> tuple[int, tuple[str, str, Any]]:
     """COPY one table's chunks as they arrive; returns its rows and the message after its end."""
     schema, table = target
-    wanted = (("format binary", binary), ("freeze", freeze and schema == "core"))
-    options = [sql.SQL(option) for option, on in wanted if on]
-    statement = sql.SQL("copy {}.{} ({}) from stdin{}").format(
-        sql.Identifier(schema),
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(" with ({})").format(sql.SQL(", ").join(options)) if options else sql.SQL(""),
+    statement = template(
+        "copy",
+        schema=sql.Identifier(schema),
+        table=sql.Identifier(table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        format=sql.Literal("binary" if binary else "text"),
+        freeze=sql.Literal(freeze and schema == "core"),
     )
     with (
         tqdm(desc=f"{table:>24}", unit=" rows", unit_scale=True, disable=not progress, leave=False) as bar,
@@ -463,79 +436,43 @@ def _search_vectors(
     query, while the producer simulates the rest; core.listings takes them from
     ops.generator_listing_vectors. Both tables are unlogged (parallel workers cannot read
     temporary tables) and dropped before the commit."""
-    # part_number normalised by a generated column: a plain column argument lets the planner
-    # inline core.listing_search_vector (an expensive argument used twice would prevent it)
-    conn.execute(
-        "create unlogged table ops.generator_listing_texts (id bigint, title text, description text, "
-        "brand text, model_id bigint, part_number text, normalized text generated always as "
-        "(core.normalize_part_number(part_number)) stored)"
-    )
+    conn.execute(query("search_texts"))
     rows, message = _copy(
         cur, ("ops", "generator_listing_texts"), columns, receive, freeze=False, progress=progress
     )
-    conn.execute("analyze ops.generator_listing_texts")
-    conn.execute(
-        "create unlogged table ops.generator_listing_vectors as "
-        "select t.id, core.listing_search_vector(t.title, t.description, t.brand, mk.name, m.name, "
-        "t.normalized) as search_vector from ops.generator_listing_texts as t "
-        "left join core.vehicle_models as m on m.id = t.model_id "
-        "left join core.vehicle_makes as mk on mk.id = m.make_id"
-    )
-    conn.execute("drop table ops.generator_listing_texts")
+    conn.execute(query("search_vectors"))  # analyze, compute, drop the texts: one round trip
     return rows, message
 
 
 def _insert_listings(conn: psycopg.Connection[Any], columns: tuple[str, ...]) -> None:
     """Staged listings into core.listings with their search vectors, the per-row trigger off for
     this one statement (it would compute them again, 135 us a row)."""
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    conn.execute("alter table core.listings disable trigger listings_set_search_vector")
     conn.execute(
-        sql.SQL(
-            "insert into core.listings ({names}, search_vector) overriding system value "
-            "select {staged}, v.search_vector from pg_temp.listings_staged as s "
-            "join ops.generator_listing_vectors as v on v.id = s.id order by s.id"
-        ).format(names=names, staged=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns))
+        template(
+            "listings_insert",
+            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            staged=sql.SQL(", ").join(sql.Identifier("s", c) for c in columns),
+        )
     )
-    conn.execute("alter table core.listings enable trigger listings_set_search_vector")
-    conn.execute("drop table pg_temp.listings_staged, ops.generator_listing_vectors")
 
 
 def _set_identity(conn: psycopg.Connection[Any], table: str) -> None:
     """The table's identity continues after the ids the generator gave."""
-    row = conn.execute(
-        "select pg_get_serial_sequence(%s, 'id') where exists (select from information_schema.columns "
-        "where table_schema = 'core' and table_name = %s and column_name = 'id' and is_identity = 'YES')",
-        (f"core.{table}", table),
-    ).fetchone()
+    row = conn.execute(query("identity_sequence"), {"qualified": f"core.{table}", "table": table}).fetchone()
     if row is not None:
-        conn.execute(
-            sql.SQL("select setval(%s, coalesce(max(id), 0) + 1, false) from core.{}").format(
-                sql.Identifier(table)
-            ),
-            (row[0],),
-        )
+        conn.execute(template("identity_continue", table=sql.Identifier(table)), {"sequence": row[0]})
 
 
 def analyze(dsn: str, tables: list[str]) -> None:
     """ANALYZE every table, two at a time (the largest first, so both connections finish together)."""
     with connect(dsn, autocommit=True) as conn:
-        sizes = dict(
-            conn.execute(
-                "select c.relname, pg_total_relation_size(c.oid) "
-                "+ coalesce((select sum(pg_total_relation_size(i.inhrelid)) "
-                "from pg_inherits as i where i.inhparent = c.oid), 0) from pg_class as c "
-                "join pg_namespace as n on n.oid = c.relnamespace "
-                "where n.nspname = 'core' and c.relname = any(%s)",
-                (tables,),
-            ).fetchall()
-        )
+        sizes = dict(conn.execute(query("table_sizes"), {"tables": tables}).fetchall())
     ordered = sorted(tables, key=lambda t: -int(sizes.get(t, 0)))
 
     def work(share: list[str]) -> None:
         with connect(dsn, autocommit=True) as conn:
             for table in share:
-                conn.execute(sql.SQL("analyze core.{}").format(sql.Identifier(table)))
+                conn.execute(template("analyze_table", table=sql.Identifier(table)))
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(work, [ordered[0::2], ordered[1::2]]))

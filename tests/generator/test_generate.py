@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import psutil
@@ -342,3 +343,30 @@ def test_a_second_load_at_the_same_time_is_refused(server: ServerUnderTest) -> N
         result = generate(dsn, "--scale", "0.002")
         assert result.exit_code == 6, result.output
         assert result.stderr.startswith("error: another bazaar generate is loading this database")
+
+
+def test_the_history_follows_the_settings_of_the_database_it_is_loaded_into(server: ServerUnderTest) -> None:
+    with migrated(server) as (dsn, conn):
+        conn.execute(
+            "update core.settings as s set value = v.value from (values "
+            """('reservation_lifetime', '"20 minutes"'::jsonb), ('session_lifetime', '"7 days"'), """
+            """('sign_in_code_lifetime', '"2 minutes"'), ('sign_in_code_max_attempts', '2'), """
+            "('outbox_max_attempts', '3')) as v (key, value) where s.key = v.key"
+        )
+        result = generate(dsn, "--scale", "0.005", "--seed", "3", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+        row = conn.execute(
+            "select (select array_agg(distinct reserved_until - created_at) from core.orders), "
+            "(select array_agg(distinct expires_at - created_at) from core.sessions), "
+            "(select array_agg(distinct expires_at - created_at) from core.sign_in_codes), "
+            "(select bool_and(used_at < expires_at) from core.sign_in_codes), "
+            "(select array_agg(distinct max_attempts) from core.sign_in_codes), "
+            "(select coalesce(array_agg(distinct attempts), '{3}') from core.notifications "
+            "where failed_at is not null)"
+        ).fetchone()
+        checked = CliRunner().invoke(cli, ["generate", "--check"], env={"BAZAAR_ADMIN_DSN": dsn})
+    assert row is not None
+    minutes = [timedelta(minutes=20)], [timedelta(days=7)], [timedelta(minutes=2)]
+    assert (row[0], row[1], row[2]) == minutes
+    assert row[3:] == (True, [2], [3])
+    assert checked.exit_code == 0, checked.output

@@ -1,0 +1,2 @@
+-- Statistics for a loaded table.
+analyze core.{table}
