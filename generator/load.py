@@ -278,7 +278,7 @@ def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[s
 
 def partition_months(conn: psycopg.Connection[Any], config: Config) -> int:
     """Months back from now that the history reaches: partitions are created that far."""
-    row = conn.execute(query("partition_months"), {"start": config.start, "as_of": config.as_of}).fetchone()
+    row = conn.execute(query("partition_months"), {"start": config.start}).fetchone()
     assert row is not None
     return int(row[0]) + 1
 

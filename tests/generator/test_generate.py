@@ -370,3 +370,14 @@ def test_the_history_follows_the_settings_of_the_database_it_is_loaded_into(serv
     assert (row[0], row[1], row[2]) == minutes
     assert row[3:] == (True, [2], [3])
     assert checked.exit_code == 0, checked.output
+
+
+@pytest.mark.parametrize("as_of", ["2026-06-30T12:00:00Z", "2026-02-01T00:00:00Z"])
+def test_a_short_history_lands_in_its_monthly_partitions(server: ServerUnderTest, as_of: str) -> None:
+    # six months whose first month is another month of the year than the last one: partitions are
+    # made back to the history's start, so no row waits in a default partition
+    with migrated(server) as (dsn, conn):
+        result = generate(dsn, "--scale", "0.002", "--seed", "3", "--months", "6", "--as-of", as_of)
+        assert result.exit_code == 0, result.output
+        broken = conn.execute("select rule, violations from ops.integrity_violations()").fetchall()
+        assert broken == []
