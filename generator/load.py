@@ -47,6 +47,7 @@ REFERENCE_TABLES = frozenset(
         "vehicle_models",
         "vehicle_generations",
         "listing_transitions",
+        "order_transitions",
     }
 )
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies

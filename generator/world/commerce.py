@@ -170,7 +170,9 @@ def write_orders(ctx: Context, plan: Plan) -> None:
         " idempotency_key created_at closed_at checkout_id",
     )
     lines = ctx.table("order_lines", "order_id listing_id quantity unit_price_amount wholesale line_amount")
-    history = ctx.table("order_transitions", "id order_id from_status to_status changed_at changed_by reason")
+    history = ctx.table(
+        "order_status_history", "id order_id from_status to_status changed_at changed_by reason"
+    )
     checkout_id = tid = 0
     for order in plan.orders:
         checkout = NULL

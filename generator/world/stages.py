@@ -71,7 +71,7 @@ STAGES: tuple[Stage, ...] = (
         commerce.write_orders,
         reads=("listings", "orders"),
         fills=("outbox",),
-        writes=("checkouts", "orders", "order_lines", "order_transitions"),
+        writes=("checkouts", "orders", "order_lines", "order_status_history"),
     ),
     Stage(
         commerce.write_deals,

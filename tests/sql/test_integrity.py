@@ -71,7 +71,7 @@ BREAKS: dict[str, tuple[str, str]] = {
         "update core.orders set total_amount = total_amount + 1 where id = {paid_order}",
         "paid_order",
     ),
-    "order_history": ("delete from core.order_transitions where order_id = {paid_order}", "paid_order"),
+    "order_history": ("delete from core.order_status_history where order_id = {paid_order}", "paid_order"),
     "deals_from_orders": (
         "update core.deals set confirmed_at = null where order_id = {paid_order}",
         "paid_order",

@@ -142,7 +142,7 @@ begin
     set total_amount = (select sum(ol.line_amount) from core.order_lines as ol where ol.order_id = o.id)
     where o.id = v_order.id
     returning o.* into v_order;
-    insert into core.order_transitions (order_id, from_status, to_status, changed_by)
+    insert into core.order_status_history (order_id, from_status, to_status, changed_by)
     values (v_order.id, null, 'reserved', p_buyer_id);
     perform core.notify(v_order.seller_id, 'order_reserved',
                         jsonb_build_object('order_id', v_order.id, 'listing_ids', core.order_listing_ids(v_order.id),
@@ -180,7 +180,9 @@ declare
     v_row core.orders;
     v_payload jsonb;
 begin
-    if p_order.status <> 'reserved' then
+    if not exists (
+        select from core.order_transitions as t where t.from_status = p_order.status and t.to_status = p_to
+    ) then
         raise exception using
             errcode = '55000',
             message = format('order %s is already %s', p_order.id, p_order.status);
@@ -213,7 +215,7 @@ begin
         closed_at = now()
     where o.id = p_order.id
     returning o.* into v_row;
-    insert into core.order_transitions (order_id, from_status, to_status, changed_by, reason)
+    insert into core.order_status_history (order_id, from_status, to_status, changed_by, reason)
     values (p_order.id, p_order.status, p_to, p_actor_id, p_reason);
     v_payload := jsonb_build_object('order_id', v_row.id, 'listing_ids', core.order_listing_ids(v_row.id),
                                     'reason', p_reason);

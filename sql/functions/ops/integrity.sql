@@ -51,7 +51,7 @@ as $$
         left join lateral (
             select (array_agg(t.to_status order by t.id))[1] as first_status,
                 (array_agg(t.to_status order by t.id desc))[1] as last_status
-            from core.order_transitions as t where t.order_id = o.id
+            from core.order_status_history as t where t.order_id = o.id
         ) as h on true
         where h.first_status is distinct from 'reserved' or h.last_status is distinct from o.status
     ),

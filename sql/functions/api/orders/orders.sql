@@ -146,7 +146,7 @@ begin
          where ol.order_id = o.id),
         (select jsonb_agg(jsonb_build_object('from', t.from_status, 'to', t.to_status, 'at', t.changed_at,
                                              'by', t.changed_by, 'reason', t.reason) order by t.id)
-         from core.order_transitions as t where t.order_id = o.id)
+         from core.order_status_history as t where t.order_id = o.id)
     from core.orders as o
     where o.id = p_order_id;
 end
