@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from bazaar import config, scram
+from bazaar import config, queries, scram
 from bazaar.errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_WRONG_STATE, BazaarError
 from bazaar.pgnode import (
     SERVER_USER,
@@ -617,7 +617,7 @@ class Cluster:
         )
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
-                return conn.execute("select pg_is_in_recovery()").fetchone() == (False,)
+                return conn.execute(queries.load("server_in_recovery")).fetchone() == (False,)
         except psycopg.OperationalError:
             return False
 

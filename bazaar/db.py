@@ -1,12 +1,15 @@
-"""Connections: one place that opens them and turns failures into one-line errors (exit 7)."""
+"""Connections: one place that opens them and turns failures into one-line errors (exit 7); and
+creating a database, which no transaction can do."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bazaar import queries
 from bazaar.errors import EXIT_UNREACHABLE, BazaarError, one_line
 
 CONNECT_TIMEOUT_S = 5
@@ -49,3 +52,12 @@ def _reason(text: str) -> str:
     first = one_line(text.split("\n\t")[0]) if text else "unknown error"
     _, _, tail = first.rpartition(" failed: ")
     return tail or first
+
+
+def database_exists(conn: psycopg.Connection[Any], name: str) -> bool:
+    return conn.execute(queries.load("database_exists"), {"name": name}).fetchone() is not None
+
+
+def create_database(conn: psycopg.Connection[Any], name: str) -> None:
+    """CREATE DATABASE NAME; CONN must be in autocommit mode."""
+    conn.execute(sql.SQL(queries.load("database_create")).format(name=sql.Identifier(name)))

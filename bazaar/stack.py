@@ -25,8 +25,8 @@ import psycopg
 from psycopg import sql
 
 from bazaar import cluster as cl
-from bazaar import config, migrate
-from bazaar.db import connect
+from bazaar import config, migrate, queries
+from bazaar.db import connect, create_database, database_exists
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.pgnode import make_server_dir, server_user_can_use
 
@@ -155,12 +155,9 @@ class LocalStack:
             cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port"
         )
         with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
-            exists = conn.execute(
-                "select 1 from pg_database where datname = %s", [config.DATABASE]
-            ).fetchone()
-            if not exists:
+            if not database_exists(conn, config.DATABASE):
                 progress(f"creating database {config.DATABASE}")
-                conn.execute(sql.SQL("create database {}").format(sql.Identifier(config.DATABASE)))
+                create_database(conn, config.DATABASE)
         with connect(self.admin_dsn(), autocommit=True) as conn:
             applied = migrate.migrate(conn, sql_dir, progress)
             _provision_logins(conn, {role: cluster.verifiers()[role] for role in LOGIN_ROLES})
@@ -205,21 +202,21 @@ class LocalStack:
 
 def _can_query(dsn: str) -> bool:
     with connect(dsn, autocommit=True, prepare_threshold=None) as conn:
-        return conn.execute("select 1").fetchone() == (1,)
+        return conn.execute(queries.load("ping")).fetchone() == (1,)
 
 
 def _provision_logins(conn: psycopg.Connection[Any], verifiers: dict[str, str]) -> None:
     """Let the stack's roles log in with the SCRAM verifiers PgBouncer also holds.
 
     Only verifiers reach the server, never a plain password; a role whose verifier is already
-    the same is left alone.
+    the same is left alone. ALTER ROLE takes no bind parameters: the verifier is quoted by
+    psycopg (sql.Literal).
     """
     for role, verifier in verifiers.items():
-        row = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", [role]
-        ).fetchone()
+        row = conn.execute(queries.load("role_login"), {"role": role}).fetchone()
         if row is not None and row[0] and row[1] == verifier:
             continue
-        conn.execute(
-            sql.SQL("alter role {} login password {}").format(sql.Identifier(role), sql.Literal(verifier))
+        statement = sql.SQL(queries.load("role_allow_login")).format(
+            role=sql.Identifier(role), verifier=sql.Literal(verifier)
         )
+        conn.execute(statement)
