@@ -41,13 +41,13 @@ from typing import Any, TypeVar
 import psycopg
 
 from bazaar import config, queries, scram
+from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_WRONG_STATE, BazaarError
 from bazaar.pgnode import (
     SERVER_USER,
     as_server_user,
     bindir,
     make_server_dir,
-    port_in_use,
     running_as_root,
 )
 
@@ -442,7 +442,7 @@ class Cluster:
         return result.stdout
 
     def ports_in_use(self) -> list[str]:
-        return [f"{name} {port}" for name, port in self.ports.all().items() if port_in_use(port)]
+        return [f"{name} {port}" for name, port in self.ports.all().items() if config.port_in_use(port)]
 
     def start(self, changed: set[str] | None = None) -> None:
         """Start supervisord (and with it every program), or start what is stopped.
@@ -611,9 +611,8 @@ class Cluster:
         return None
 
     def _rw_accepts_writes(self) -> bool:
-        conninfo = (
-            f"host=127.0.0.1 port={self.ports.rw} dbname=postgres user=postgres "
-            f"password={self.secrets['postgres']} connect_timeout=2"
+        conninfo = loopback_dsn(
+            self.ports.rw, "postgres", "postgres", password=self.secrets["postgres"], connect_timeout=2
         )
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -672,9 +671,12 @@ class Cluster:
 
     @contextlib.contextmanager
     def pgbouncer_console(self) -> Iterator[psycopg.Connection[Any]]:
-        conninfo = (
-            f"host=127.0.0.1 port={self.ports.pgbouncer} dbname=pgbouncer user={PGBOUNCER_ADMIN} "
-            f"password={self.secrets[PGBOUNCER_ADMIN]} connect_timeout=5"
+        conninfo = loopback_dsn(
+            self.ports.pgbouncer,
+            PGBOUNCER_ADMIN,
+            "pgbouncer",
+            password=self.secrets[PGBOUNCER_ADMIN],
+            connect_timeout=5,
         )
         with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
             yield conn

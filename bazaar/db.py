@@ -1,5 +1,5 @@
-"""Connections: one place that opens them and turns failures into one-line errors (exit 7); and
-creating a database, which no transaction can do."""
+"""Connections: one place that builds loopback DSNs, opens connections and turns failures into
+one-line errors (exit 7); and creating a database, which no transaction can do."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from bazaar import queries
 from bazaar.errors import EXIT_UNREACHABLE, BazaarError, one_line
 
 CONNECT_TIMEOUT_S = 5
+LOOPBACK = "127.0.0.1"
+
+
+def loopback_dsn(port: int, user: str, dbname: str, **params: str | int) -> str:
+    """A DSN for the server on 127.0.0.1:PORT, with further libpq PARAMS (passfile, connect_timeout, …).
+
+    Built by psycopg's make_conninfo, which quotes each value as libpq wants it.
+    """
+    return make_conninfo("", host=LOOPBACK, port=port, dbname=dbname, user=user, **params)
 
 
 def describe(dsn: str) -> str:

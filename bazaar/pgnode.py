@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from bazaar.config import port_in_use
 
 SERVER_USER = "postgres"
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -73,19 +74,6 @@ def server_user_can_use(path: Path, *, write: bool = True) -> bool:
     if write:
         tests += ["-a", "-w", str(path)]
     return subprocess.run(as_server_user(tests), check=False).returncode == 0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
 
 
 class ServerError(RuntimeError):

@@ -26,7 +26,7 @@ from psycopg import sql
 
 from bazaar import cluster as cl
 from bazaar import config, migrate, queries
-from bazaar.db import connect, create_database, database_exists
+from bazaar.db import connect, create_database, database_exists, loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.pgnode import make_server_dir, server_user_can_use
 
@@ -117,20 +117,21 @@ class LocalStack:
 
     # -- connection strings ----------------------------------------------------------------
 
-    def _dsn(self, port: int, user: str, dbname: str) -> str:
-        return f"host=127.0.0.1 port={port} dbname={dbname} user={user} passfile={self.pgpass}"
+    def conninfo(self, port: int, user: str, dbname: str = config.DATABASE) -> str:
+        """USER on DBNAME at PORT of the stack, the password read from the pgpass file."""
+        return loopback_dsn(port, user, dbname, passfile=str(self.pgpass))
 
     def dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
         """Through PgBouncer (transaction pooling) to the leader: what applications use."""
-        return self._dsn(self.ports.pgbouncer, user, dbname)
+        return self.conninfo(self.ports.pgbouncer, user, dbname)
 
     def admin_dsn(self, dbname: str = config.DATABASE) -> str:
         """HAProxy's read-write port (the leader), as the postgres superuser."""
-        return self._dsn(self.ports.rw, SUPERUSER, dbname)
+        return self.conninfo(self.ports.rw, SUPERUSER, dbname)
 
     def read_only_dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
         """HAProxy's read-only port: one of the streaming replicas."""
-        return self._dsn(self.ports.ro, user, dbname)
+        return self.conninfo(self.ports.ro, user, dbname)
 
     # -- lifecycle -------------------------------------------------------------------------
 

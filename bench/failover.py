@@ -67,7 +67,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def writer_dsn(stack: LocalStack, via: str) -> str:
     if via == "pgbouncer":
         return stack.dsn(drill.WRITER_ROLE, drill.DRILL_DATABASE)
-    return stack.admin_dsn(drill.DRILL_DATABASE).replace("user=postgres", f"user={drill.WRITER_ROLE}")
+    return stack.conninfo(stack.ports.rw, drill.WRITER_ROLE, drill.DRILL_DATABASE)
 
 
 def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:

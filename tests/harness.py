@@ -20,7 +20,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bazaar.pgnode import PgNode, free_port
+from bazaar import config
+from bazaar.db import loopback_dsn
+from bazaar.pgnode import PgNode
 
 REPO = Path(__file__).resolve().parent.parent
 SQL_DIR = REPO / "sql"
@@ -40,13 +42,19 @@ TEST_SETTINGS: dict[str, str | int] = {
 }
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on, below the ephemeral range: node 1's port of a stack
+    offset whose ports are all free (config.free_port_offset)."""
+    return config.Ports(config.free_port_offset()).postgres(1)
+
+
 @dataclass
 class ServerUnderTest:
     node: PgNode
     base: Path
 
     def dsn(self, dbname: str = "postgres", user: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={self.node.port} dbname={dbname} user={user}"
+        return loopback_dsn(self.node.port, user, dbname)
 
     def admin(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.dsn(), autocommit=True)

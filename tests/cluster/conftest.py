@@ -83,15 +83,13 @@ class StackUnderTest:
     def node_dsn(self, node: str, dbname: str = config.DATABASE) -> str:
         """Straight to one node's PostgreSQL, bypassing HAProxy, as the admin."""
         port = self.local.ports.postgres(self.cluster().node_number(node))
-        return f"host=127.0.0.1 port={port} dbname={dbname} user=postgres passfile={self.local.pgpass}"
+        return self.local.conninfo(port, "postgres", dbname)
 
     def drill_dsn(self, via: str) -> str:
         """The drill database as the writer role, through PgBouncer ('pgbouncer') or HAProxy ('rw')."""
         if via == "pgbouncer":
             return self.local.dsn(drill.WRITER_ROLE, drill.DRILL_DATABASE)
-        return self.local.admin_dsn(drill.DRILL_DATABASE).replace(
-            "user=postgres", f"user={drill.WRITER_ROLE}"
-        )
+        return self.local.conninfo(self.local.ports.rw, drill.WRITER_ROLE, drill.DRILL_DATABASE)
 
 
 @pytest.fixture(scope="session")

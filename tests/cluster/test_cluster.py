@@ -73,7 +73,7 @@ def test_bazaar_app_calls_an_api_function_through_pgbouncer_and_the_rw_port(stac
     leader_port = stack.local.ports.postgres(stack.cluster().node_number(leader_of(wait_healthy(stack))))
     app_dsn = stack.bazaar("dsn").stdout.strip()
     assert f"port={stack.local.ports.pgbouncer}" in app_dsn and "user=bazaar_app" in app_dsn
-    rw_app_dsn = stack.local.admin_dsn().replace("user=postgres", "user=bazaar_app")
+    rw_app_dsn = stack.local.conninfo(stack.local.ports.rw, "bazaar_app")
     for dsn in (app_dsn, rw_app_dsn):
         with stack.connect(dsn) as conn:
             assert conn.execute("select current_user").fetchone() == ("bazaar_app",)
@@ -103,7 +103,7 @@ def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -
         admin.execute("alter database bazaar set log_statement = 'all'")
         admin.execute("alter database bazaar set log_min_duration_statement = 0")
     try:
-        rw_app = stack.local.admin_dsn().replace("user=postgres", "user=bazaar_app")
+        rw_app = stack.local.conninfo(stack.local.ports.rw, "bazaar_app")
         for dsn in (rw_app, stack.local.dsn()):  # a new backend, then PgBouncer's pool
             with stack.connect(dsn) as app:
                 app.execute(f"select * from api.login('nobody@example.com', '{marker}')")
