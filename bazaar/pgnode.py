@@ -1,8 +1,7 @@
 """One PostgreSQL 15 server process: initdb, start, stop, wait until it accepts connections.
 
-Used by the local stack (``bazaar up``) and by the test harness, so both start PostgreSQL
-the same way. As root, every server command runs as the ``postgres`` OS user through
-``setpriv`` (``initdb`` and ``postgres`` refuse to run as root); otherwise as the caller.
+Used by the test harness only. As root, every server command runs as the ``postgres`` OS user
+through ``setpriv`` (``initdb`` and ``postgres`` refuse to run as root); otherwise as the caller.
 """
 
 from __future__ import annotations
@@ -18,62 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from bazaar.config import port_in_use
-
-SERVER_USER = "postgres"
-DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
-
-
-def bindir() -> Path:
-    """Where PostgreSQL 15's server programs are (Debian's place unless BAZAAR_PG_BINDIR says)."""
-    return Path(os.environ.get("BAZAAR_PG_BINDIR", DEFAULT_BINDIR))
-
-
-def running_as_root() -> bool:
-    return os.geteuid() == 0
-
-
-def as_server_user(argv: list[str]) -> list[str]:
-    """Wrap a command so it runs as the postgres OS user when we are root.
-
-    ``setpriv`` replaces itself with the command, so a PID we record is the server's own.
-    """
-    if not running_as_root():
-        return argv
-    home = pwd.getpwnam(SERVER_USER).pw_dir
-    return [
-        "setpriv",
-        "--reuid",
-        SERVER_USER,
-        "--regid",
-        SERVER_USER,
-        "--init-groups",
-        "env",
-        f"HOME={home}",
-        *argv,
-    ]
-
-
-def make_server_dir(path: Path, mode: int = 0o700) -> Path:
-    """Create a directory the server user owns (chown'ed to postgres when we are root)."""
-    path.mkdir(parents=True, exist_ok=True)
-    if running_as_root():
-        entry = pwd.getpwnam(SERVER_USER)
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-    path.chmod(mode)
-    return path
-
-
-def server_user_can_use(path: Path, *, write: bool = True) -> bool:
-    """True when the server user can reach directory PATH (and write in it, unless write=False).
-
-    Checked as that user, since every parent directory must be traversable by it.
-    """
-    if not running_as_root():
-        return os.access(path, (os.W_OK if write else 0) | os.X_OK)
-    tests = ["test", "-d", str(path), "-a", "-x", str(path)]
-    if write:
-        tests += ["-a", "-w", str(path)]
-    return subprocess.run(as_server_user(tests), check=False).returncode == 0
+from bazaar.stack.host import SERVER_USER, as_server_user, bindir, make_server_dir, running_as_root
 
 
 class ServerError(RuntimeError):

@@ -22,7 +22,7 @@ from bazaar.db import connect
 from bazaar.errors import BazaarError
 from bazaar.output import print_object
 from bazaar.pgnode import ServerError
-from bazaar.stack import LocalStack
+from bazaar.stack.local import LocalStack
 
 F = TypeVar("F", bound=Callable[..., Any])
 

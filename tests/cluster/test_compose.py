@@ -12,7 +12,8 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from bazaar import config
-from bazaar.cluster import NODES, TIMING
+from bazaar.stack.layout import NODES
+from bazaar.stack.patroni import TIMING
 from tests.harness import REPO
 
 SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer"}

@@ -1,5 +1,5 @@
 """The local stack under BAZAAR_HOME: etcd, three Patroni nodes, HAProxy and PgBouncer under
-supervisord (``bazaar/cluster.py`` drives them), behind ``bazaar up | down | status | dsn``.
+supervisord (bazaar/stack/cluster.py drives them), behind ``bazaar up | down | status | dsn``.
 
 State: ``$BAZAAR_HOME/pgpass`` holds the generated passwords (mode 0600, never printed: DSNs
 point libpq at it with ``passfile=``); ``$BAZAAR_HOME/server`` holds what the postgres OS user
@@ -24,19 +24,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bazaar import cluster as cl
 from bazaar import config, migrate, queries
 from bazaar.db import connect, create_database, database_exists, loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
-from bazaar.pgnode import make_server_dir, server_user_can_use
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.daemon_venv import daemon_bin
+from bazaar.stack.host import SYSTEM_ROOT, make_server_dir, server_user_can_use
+from bazaar.stack.layout import NODES, ServerRoot
+from bazaar.stack.processes import poll
+from bazaar.stack.users import LOGIN_ROLES, REPLICATION_USER, REWIND_USER, SERVICE_USERS, SUPERUSER
 
-SUPERUSER = "postgres"
-# Login roles the stack provisions with generated passwords (the migration creates them NOLOGIN).
-LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
-# Users of the stack's machinery: replication and pg_rewind (PostgreSQL roles Patroni creates),
-# Patroni's REST API and PgBouncer's console (not PostgreSQL roles).
-SERVICE_USERS = (cl.REPLICATION_USER, cl.REWIND_USER, cl.REST_USER, cl.PGBOUNCER_ADMIN)
-SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
 START_TIMEOUT_S = 240
 
 
@@ -62,8 +59,8 @@ class LocalStack:
     def server_root(self) -> Path:
         return self.server_link.resolve() if self.server_link.exists() else self.server_link
 
-    def cluster(self) -> cl.Cluster:
-        return cl.Cluster(self.server_root(), self.ports, self.passwords())
+    def cluster(self) -> Cluster:
+        return Cluster(ServerRoot(self.server_root()), self.ports, self.passwords())
 
     def _prepare_server_root(self) -> None:
         if self.server_link.exists():
@@ -76,8 +73,8 @@ class LocalStack:
                 return
             self.server_link.rmdir()
         digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-        target = SYSTEM_SERVER_ROOT / digest
-        SYSTEM_SERVER_ROOT.mkdir(mode=0o755, exist_ok=True)
+        target = SYSTEM_ROOT / digest
+        SYSTEM_ROOT.mkdir(mode=0o755, exist_ok=True)
         make_server_dir(target, 0o711)
         self.server_link.symlink_to(target)
 
@@ -99,7 +96,7 @@ class LocalStack:
     def _ensure_passwords(self, fresh_cluster: bool) -> dict[str, str]:
         passwords = self.passwords()
         wanted = (SUPERUSER, *LOGIN_ROLES, *SERVICE_USERS)
-        if not fresh_cluster and any(u not in passwords for u in (SUPERUSER, *SERVICE_USERS[:2])):
+        if not fresh_cluster and any(u not in passwords for u in (SUPERUSER, REPLICATION_USER, REWIND_USER)):
             raise BazaarError(
                 f"{self.pgpass} is missing passwords of the existing cluster",
                 exit_code=EXIT_WRONG_STATE,
@@ -138,23 +135,21 @@ class LocalStack:
     def up(self, sql_dir: Path, progress: migrate.Progress) -> list[str]:
         """Start (creating when needed) and migrate the stack; returns the scripts applied."""
         self._prepare_server_root()
-        root = self.server_root()
-        fresh = not any((root / n / "data" / "PG_VERSION").exists() for n in cl.NODES)
+        root = ServerRoot(self.server_root())
+        fresh = not any((root.datadir(n) / "PG_VERSION").exists() for n in NODES)
         self._ensure_passwords(fresh)
-        progress("checking the daemon venv (Patroni) in /var/lib/bazaar")
-        patroni_bin = cl.daemon_bin()
+        progress(f"checking the daemon venv (Patroni) in {SYSTEM_ROOT}")
+        patroni_bin = daemon_bin()
         cluster = self.cluster()
         changed = cluster.render(patroni_bin)
-        if not cluster.running():
-            progress(f"starting supervisord: etcd, {len(cl.NODES)} Patroni nodes, HAProxy, PgBouncer")
+        if not cluster.supervisor.running():
+            progress(f"starting supervisord: etcd, {len(NODES)} Patroni nodes, HAProxy, PgBouncer")
         elif changed:
             progress(f"applying changed configs: {', '.join(sorted(changed))}")
         cluster.start(changed)
         progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
         # (routed_to_leader also waits for the leader's PostgreSQL to leave recovery)
-        cl.poll(
-            cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port"
-        )
+        poll(cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port")
         with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
             if not database_exists(conn, config.DATABASE):
                 progress(f"creating database {config.DATABASE}")
@@ -164,7 +159,7 @@ class LocalStack:
             _provision_logins(conn, {role: cluster.verifiers()[role] for role in LOGIN_ROLES})
         progress("waiting for two streaming replicas and the read-only port")
         cluster.wait_healthy(START_TIMEOUT_S)
-        cl.poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
+        poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
         return applied
 
     def down(self) -> bool:
@@ -175,18 +170,17 @@ class LocalStack:
 
     def processes(self) -> list[dict[str, Any]]:
         """Every program of the stack, with state, PID, addresses and log file."""
-        root = self.server_root()
         cluster = self.cluster()
         listen = {
             "etcd": f"127.0.0.1:{self.ports.etcd}",
             "haproxy": f"rw :{self.ports.rw}  ro :{self.ports.ro}  stats :{self.ports.stats}",
             "pgbouncer": f"127.0.0.1:{self.ports.pgbouncer}",
         }
-        for n, name in enumerate(cl.NODES, start=1):
+        for n, name in enumerate(NODES, start=1):
             listen[name] = f"pg :{self.ports.postgres(n)}  rest :{self.ports.patroni(n)}"
-        running = {p["name"]: p for p in cluster.processes()} if self.server_link.exists() else {}
+        running = {p["name"]: p for p in cluster.supervisor.processes()} if self.server_link.exists() else {}
         rows = []
-        for name in ("etcd", *cl.NODES, "haproxy", "pgbouncer"):
+        for name in ("etcd", *NODES, "haproxy", "pgbouncer"):
             proc = running.get(name, {})
             rows.append(
                 {
@@ -195,7 +189,7 @@ class LocalStack:
                     "pid": proc.get("pid"),
                     "uptime": proc.get("uptime"),
                     "listen": listen[name],
-                    "log": str(root / "log" / f"{name}.log"),
+                    "log": str(cluster.root.log_dir / f"{name}.log"),
                 }
             )
         return rows
