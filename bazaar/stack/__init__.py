@@ -11,7 +11,7 @@ Modules, from the machine up:
 - ``templates``: filling a template of ``patroni/``;
 - ``supervisor``: supervisord and supervisorctl;
 - ``patroni``: Patroni's timing and REST API;
-- ``haproxy``: HAProxy's routing;
+- ``haproxy``: HAProxy's config (also docker-compose's) and its routing;
 - ``pgbouncer``: PgBouncer's auth_file and console;
 - ``cluster``: Cluster, the handle on a stack: its configs, start and stop, operator commands;
 - ``local``: LocalStack, the stack of BAZAAR_HOME (`bazaar up | down | status | dsn`).

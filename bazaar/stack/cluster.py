@@ -103,21 +103,7 @@ class Cluster:
             )
             if write_server_file(root.conf_dir / f"{name}.yml", text):
                 changed.add(f"{name}.yml")
-        servers = "\n".join(
-            f"    server {name} 127.0.0.1:{self.ports.postgres(n)} check port {self.ports.patroni(n)}"
-            for n, name in enumerate(NODES, start=1)
-        )
-        if write_server_file(
-            root.conf_dir / "haproxy.cfg",
-            render_template(
-                "patroni/haproxy.cfg",
-                rw_port=self.ports.rw,
-                ro_port=self.ports.ro,
-                stats_port=self.ports.stats,
-                rw_servers=servers,
-                ro_servers=servers,
-            ),
-        ):
+        if write_server_file(root.conf_dir / "haproxy.cfg", haproxy.local_config(self.ports)):
             changed.add("haproxy.cfg")
         if write_server_file(
             root.conf_dir / "pgbouncer.ini",
