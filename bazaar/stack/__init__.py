@@ -8,11 +8,13 @@ Modules, from the machine up:
 - ``daemon_venv``: the shared venv the daemons (Patroni) run from;
 - ``layout``: the node names and where things are under a server root;
 - ``users``: the stack's roles and service users;
-- ``templates``: filling a template of ``patroni/``;
+- ``templates``: filling a template, and what the configs are rendered from (Context);
+- ``programs``: the programs supervisord runs (PROGRAMS) and the files rendered for them —
+  its docstring says how to add one;
 - ``supervisor``: supervisord and supervisorctl;
 - ``patroni``: Patroni's timing and REST API;
 - ``haproxy``: HAProxy's config (also docker-compose's) and its routing;
 - ``pgbouncer``: PgBouncer's auth_file and console;
-- ``cluster``: Cluster, the handle on a stack: its configs, start and stop, operator commands;
+- ``cluster``: Cluster, the handle on a running stack, and the operator commands;
 - ``local``: LocalStack, the stack of BAZAAR_HOME (`bazaar up | down | status | dsn`).
 """

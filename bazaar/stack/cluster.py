@@ -2,8 +2,7 @@
 
 Processes (all as the ``postgres`` OS user, under one root supervisord): etcd (Patroni's DCS),
 three Patroni nodes (each runs one PostgreSQL 15), HAProxy (rw/ro ports routed by Patroni's REST
-health checks) and PgBouncer (transaction pooling in front of the rw port). Their configs are
-rendered from the templates in ``patroni/`` into the server root's ``conf/``.
+health checks) and PgBouncer (transaction pooling in front of the rw port): PROGRAMS.
 
 Patroni does the work: the commands here only ask it (``POST /switchover`` …) and wait, with a
 deadline, until the cluster and the routing say the change happened.
@@ -29,19 +28,14 @@ from bazaar import config, queries
 from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.stack import haproxy, pgbouncer
-from bazaar.stack.host import as_server_user, bindir, make_server_dir, server_home, write_server_file
+from bazaar.stack.host import as_server_user, bindir, server_home
 from bazaar.stack.layout import NODES, ServerRoot, node_number
 from bazaar.stack.patroni import TIMING, Member, PatroniAPI, Timing, refused
 from bazaar.stack.processes import children, poll, postmaster_pid, run
+from bazaar.stack.programs import PROGRAMS, write_configs
 from bazaar.stack.supervisor import Supervisor
-from bazaar.stack.templates import render_template
-from bazaar.stack.users import (
-    PGBOUNCER_ADMIN,
-    REPLICATION_USER,
-    REST_USER,
-    REWIND_USER,
-    SUPERUSER,
-)
+from bazaar.stack.templates import Context
+from bazaar.stack.users import PGBOUNCER_ADMIN, SUPERUSER
 
 STUCK_AFTER_S = 30  # see Cluster.unstick
 
@@ -65,89 +59,10 @@ class Cluster:
 
     # -- configuration and processes -------------------------------------------------------
 
-    def render(self, patroni_bin: Path) -> set[str]:
-        """Write every config from the templates in patroni/; the names of the files that changed."""
-        root = self.root
-        changed: set[str] = set()
-        for d, mode in ((root.conf_dir, 0o700), (root.run_dir, 0o755), (root.log_dir, 0o700)):
-            make_server_dir(d, mode)
-        for log in root.log_dir.iterdir():
-            log.chmod(0o600)  # logs written before supervisord's umask was 077
-        make_server_dir(root.path / "etcd", 0o700)
-        common = {
-            "conf_dir": root.conf_dir,
-            "run_dir": root.run_dir,
-            "log_dir": root.log_dir,
-            "server_root": root.path,
-        }
-        for n, name in enumerate(NODES, start=1):
-            node_dir = make_server_dir(root.path / name, 0o700)
-            text = render_template(
-                "patroni/patroni.yml",
-                name=name,
-                rest_port=self.ports.patroni(n),
-                rest_user=REST_USER,
-                rest_password=self.secrets[REST_USER],
-                etcd_port=self.ports.etcd,
-                ttl=self.timing.ttl,
-                loop_wait=self.timing.loop_wait,
-                retry_timeout=self.timing.retry_timeout,
-                primary_start_timeout=self.timing.primary_start_timeout,
-                pg_port=self.ports.postgres(n),
-                data_dir=root.datadir(name),
-                bin_dir=bindir(),
-                node_dir=node_dir,
-                superuser_password=self.secrets[SUPERUSER],
-                replication_password=self.secrets[REPLICATION_USER],
-                rewind_password=self.secrets[REWIND_USER],
-            )
-            if write_server_file(root.conf_dir / f"{name}.yml", text):
-                changed.add(f"{name}.yml")
-        if write_server_file(root.conf_dir / "haproxy.cfg", haproxy.local_config(self.ports)):
-            changed.add("haproxy.cfg")
-        if write_server_file(
-            root.conf_dir / "pgbouncer.ini",
-            render_template(
-                "patroni/pgbouncer.ini",
-                rw_port=self.ports.rw,
-                pgbouncer_port=self.ports.pgbouncer,
-                admin_user=PGBOUNCER_ADMIN,
-                **common,
-            ),
-        ):
-            changed.add("pgbouncer.ini")
-        if write_server_file(
-            root.conf_dir / pgbouncer.AUTH_FILE, pgbouncer.auth_file(root.conf_dir, self.secrets)
-        ):
-            changed.add(pgbouncer.AUTH_FILE)
-        run_patroni = (config.project_root() / "patroni" / "run-patroni.sh").read_text()
-        write_server_file(root.conf_dir / "run-patroni.sh", run_patroni, 0o755)
-        programs = "\n".join(
-            render_template(
-                "patroni/supervisord-node.conf",
-                name=name,
-                patroni=patroni_bin / "patroni",
-                server_home=server_home(),
-                **common,
-            )
-            for name in NODES
-        )
-        if write_server_file(
-            root.supervisord_conf,
-            render_template(
-                "patroni/supervisord.conf",
-                socket=root.socket,
-                stack_id=root.stack_id,
-                etcd_dir=root.path / "etcd",
-                etcd_port=self.ports.etcd,
-                etcd_peer_port=self.ports.etcd_peer,
-                node_programs=programs,
-                server_home=server_home(),
-                **common,
-            ),
-        ):
-            changed.add("supervisord.conf")
-        return changed
+    def render(self, daemon_bin: Path) -> set[str]:
+        """Write every config from its template; the names of the files that changed."""
+        context = Context(self.root, self.ports, self.secrets, self.timing, daemon_bin, server_home())
+        return write_configs(context)
 
     def verifiers(self) -> dict[str, str]:
         """user -> SCRAM verifier, as PgBouncer's auth_file holds them (empty before the first render)."""
@@ -175,16 +90,17 @@ class Cluster:
         self.supervisor.launch()
 
     def stop(self) -> bool:
-        """Stop cleanly: routing first, then the replicas, the leader, etcd, supervisord.
-        False when it was not running."""
+        """Stop cleanly: the programs that follow the nodes (routing first), then the replicas, the
+        leader, the programs before the nodes (etcd), supervisord. False when it was not running."""
         if not self.supervisor.running():
             self._stop_orphans()
             return False
-        self.supervisor.stop("pgbouncer", "haproxy")
+        nodes = [i for i, p in enumerate(PROGRAMS) if p.name in NODES]
+        self.supervisor.stop(*(p.name for p in reversed(PROGRAMS[nodes[-1] + 1 :])))
         leader = self.patroni.leader_name()
         self.supervisor.stop(*(n for n in NODES if n != leader))
         self.supervisor.stop(*(NODES if leader is None else (leader,)))
-        self.supervisor.stop("etcd")
+        self.supervisor.stop(*(p.name for p in reversed(PROGRAMS[: nodes[0]])))
         self.supervisor.shutdown()
         self._stop_orphans()
         return True

@@ -27,6 +27,7 @@ from psycopg import sql
 from bazaar import config, migrate, queries
 from bazaar.db import connect, create_database, database_exists, loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
+from bazaar.stack import programs
 from bazaar.stack.cluster import Cluster
 from bazaar.stack.daemon_venv import daemon_bin
 from bazaar.stack.host import SYSTEM_ROOT, make_server_dir, server_user_can_use
@@ -143,7 +144,7 @@ class LocalStack:
         cluster = self.cluster()
         changed = cluster.render(patroni_bin)
         if not cluster.supervisor.running():
-            progress(f"starting supervisord: etcd, {len(NODES)} Patroni nodes, HAProxy, PgBouncer")
+            progress(f"starting supervisord: {programs.summary()}")
         elif changed:
             progress(f"applying changed configs: {', '.join(sorted(changed))}")
         cluster.start(changed)
@@ -171,25 +172,18 @@ class LocalStack:
     def processes(self) -> list[dict[str, Any]]:
         """Every program of the stack, with state, PID, addresses and log file."""
         cluster = self.cluster()
-        listen = {
-            "etcd": f"127.0.0.1:{self.ports.etcd}",
-            "haproxy": f"rw :{self.ports.rw}  ro :{self.ports.ro}  stats :{self.ports.stats}",
-            "pgbouncer": f"127.0.0.1:{self.ports.pgbouncer}",
-        }
-        for n, name in enumerate(NODES, start=1):
-            listen[name] = f"pg :{self.ports.postgres(n)}  rest :{self.ports.patroni(n)}"
         running = {p["name"]: p for p in cluster.supervisor.processes()} if self.server_link.exists() else {}
         rows = []
-        for name in ("etcd", *NODES, "haproxy", "pgbouncer"):
-            proc = running.get(name, {})
+        for program in programs.PROGRAMS:
+            proc = running.get(program.name, {})
             rows.append(
                 {
-                    "name": name,
+                    "name": program.name,
                     "state": str(proc.get("state", "STOPPED")).lower(),
                     "pid": proc.get("pid"),
                     "uptime": proc.get("uptime"),
-                    "listen": listen[name],
-                    "log": str(cluster.root.log_dir / f"{name}.log"),
+                    "listen": program.listen(self.ports),
+                    "log": str(cluster.root.log_dir / f"{program.name}.log"),
                 }
             )
         return rows

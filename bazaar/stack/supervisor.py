@@ -1,7 +1,7 @@
 """supervisord: starting it, asking it (supervisorctl), applying changed configs to its programs.
 
-One root supervisord per stack starts every program as the server user and restarts what dies
-(docs/adr/0004-stack-processes-and-secrets.md).
+One root supervisord per stack starts every program of PROGRAMS as the server user and restarts
+what dies (docs/adr/0004-stack-processes-and-secrets.md).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bazaar.errors import BazaarError
-from bazaar.stack.layout import NODES, ServerRoot
+from bazaar.stack.layout import ServerRoot
 from bazaar.stack.processes import pid_alive, poll, run
+from bazaar.stack.programs import PROGRAMS
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,13 @@ class Supervisor:
         PgBouncer) or is restarted (HAProxy)."""
         if "supervisord.conf" in changed:
             self.ctl("update")
-        for name in NODES:
-            if f"{name}.yml" in changed:
-                self.ctl("signal", "HUP", name, check=False)
-        if changed & {"pgbouncer.ini", "userlist.txt"}:
-            self.ctl("signal", "HUP", "pgbouncer", check=False)
-        if "haproxy.cfg" in changed:
-            self.ctl("restart", "haproxy")
+        touched = [p for p in PROGRAMS if p.reads() & changed]
+        for program in touched:
+            if program.reload == "hup":
+                self.ctl("signal", "HUP", program.name, check=False)
+        for program in touched:
+            if program.reload == "restart":
+                self.ctl("restart", program.name)
         self.ctl("start", "all")
 
     def processes(self) -> list[dict[str, Any]]:
