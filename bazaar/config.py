@@ -111,10 +111,11 @@ class Ports:
         return ports
 
 
-def _port_free(port: int) -> bool:
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on HOST:PORT: the one port probe of bazaar."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) != 0
+        return s.connect_ex((host, port)) == 0
 
 
 def free_port_offset(low: int = 10000, high: int = 24000) -> int:
@@ -126,6 +127,6 @@ def free_port_offset(low: int = 10000, high: int = 24000) -> int:
     rng = random.Random()  # noqa: S311 (spreading test stacks over ports, not cryptography)
     for _ in range(200):
         offset = rng.randrange(low, high, 10)
-        if all(_port_free(p) for p in Ports(offset).all().values()):
+        if not any(port_in_use(p) for p in Ports(offset).all().values()):
             return offset
     raise RuntimeError("no port offset with all of the stack's ports free")

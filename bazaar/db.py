@@ -1,15 +1,27 @@
-"""Connections: one place that opens them and turns failures into one-line errors (exit 7)."""
+"""Connections: one place that builds loopback DSNs, opens connections and turns failures into
+one-line errors (exit 7); and creating a database, which no transaction can do."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bazaar import queries
 from bazaar.errors import EXIT_UNREACHABLE, BazaarError, one_line
 
 CONNECT_TIMEOUT_S = 5
+LOOPBACK = "127.0.0.1"
+
+
+def loopback_dsn(port: int, user: str, dbname: str, **params: str | int) -> str:
+    """A DSN for the server on 127.0.0.1:PORT, with further libpq PARAMS (passfile, connect_timeout, …).
+
+    Built by psycopg's make_conninfo, which quotes each value as libpq wants it.
+    """
+    return make_conninfo("", host=LOOPBACK, port=port, dbname=dbname, user=user, **params)
 
 
 def describe(dsn: str) -> str:
@@ -49,3 +61,12 @@ def _reason(text: str) -> str:
     first = one_line(text.split("\n\t")[0]) if text else "unknown error"
     _, _, tail = first.rpartition(" failed: ")
     return tail or first
+
+
+def database_exists(conn: psycopg.Connection[Any], name: str) -> bool:
+    return conn.execute(queries.load("database_exists"), {"name": name}).fetchone() is not None
+
+
+def create_database(conn: psycopg.Connection[Any], name: str) -> None:
+    """CREATE DATABASE NAME; CONN must be in autocommit mode."""
+    conn.execute(sql.SQL(queries.load("database_create")).format(name=sql.Identifier(name)))

@@ -18,18 +18,12 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from bazaar import queries
+from bazaar.db import create_database, database_exists
+
 DRILL_DATABASE = "bazaar_drill"
 WRITER_ROLE = "bazaar_app"
 INTERVAL_S = 0.05
-
-_SETUP = """
-create table if not exists public.drill_writes (
-    run text not null,
-    n integer not null,
-    written_at timestamptz not null default clock_timestamp(),
-    primary key (run, n)
-)
-"""
 
 
 def prepare(admin_conninfo: str) -> None:
@@ -38,17 +32,13 @@ def prepare(admin_conninfo: str) -> None:
     ADMIN_CONNINFO points at any database of the cluster; the writer role may insert and read.
     """
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", [DRILL_DATABASE]).fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DRILL_DATABASE)))
+        if not database_exists(conn, DRILL_DATABASE):
+            create_database(conn, DRILL_DATABASE)
     with psycopg.connect(make_conninfo(admin_conninfo, dbname=DRILL_DATABASE), autocommit=True) as conn:
-        conn.execute(_SETUP)
         conn.execute(
-            sql.SQL("grant connect on database {} to {}").format(
-                sql.Identifier(DRILL_DATABASE), sql.Identifier(WRITER_ROLE)
+            sql.SQL(queries.load("drill_setup")).format(
+                database=sql.Identifier(DRILL_DATABASE), role=sql.Identifier(WRITER_ROLE)
             )
-        )
-        conn.execute(
-            sql.SQL("grant insert, select on public.drill_writes to {}").format(sql.Identifier(WRITER_ROLE))
         )
 
 
@@ -107,7 +97,7 @@ class Writer:
                     conn = psycopg.connect(
                         self.conninfo, autocommit=True, connect_timeout=2, prepare_threshold=None
                     )
-                conn.execute("insert into public.drill_writes (run, n) values (%s, %s)", [self.run, n])
+                conn.execute(queries.load("drill_write"), {"run": self.run, "n": n})
                 self.attempts.append(Attempt(n, started, time.monotonic()))
             except psycopg.Error as exc:
                 self.attempts.append(Attempt(n, started, time.monotonic(), str(exc).strip().splitlines()[0]))
@@ -173,7 +163,7 @@ class Outcome:
 def stored(conninfo: str, run: str) -> set[int]:
     """The row numbers of RUN present in the database CONNINFO (the leader) now."""
     with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None, connect_timeout=5) as conn:
-        rows = conn.execute("select n from public.drill_writes where run = %s", [run]).fetchall()
+        rows = conn.execute(queries.load("drill_stored"), {"run": run}).fetchall()
     return {r[0] for r in rows}
 
 

@@ -41,8 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from bazaar import config, drill
-from bazaar.cluster import TIMING, Cluster
-from bazaar.stack import LocalStack
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.host import SYSTEM_ROOT
+from bazaar.stack.local import LocalStack
+from bazaar.stack.patroni import TIMING
 
 DRILLS = ("node-crash", "postgres-crash", "switchover", "switchover-no-pause")
 ACKS = 20
@@ -67,7 +69,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def writer_dsn(stack: LocalStack, via: str) -> str:
     if via == "pgbouncer":
         return stack.dsn(drill.WRITER_ROLE, drill.DRILL_DATABASE)
-    return stack.admin_dsn(drill.DRILL_DATABASE).replace("user=postgres", f"user={drill.WRITER_ROLE}")
+    return stack.conninfo(stack.ports.rw, drill.WRITER_ROLE, drill.DRILL_DATABASE)
 
 
 def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
         side_outcome = drill.outcome(side, fault_at, drill.stored(admin, side.run))
         extra["rw_port_errors"] = side_outcome.errors
         extra["rw_port_lost"] = side_outcome.lost
-    new_leader = cluster.leader_name()
+    new_leader = cluster.patroni.leader_name()
     return {"from": leader, "to": new_leader, **outcome, **extra}
 
 
@@ -188,7 +190,7 @@ def main() -> int:
             server = (stack.home / "server").resolve()
             bazaar(env, "down")
             shutil.rmtree(base, ignore_errors=True)
-            if str(server).startswith("/var/lib/bazaar/"):
+            if server.parent == SYSTEM_ROOT:
                 shutil.rmtree(server, ignore_errors=True)
 
 

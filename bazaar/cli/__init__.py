@@ -21,8 +21,7 @@ from bazaar import __version__, api
 from bazaar.db import connect
 from bazaar.errors import BazaarError
 from bazaar.output import print_object
-from bazaar.pgnode import ServerError
-from bazaar.stack import LocalStack
+from bazaar.stack.local import LocalStack
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,8 +50,6 @@ class BazaarGroup(click.Group):
             return super().invoke(ctx)
         except psycopg.Error as exc:
             error = BazaarError.from_psycopg(exc)
-        except ServerError as exc:
-            error = BazaarError(str(exc))
         except BazaarError as exc:
             error = exc
         if isinstance(ctx.obj, Settings) and ctx.obj.json:

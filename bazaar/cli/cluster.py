@@ -10,10 +10,11 @@ import click
 
 from bazaar.cli import Settings, cli, json_option, pass_settings
 from bazaar.cli.stack import MEMBER_COLUMNS
-from bazaar.cluster import NODES, Cluster
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.output import print_object, print_output
-from bazaar.stack import LocalStack
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.layout import NODES
+from bazaar.stack.local import LocalStack
 
 node_argument = click.argument("node", type=click.Choice(NODES))
 
@@ -23,7 +24,7 @@ def _cluster() -> Cluster:
     if not stack.server_link.exists():
         raise BazaarError("the local stack was never started", exit_code=EXIT_WRONG_STATE, hint="make up")
     cluster = stack.cluster()
-    if not cluster.running():
+    if not cluster.supervisor.running():
         raise BazaarError("the local stack is not running", exit_code=EXIT_WRONG_STATE, hint="make up")
     return cluster
 
@@ -39,7 +40,7 @@ def cluster_group() -> None:
 def status(settings: Settings) -> None:
     """Each member: role (leader, sync_standby, replica), state, timeline, lag in MB."""
     cluster = _cluster()
-    members = cluster.members()
+    members = cluster.patroni.members()
     if not members:
         raise BazaarError("no Patroni node answers", exit_code=EXIT_WRONG_STATE)
     print_output(MEMBER_COLUMNS, [m.as_row() for m in members], settings.json)

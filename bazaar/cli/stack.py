@@ -7,7 +7,7 @@ import click
 from bazaar import config
 from bazaar.cli import Settings, cli, json_option, pass_settings, progress
 from bazaar.output import print_object, print_output
-from bazaar.stack import LocalStack
+from bazaar.stack.local import LocalStack
 
 PROCESS_COLUMNS = ["name", "state", "pid", "uptime", "listen", "log"]
 MEMBER_COLUMNS = ["member", "host", "role", "state", "timeline", "lag_mb"]
@@ -24,7 +24,7 @@ def up(settings: Settings) -> None:
     """
     stack = LocalStack.from_env()
     applied = stack.up(config.sql_dir(), progress)
-    members = stack.cluster().members()
+    members = stack.cluster().patroni.members()
     info = {
         "state": "up",
         "home": str(stack.home),
@@ -66,7 +66,7 @@ def status(settings: Settings) -> None:
     """Show each process of the local stack and the cluster's members (role, lag, timeline)."""
     stack = LocalStack.from_env()
     processes = stack.processes()
-    members = [m.as_row() for m in stack.cluster().members()] if stack.server_link.exists() else []
+    members = [m.as_row() for m in stack.cluster().patroni.members()] if stack.server_link.exists() else []
     if settings.json:
         print_object({"processes": processes, "cluster": members}, True)
         return

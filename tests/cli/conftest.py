@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from psycopg.conninfo import make_conninfo
 
 from bazaar import migrate
 from bazaar.cli import cli
@@ -24,7 +25,7 @@ class Cli:
         self.env = {
             "BAZAAR_DSN": app_dsn,
             "BAZAAR_ADMIN_DSN": admin_dsn,
-            "BAZAAR_WORKER_DSN": admin_dsn.replace("user=postgres", "user=bazaar_worker"),
+            "BAZAAR_WORKER_DSN": make_conninfo(admin_dsn, user="bazaar_worker"),
             "BAZAAR_TOKEN": "",
         }
 
@@ -55,7 +56,7 @@ def run(server: ServerUnderTest) -> Iterator[Cli]:
             conn.execute("alter role bazaar_app login")
             conn.execute("alter role bazaar_worker login")
             conn.execute("update core.settings set value = '4' where key = 'bcrypt_cost'")
-        yield Cli(admin_dsn.replace("user=postgres", "user=bazaar_app"), admin_dsn)
+        yield Cli(make_conninfo(admin_dsn, user="bazaar_app"), admin_dsn)
 
 
 def one_line_error(result: Result, code: int) -> str:

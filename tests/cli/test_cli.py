@@ -12,14 +12,14 @@ from click.testing import CliRunner
 
 from bazaar import __version__
 from bazaar.cli import cli
+from bazaar.db import loopback_dsn
 from bazaar.errors import exit_code_for
-from bazaar.pgnode import free_port
-from tests.harness import SQL_DIR
+from tests.harness import SQL_DIR, free_port
 
 
 def unreachable_dsn() -> tuple[str, int]:
     port = free_port()
-    return f"host=127.0.0.1 port={port} dbname=bazaar user=nobody connect_timeout=3", port
+    return loopback_dsn(port, "nobody", "bazaar", connect_timeout=3), port
 
 
 @pytest.fixture

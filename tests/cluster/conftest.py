@@ -22,8 +22,11 @@ import psycopg
 import pytest
 
 from bazaar import config, drill
-from bazaar.cluster import Cluster
-from bazaar.stack import LocalStack
+from bazaar.stack import layout
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.host import SYSTEM_ROOT
+from bazaar.stack.local import LocalStack
+from bazaar.stack.users import SUPERUSER
 from tests.harness import SQL_DIR
 
 PROBE_FUNCTION = """\
@@ -82,16 +85,13 @@ class StackUnderTest:
 
     def node_dsn(self, node: str, dbname: str = config.DATABASE) -> str:
         """Straight to one node's PostgreSQL, bypassing HAProxy, as the admin."""
-        port = self.local.ports.postgres(self.cluster().node_number(node))
-        return f"host=127.0.0.1 port={port} dbname={dbname} user=postgres passfile={self.local.pgpass}"
+        return self.local.conninfo(self.local.ports.postgres(layout.node_number(node)), SUPERUSER, dbname)
 
     def drill_dsn(self, via: str) -> str:
         """The drill database as the writer role, through PgBouncer ('pgbouncer') or HAProxy ('rw')."""
         if via == "pgbouncer":
             return self.local.dsn(drill.WRITER_ROLE, drill.DRILL_DATABASE)
-        return self.local.admin_dsn(drill.DRILL_DATABASE).replace(
-            "user=postgres", f"user={drill.WRITER_ROLE}"
-        )
+        return self.local.conninfo(self.local.ports.rw, drill.WRITER_ROLE, drill.DRILL_DATABASE)
 
 
 @pytest.fixture(scope="session")
@@ -114,5 +114,5 @@ def stack() -> Iterator[StackUnderTest]:
         s.bazaar("down")
         server = (s.home / "server").resolve()
         shutil.rmtree(base, ignore_errors=True)
-        if str(server).startswith("/var/lib/bazaar/"):
+        if server.parent == SYSTEM_ROOT:
             shutil.rmtree(server, ignore_errors=True)

@@ -13,9 +13,11 @@ import time
 import psycopg
 import pytest
 
-from bazaar import cluster as cl
 from bazaar import drill
-from bazaar.cluster import NODES, TIMING
+from bazaar.stack import haproxy, layout
+from bazaar.stack.layout import NODES
+from bazaar.stack.patroni import TIMING
+from bazaar.stack.processes import poll
 from tests.cluster.conftest import StackUnderTest
 
 HEALTHY_TIMEOUT_S = 120
@@ -45,7 +47,7 @@ def test_one_leader_two_streaming_replicas_and_routing(stack: StackUnderTest) ->
     members = stack.bazaar_json("cluster", "status")
     assert {m["member"] for m in members} == set(NODES)
     assert len({m["timeline"] for m in members}) == 1
-    routes = stack.cluster().routes()
+    routes = haproxy.routes(stack.local.ports)
     assert routes["rw"] == [leader_of(roles)]
     assert sorted(routes["ro"]) == sorted(n for n in NODES if n != leader_of(roles))
     with stack.connect(stack.local.admin_dsn()) as conn:
@@ -70,10 +72,10 @@ def test_migrations_ran_once_through_the_leader(stack: StackUnderTest) -> None:
 
 
 def test_bazaar_app_calls_an_api_function_through_pgbouncer_and_the_rw_port(stack: StackUnderTest) -> None:
-    leader_port = stack.local.ports.postgres(stack.cluster().node_number(leader_of(wait_healthy(stack))))
+    leader_port = stack.local.ports.postgres(layout.node_number(leader_of(wait_healthy(stack))))
     app_dsn = stack.bazaar("dsn").stdout.strip()
     assert f"port={stack.local.ports.pgbouncer}" in app_dsn and "user=bazaar_app" in app_dsn
-    rw_app_dsn = stack.local.admin_dsn().replace("user=postgres", "user=bazaar_app")
+    rw_app_dsn = stack.local.conninfo(stack.local.ports.rw, "bazaar_app")
     for dsn in (app_dsn, rw_app_dsn):
         with stack.connect(dsn) as conn:
             assert conn.execute("select current_user").fetchone() == ("bazaar_app",)
@@ -98,12 +100,12 @@ def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -
     that fails: even with the database told to log every statement, no log file holds it."""
     marker = f"Marker-{secrets.token_hex(8)}"
     canary = f"Canary-{secrets.token_hex(8)}"
-    log_dir = stack.cluster().log_dir
+    log_dir = stack.cluster().root.log_dir
     with stack.connect(stack.local.admin_dsn()) as admin:
         admin.execute("alter database bazaar set log_statement = 'all'")
         admin.execute("alter database bazaar set log_min_duration_statement = 0")
     try:
-        rw_app = stack.local.admin_dsn().replace("user=postgres", "user=bazaar_app")
+        rw_app = stack.local.conninfo(stack.local.ports.rw, "bazaar_app")
         for dsn in (rw_app, stack.local.dsn()):  # a new backend, then PgBouncer's pool
             with stack.connect(dsn) as app:
                 app.execute(f"select * from api.login('nobody@example.com', '{marker}')")
@@ -117,7 +119,7 @@ def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -
         def logged(text: str) -> bool:
             return any(text in path.read_text(errors="replace") for path in log_dir.iterdir())
 
-        cl.poll(lambda: logged(canary), 30, "the admin's statement in a node log")
+        poll(lambda: logged(canary), 30, "the admin's statement in a node log")
         assert not logged(marker)
     finally:
         with stack.connect(stack.local.admin_dsn()) as admin:
@@ -146,7 +148,7 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
             rules = conn.execute("select auth_method from pg_hba_file_rules").fetchall()
         assert rules and all(r[0] in ("scram-sha-256", "reject") for r in rules), (node, rules)
     # the marketplace's roles reach its database only, where V0016's revocations hold
-    app_elsewhere = stack.local.admin_dsn("postgres").replace("user=postgres", "user=bazaar_app")
+    app_elsewhere = stack.local.conninfo(stack.local.ports.rw, "bazaar_app", "postgres")
     with pytest.raises(psycopg.OperationalError, match="rejects connection"):
         stack.connect(app_elsewhere)
     for dsn in (stack.local.dsn(), stack.local.admin_dsn()):  # PgBouncer, then HAProxy -> leader
@@ -155,7 +157,7 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
             stack.connect(wrong)
     passwords = list(stack.local.passwords().values())
     assert len(passwords) == 9 and all(len(p) >= 24 for p in passwords)  # postgres, 4 logins, 4 service
-    conf = stack.cluster().conf_dir
+    conf = stack.cluster().root.conf_dir
     for path in (stack.local.pgpass, conf / "node1.yml", conf / "userlist.txt"):
         assert path.stat().st_mode & 0o077 == 0, path
     printed = stack.up_output + "".join(
@@ -207,7 +209,7 @@ def test_leader_crash_loses_no_acknowledged_write_and_the_old_leader_rejoins(sta
         killed = stack.bazaar_json("cluster", "kill", old, "--down-for", str(TIMING.ttl + 10))
         fault_at = monotonic_of(killed["at"])
         writer.wait_for_acks_after(fault_at, 20, TIMING.ttl + 40)
-    new = stack.cluster().leader_name()
+    new = stack.cluster().patroni.leader_name()
     assert new is not None and new != old
     present = drill.stored(stack.local.admin_dsn(drill.DRILL_DATABASE), writer.run)
     result = drill.outcome(writer, fault_at, present)
@@ -235,7 +237,7 @@ def test_switchover_is_a_short_wait_for_pgbouncer_clients(stack: StackUnderTest)
         pooled.stop()
         direct.stop()
     assert result["from"] == old and result["to"] != old
-    assert stack.cluster().leader_name() == result["to"]
+    assert stack.cluster().patroni.leader_name() == result["to"]
     dsn = stack.local.admin_dsn(drill.DRILL_DATABASE)
     through_pgbouncer = drill.outcome(pooled, fault_at, drill.stored(dsn, pooled.run))
     through_rw = drill.outcome(direct, fault_at, drill.stored(dsn, direct.run))
@@ -271,10 +273,10 @@ def test_down_stops_everything_and_up_restarts_with_the_same_data(stack: StackUn
     cluster = stack.cluster()
     down = stack.bazaar("down")
     assert down.returncode == 0 and "down" in down.stdout
-    assert not cluster.running()
+    assert not cluster.supervisor.running()
     status = stack.bazaar_json("status")
     assert {p["state"] for p in status["processes"]} == {"stopped"}
-    assert all(not (cluster.datadir(n) / "postmaster.pid").exists() for n in NODES)
+    assert all(not (cluster.root.datadir(n) / "postmaster.pid").exists() for n in NODES)
     assert stack.bazaar("db", "status").returncode == 7
     assert stack.bazaar("down").stdout.strip() == "bazaar was not running"
     assert stack.bazaar("cluster", "status").returncode == 6

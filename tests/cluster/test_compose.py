@@ -12,7 +12,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from bazaar import config
-from bazaar.cluster import NODES, TIMING
+from bazaar.stack import haproxy
+from bazaar.stack.layout import NODES
+from bazaar.stack.patroni import TIMING
 from tests.harness import REPO
 
 SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer"}
@@ -96,3 +98,12 @@ def test_compose_configs_route_like_the_local_templates() -> None:
         assert check in local and check in containers
     assert "pool_mode = transaction" in (REPO / "patroni" / "compose" / "pgbouncer.ini").read_text()
     assert Path(REPO / "patroni" / "Dockerfile").read_text().count("requirements.lock") >= 1
+
+
+def test_compose_haproxy_cfg_is_the_local_template_for_containers() -> None:
+    """One source: patroni/compose/haproxy.cfg is patroni/haproxy.cfg rendered with the
+    containers' addresses, so the two agree on everything else (threads, retries, checks, timeouts)."""
+    committed = (REPO / haproxy.COMPOSE_CONFIG).read_text()
+    assert committed == haproxy.compose_config(), (
+        f"{haproxy.COMPOSE_CONFIG} differs from patroni/haproxy.cfg: run `python -m bazaar.stack.haproxy`"
+    )

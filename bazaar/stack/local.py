@@ -1,5 +1,5 @@
 """The local stack under BAZAAR_HOME: etcd, three Patroni nodes, HAProxy and PgBouncer under
-supervisord (``bazaar/cluster.py`` drives them), behind ``bazaar up | down | status | dsn``.
+supervisord (bazaar/stack/cluster.py drives them), behind ``bazaar up | down | status | dsn``.
 
 State: ``$BAZAAR_HOME/pgpass`` holds the generated passwords (mode 0600, never printed: DSNs
 point libpq at it with ``passfile=``); ``$BAZAAR_HOME/server`` holds what the postgres OS user
@@ -24,19 +24,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bazaar import cluster as cl
-from bazaar import config, migrate
-from bazaar.db import connect
+from bazaar import config, migrate, queries
+from bazaar.db import connect, create_database, database_exists, loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
-from bazaar.pgnode import make_server_dir, server_user_can_use
+from bazaar.stack import programs
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.daemon_venv import daemon_bin
+from bazaar.stack.host import SYSTEM_ROOT, make_server_dir, server_user_can_use
+from bazaar.stack.layout import NODES, ServerRoot
+from bazaar.stack.processes import poll
+from bazaar.stack.users import LOGIN_ROLES, REPLICATION_USER, REWIND_USER, SERVICE_USERS, SUPERUSER
 
-SUPERUSER = "postgres"
-# Login roles the stack provisions with generated passwords (the migration creates them NOLOGIN).
-LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
-# Users of the stack's machinery: replication and pg_rewind (PostgreSQL roles Patroni creates),
-# Patroni's REST API and PgBouncer's console (not PostgreSQL roles).
-SERVICE_USERS = (cl.REPLICATION_USER, cl.REWIND_USER, cl.REST_USER, cl.PGBOUNCER_ADMIN)
-SYSTEM_SERVER_ROOT = Path("/var/lib/bazaar")
 START_TIMEOUT_S = 240
 
 
@@ -62,8 +60,8 @@ class LocalStack:
     def server_root(self) -> Path:
         return self.server_link.resolve() if self.server_link.exists() else self.server_link
 
-    def cluster(self) -> cl.Cluster:
-        return cl.Cluster(self.server_root(), self.ports, self.passwords())
+    def cluster(self) -> Cluster:
+        return Cluster(ServerRoot(self.server_root()), self.ports, self.passwords())
 
     def _prepare_server_root(self) -> None:
         if self.server_link.exists():
@@ -76,8 +74,8 @@ class LocalStack:
                 return
             self.server_link.rmdir()
         digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-        target = SYSTEM_SERVER_ROOT / digest
-        SYSTEM_SERVER_ROOT.mkdir(mode=0o755, exist_ok=True)
+        target = SYSTEM_ROOT / digest
+        SYSTEM_ROOT.mkdir(mode=0o755, exist_ok=True)
         make_server_dir(target, 0o711)
         self.server_link.symlink_to(target)
 
@@ -99,7 +97,7 @@ class LocalStack:
     def _ensure_passwords(self, fresh_cluster: bool) -> dict[str, str]:
         passwords = self.passwords()
         wanted = (SUPERUSER, *LOGIN_ROLES, *SERVICE_USERS)
-        if not fresh_cluster and any(u not in passwords for u in (SUPERUSER, *SERVICE_USERS[:2])):
+        if not fresh_cluster and any(u not in passwords for u in (SUPERUSER, REPLICATION_USER, REWIND_USER)):
             raise BazaarError(
                 f"{self.pgpass} is missing passwords of the existing cluster",
                 exit_code=EXIT_WRONG_STATE,
@@ -117,56 +115,52 @@ class LocalStack:
 
     # -- connection strings ----------------------------------------------------------------
 
-    def _dsn(self, port: int, user: str, dbname: str) -> str:
-        return f"host=127.0.0.1 port={port} dbname={dbname} user={user} passfile={self.pgpass}"
+    def conninfo(self, port: int, user: str, dbname: str = config.DATABASE) -> str:
+        """USER on DBNAME at PORT of the stack, the password read from the pgpass file."""
+        return loopback_dsn(port, user, dbname, passfile=str(self.pgpass))
 
     def dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
         """Through PgBouncer (transaction pooling) to the leader: what applications use."""
-        return self._dsn(self.ports.pgbouncer, user, dbname)
+        return self.conninfo(self.ports.pgbouncer, user, dbname)
 
     def admin_dsn(self, dbname: str = config.DATABASE) -> str:
         """HAProxy's read-write port (the leader), as the postgres superuser."""
-        return self._dsn(self.ports.rw, SUPERUSER, dbname)
+        return self.conninfo(self.ports.rw, SUPERUSER, dbname)
 
     def read_only_dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
         """HAProxy's read-only port: one of the streaming replicas."""
-        return self._dsn(self.ports.ro, user, dbname)
+        return self.conninfo(self.ports.ro, user, dbname)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(self, sql_dir: Path, progress: migrate.Progress) -> list[str]:
         """Start (creating when needed) and migrate the stack; returns the scripts applied."""
         self._prepare_server_root()
-        root = self.server_root()
-        fresh = not any((root / n / "data" / "PG_VERSION").exists() for n in cl.NODES)
+        root = ServerRoot(self.server_root())
+        fresh = not any((root.datadir(n) / "PG_VERSION").exists() for n in NODES)
         self._ensure_passwords(fresh)
-        progress("checking the daemon venv (Patroni) in /var/lib/bazaar")
-        patroni_bin = cl.daemon_bin()
+        progress(f"checking the daemon venv (Patroni) in {SYSTEM_ROOT}")
+        patroni_bin = daemon_bin()
         cluster = self.cluster()
         changed = cluster.render(patroni_bin)
-        if not cluster.running():
-            progress(f"starting supervisord: etcd, {len(cl.NODES)} Patroni nodes, HAProxy, PgBouncer")
+        if not cluster.supervisor.running():
+            progress(f"starting supervisord: {programs.summary()}")
         elif changed:
             progress(f"applying changed configs: {', '.join(sorted(changed))}")
         cluster.start(changed)
         progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
         # (routed_to_leader also waits for the leader's PostgreSQL to leave recovery)
-        cl.poll(
-            cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port"
-        )
+        poll(cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port")
         with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
-            exists = conn.execute(
-                "select 1 from pg_database where datname = %s", [config.DATABASE]
-            ).fetchone()
-            if not exists:
+            if not database_exists(conn, config.DATABASE):
                 progress(f"creating database {config.DATABASE}")
-                conn.execute(sql.SQL("create database {}").format(sql.Identifier(config.DATABASE)))
+                create_database(conn, config.DATABASE)
         with connect(self.admin_dsn(), autocommit=True) as conn:
             applied = migrate.migrate(conn, sql_dir, progress)
             _provision_logins(conn, {role: cluster.verifiers()[role] for role in LOGIN_ROLES})
         progress("waiting for two streaming replicas and the read-only port")
         cluster.wait_healthy(START_TIMEOUT_S)
-        cl.poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
+        poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
         return applied
 
     def down(self) -> bool:
@@ -177,27 +171,19 @@ class LocalStack:
 
     def processes(self) -> list[dict[str, Any]]:
         """Every program of the stack, with state, PID, addresses and log file."""
-        root = self.server_root()
         cluster = self.cluster()
-        listen = {
-            "etcd": f"127.0.0.1:{self.ports.etcd}",
-            "haproxy": f"rw :{self.ports.rw}  ro :{self.ports.ro}  stats :{self.ports.stats}",
-            "pgbouncer": f"127.0.0.1:{self.ports.pgbouncer}",
-        }
-        for n, name in enumerate(cl.NODES, start=1):
-            listen[name] = f"pg :{self.ports.postgres(n)}  rest :{self.ports.patroni(n)}"
-        running = {p["name"]: p for p in cluster.processes()} if self.server_link.exists() else {}
+        running = {p["name"]: p for p in cluster.supervisor.processes()} if self.server_link.exists() else {}
         rows = []
-        for name in ("etcd", *cl.NODES, "haproxy", "pgbouncer"):
-            proc = running.get(name, {})
+        for program in programs.PROGRAMS:
+            proc = running.get(program.name, {})
             rows.append(
                 {
-                    "name": name,
+                    "name": program.name,
                     "state": str(proc.get("state", "STOPPED")).lower(),
                     "pid": proc.get("pid"),
                     "uptime": proc.get("uptime"),
-                    "listen": listen[name],
-                    "log": str(root / "log" / f"{name}.log"),
+                    "listen": program.listen(self.ports),
+                    "log": str(cluster.root.log_dir / f"{program.name}.log"),
                 }
             )
         return rows
@@ -205,21 +191,21 @@ class LocalStack:
 
 def _can_query(dsn: str) -> bool:
     with connect(dsn, autocommit=True, prepare_threshold=None) as conn:
-        return conn.execute("select 1").fetchone() == (1,)
+        return conn.execute(queries.load("ping")).fetchone() == (1,)
 
 
 def _provision_logins(conn: psycopg.Connection[Any], verifiers: dict[str, str]) -> None:
     """Let the stack's roles log in with the SCRAM verifiers PgBouncer also holds.
 
     Only verifiers reach the server, never a plain password; a role whose verifier is already
-    the same is left alone.
+    the same is left alone. ALTER ROLE takes no bind parameters: the verifier is quoted by
+    psycopg (sql.Literal).
     """
     for role, verifier in verifiers.items():
-        row = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", [role]
-        ).fetchone()
+        row = conn.execute(queries.load("role_login"), {"role": role}).fetchone()
         if row is not None and row[0] and row[1] == verifier:
             continue
-        conn.execute(
-            sql.SQL("alter role {} login password {}").format(sql.Identifier(role), sql.Literal(verifier))
+        statement = sql.SQL(queries.load("role_allow_login")).format(
+            role=sql.Identifier(role), verifier=sql.Literal(verifier)
         )
+        conn.execute(statement)

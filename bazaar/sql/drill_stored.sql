@@ -1,0 +1,1 @@
+select n from public.drill_writes where run = %(run)s

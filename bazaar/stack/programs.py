@@ -1,0 +1,224 @@
+"""The programs supervisord runs, one entry each in PROGRAMS, and the files rendered for them into
+the server root's ``conf/``.
+
+Every program runs as the server user, with its log in ``log/<name>.log``. Its entry says how
+`bazaar status` shows it, which template holds its ``[program:…]`` section, which files of
+``conf/`` it reads (rendered on every `bazaar up`; when one changes on a running stack the program
+is sent SIGHUP or restarted) and which directories of the server root it writes.
+
+Adding a program (an exporter, Prometheus, a worker):
+
+1. its ``[program:${name}]`` section as a template (``patroni/supervisord-haproxy.conf`` is one to
+   copy): the placeholders of Context.common() plus ``${name}`` are filled in, and any others
+   the entry's ``values`` gives;
+2. an entry in PROGRAMS, in start order (supervisord's ``priority`` in the section agrees), with
+   its config files (``ConfigFile``: a name in conf/ and the function that renders it) if it has
+   any; Prometheus's would read::
+
+       Program(
+           name="prometheus",
+           title="Prometheus",
+           section="monitoring/prometheus/supervisord.conf",
+           listen=lambda ports: f"127.0.0.1:{ports.prometheus}",
+           values=lambda ctx: {"port": ctx.ports.prometheus},
+           configs=(ConfigFile("prometheus.yml", prometheus_yml),),  # renders the template
+           dirs=("prometheus",),  # its TSDB
+       )
+
+If it listens on a port, that port goes into config.Ports too, so it moves with
+BAZAAR_PORT_OFFSET and `bazaar up` checks it is free before starting. The stack then renders,
+starts, reloads, stops (programs after the nodes first, in reverse order) and lists it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from bazaar import config
+from bazaar.stack import haproxy
+from bazaar.stack.host import bindir, make_server_dir, write_server_file
+from bazaar.stack.layout import NODES
+from bazaar.stack.pgbouncer import AUTH_FILE, auth_file
+from bazaar.stack.templates import Context
+from bazaar.stack.users import PGBOUNCER_ADMIN, REPLICATION_USER, REST_USER, REWIND_USER, SUPERUSER
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file of conf/ and the function that renders its text."""
+
+    name: str
+    text: Callable[[Context], str]
+    mode: int = 0o600  # owned by the server user; most hold passwords or paths to them
+
+
+def _no_values(_ctx: Context) -> Mapping[str, object]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program under supervisord."""
+
+    name: str  # supervisord's name for it, its log file log/NAME.log, its row in `bazaar status`
+    title: str  # for people: "starting supervisord: etcd, 3 Patroni nodes, …"
+    section: str  # the template of its [program:NAME] section, a path in the checkout
+    listen: Callable[[config.Ports], str]  # what `bazaar status` shows it listening on
+    values: Callable[[Context], Mapping[str, object]] = _no_values  # placeholders of SECTION
+    configs: tuple[ConfigFile, ...] = ()  # the files of conf/ it reads
+    dirs: tuple[str, ...] = ()  # directories of the server root it writes in (made 0700)
+    reload: Literal["hup", "restart"] = "hup"  # how it takes a changed config: SIGHUP or a restart
+
+    def reads(self) -> set[str]:
+        return {f.name for f in self.configs}
+
+
+# -- the programs ------------------------------------------------------------------------------
+
+
+def _etcd() -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        return {
+            "etcd_dir": ctx.root.path / "etcd",
+            "etcd_port": ctx.ports.etcd,
+            "etcd_peer_port": ctx.ports.etcd_peer,
+        }
+
+    return Program(
+        name="etcd",
+        title="etcd",
+        section="patroni/supervisord-etcd.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.etcd}",
+        values=values,
+        dirs=("etcd",),
+    )
+
+
+def _patroni_node(n: int, name: str) -> Program:
+    def patroni_yml(ctx: Context) -> str:
+        return ctx.render(
+            "patroni/patroni.yml",
+            name=name,
+            rest_port=ctx.ports.patroni(n),
+            rest_user=REST_USER,
+            rest_password=ctx.secrets[REST_USER],
+            etcd_port=ctx.ports.etcd,
+            ttl=ctx.timing.ttl,
+            loop_wait=ctx.timing.loop_wait,
+            retry_timeout=ctx.timing.retry_timeout,
+            primary_start_timeout=ctx.timing.primary_start_timeout,
+            pg_port=ctx.ports.postgres(n),
+            data_dir=ctx.root.datadir(name),
+            bin_dir=bindir(),
+            node_dir=ctx.root.path / name,
+            superuser_password=ctx.secrets[SUPERUSER],
+            replication_password=ctx.secrets[REPLICATION_USER],
+            rewind_password=ctx.secrets[REWIND_USER],
+        )
+
+    return Program(
+        name=name,
+        title="Patroni node",
+        section="patroni/supervisord-node.conf",  # runs Patroni through run-patroni.sh (SCRIPTS)
+        listen=lambda ports: f"pg :{ports.postgres(n)}  rest :{ports.patroni(n)}",
+        values=lambda ctx: {"patroni": ctx.daemon_bin / "patroni"},
+        configs=(ConfigFile(f"{name}.yml", patroni_yml),),
+        dirs=(name,),
+    )
+
+
+def _haproxy() -> Program:
+    return Program(
+        name="haproxy",
+        title="HAProxy",
+        section="patroni/supervisord-haproxy.conf",
+        listen=lambda ports: f"rw :{ports.rw}  ro :{ports.ro}  stats :{ports.stats}",
+        configs=(ConfigFile("haproxy.cfg", lambda ctx: haproxy.local_config(ctx.ports)),),
+        reload="restart",  # HAProxy re-reads its config only when it starts
+    )
+
+
+def _pgbouncer() -> Program:
+    def pgbouncer_ini(ctx: Context) -> str:
+        return ctx.render(
+            "patroni/pgbouncer.ini",
+            rw_port=ctx.ports.rw,
+            pgbouncer_port=ctx.ports.pgbouncer,
+            admin_user=PGBOUNCER_ADMIN,
+        )
+
+    return Program(
+        name="pgbouncer",
+        title="PgBouncer",
+        section="patroni/supervisord-pgbouncer.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.pgbouncer}",
+        configs=(
+            ConfigFile("pgbouncer.ini", pgbouncer_ini),
+            ConfigFile(AUTH_FILE, lambda ctx: auth_file(ctx.root.conf_dir, ctx.secrets)),
+        ),
+    )
+
+
+# In start order: supervisord's priorities in the sections agree.
+PROGRAMS: tuple[Program, ...] = (
+    _etcd(),
+    *(_patroni_node(n, name) for n, name in enumerate(NODES, start=1)),
+    _haproxy(),
+    _pgbouncer(),
+)
+
+# Scripts the programs' commands run: written beside the configs; a changed one needs no reload,
+# since a program runs it only when it starts.
+SCRIPTS = (
+    ConfigFile(
+        "run-patroni.sh", lambda _ctx: (config.project_root() / "patroni/run-patroni.sh").read_text(), 0o755
+    ),
+)
+
+
+def summary() -> str:
+    """The programs for a person, in start order: "etcd, 3 Patroni nodes, HAProxy, PgBouncer"."""
+    parts = []
+    for title, group in itertools.groupby(PROGRAMS, key=lambda p: p.title):
+        count = len(list(group))
+        parts.append(title if count == 1 else f"{count} {title}s")
+    return ", ".join(parts)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def supervisord_conf(ctx: Context) -> str:
+    """supervisord.conf: patroni/supervisord.conf with every program's section."""
+    sections = [ctx.render(p.section, name=p.name, **p.values(ctx)) for p in PROGRAMS]
+    # Sections are one blank line apart, and two after the last Patroni node: the file exactly as
+    # earlier versions rendered it, so that `bazaar up` finds a running stack's copy unchanged and
+    # reloads nothing. The extra line can go with the next change to the programs.
+    sections[max(i for i, p in enumerate(PROGRAMS) if p.name in NODES)] += "\n"
+    return ctx.render(
+        "patroni/supervisord.conf", socket=ctx.root.socket, programs="\n".join(sections).rstrip("\n")
+    )
+
+
+def write_configs(ctx: Context) -> set[str]:
+    """Make the server root's directories and write every file of conf/; the names that changed."""
+    root = ctx.root
+    for directory, mode in ((root.conf_dir, 0o700), (root.run_dir, 0o755), (root.log_dir, 0o700)):
+        make_server_dir(directory, mode)
+    for log in root.log_dir.iterdir():
+        log.chmod(0o600)  # logs written before supervisord's umask was 077
+    for program in PROGRAMS:
+        for name in program.dirs:
+            make_server_dir(root.path / name, 0o700)
+    changed = set()
+    for file in (f for p in PROGRAMS for f in p.configs):
+        if write_server_file(root.conf_dir / file.name, file.text(ctx), file.mode):
+            changed.add(file.name)
+    for script in SCRIPTS:
+        write_server_file(root.conf_dir / script.name, script.text(ctx), script.mode)
+    if write_server_file(root.supervisord_conf, supervisord_conf(ctx)):
+        changed.add(root.supervisord_conf.name)
+    return changed

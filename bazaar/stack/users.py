@@ -1,0 +1,16 @@
+"""The users of the local stack: PostgreSQL roles that log in, and the users of its machinery.
+
+Every one gets a generated password in ``$BAZAAR_HOME/pgpass`` (docs/adr/0002, 0004).
+"""
+
+from __future__ import annotations
+
+SUPERUSER = "postgres"
+# Login roles (the migration creates them NOLOGIN; the stack grants LOGIN with a SCRAM verifier
+# after migrating). They log in through PgBouncer, whose auth_file holds the same verifiers.
+LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", "bazaar_monitor")
+REPLICATION_USER = "replicator"  # PostgreSQL roles Patroni creates: replication and pg_rewind
+REWIND_USER = "rewinder"
+REST_USER = "patroni_api"  # Patroni REST API basic-auth user (POST endpoints); not a PostgreSQL role
+PGBOUNCER_ADMIN = "bazaar_pgbouncer"  # PgBouncer console user (PAUSE / RESUME); not a PostgreSQL role
+SERVICE_USERS = (REPLICATION_USER, REWIND_USER, REST_USER, PGBOUNCER_ADMIN)
