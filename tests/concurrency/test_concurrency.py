@@ -268,3 +268,36 @@ def test_two_admins_demoting_themselves_at_once_leave_one_admin(dsn: str) -> Non
     assert [e.sqlstate for e in refused] == ["55000"], outcomes
     with psycopg.connect(dsn) as conn:
         assert conn.execute("select count(*) from core.users where role = 'admin'").fetchone() == (1,)
+
+
+def test_the_scheduled_matching_commits_listing_by_listing_and_drains_the_queue(dsn: str) -> None:
+    """What pg_cron runs, for real: CALL outside a transaction, a commit per listing."""
+    with app(dsn) as conn, psycopg.connect(dsn, autocommit=True) as admin:
+        watcher, seller = person(conn, "watcher_m"), person(conn, "seller_m")
+        moderator = person(conn, "moderator_m")
+        admin.execute("update core.users set role = 'moderator' where email = 'moderator_m@example.com'")
+        call(conn, "select api.save_search(%s, 'parts', null, '{\"kind\": \"part\"}')", watcher)
+        category = call(admin, "select id from core.categories where slug = 'brake-pads'")
+        listings = []
+        for n in range(3):
+            listing = call(
+                conn,
+                "select api.create_listing(%s, 'part', %s, %s, 1000, 'Москва', 'Москва', "
+                "'{\"part_number\": \"1\", \"condition\": \"new\"}')",
+                seller, category, f"Колодки {n}",
+            )  # fmt: skip
+            call(conn, "select api.submit_listing(%s, %s)", seller, listing)
+            call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+            listings.append(listing)
+        admin.execute("call ops.run_saved_search_matching()")
+        assert (
+            call(admin, "select count(*) from core.saved_search_queue where listing_id = any(%s)", listings)
+            == 0
+        )
+        notified = call(
+            admin,
+            "select count(distinct (n.payload ->> 'listing_id')) from core.notifications as n "
+            "join core.users as u on u.id = n.user_id "
+            "where u.email = 'watcher_m@example.com' and n.kind = 'saved_search_match'",
+        )
+        assert notified == 3

@@ -42,18 +42,19 @@ comment on function ops.match_saved_searches(integer) is
 'most three times) without stopping the rest; a run stops after 50 seconds. pg_cron runs it every '
 'minute on the leader; returns {listings, notified, failed}.';
 
+-- No SET search_path here: a procedure with a SET clause may not commit. Every name is
+-- schema-qualified instead, and it runs with its caller's rights (pg_cron's superuser).
 create or replace procedure ops.run_saved_search_matching()
 language plpgsql
-set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_started timestamptz := clock_timestamp();
+    v_started timestamptz := pg_catalog.clock_timestamp();
     v_done jsonb;
 begin
     -- one listing per transaction: its queue row is locked only while it is matched, so a
     -- moderator approving it again never waits for a whole run
     loop
-        exit when clock_timestamp() > v_started + interval '50 seconds';
+        exit when pg_catalog.clock_timestamp() > v_started + interval '50 seconds';
         v_done := ops.match_saved_searches(1);
         commit;
         exit when (v_done ->> 'listings')::integer = 0 and (v_done ->> 'failed')::integer = 0;
