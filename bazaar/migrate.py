@@ -165,16 +165,16 @@ def _script(kind: Kind, name: str, path: Path, version: int | None) -> Script:
 
 @contextmanager
 def _locked(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    conn.execute("select pg_advisory_lock(%s)", [LOCK_KEY])
+    conn.execute(queries.load("migrations_lock"), {"key": LOCK_KEY})
     try:
         yield
     finally:
         if not conn.closed and not conn.broken:
-            conn.execute("select pg_advisory_unlock(%s)", [LOCK_KEY])
+            conn.execute(queries.load("migrations_unlock"), {"key": LOCK_KEY})
 
 
 def _applied(conn: psycopg.Connection[Any]) -> dict[str, Applied]:
-    exists = conn.execute("select to_regclass('ops.schema_migrations') is not null").fetchone()
+    exists = conn.execute(queries.load("migrations_table_exists")).fetchone()
     if not exists or not exists[0]:
         return {}
     with conn.cursor(row_factory=dict_row) as cur:
@@ -382,7 +382,7 @@ def verify(conn: psycopg.Connection[Any], sql_dir: Path) -> list[Finding]:
 
 
 def _privilege_violations(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
-    if conn.execute("select to_regrole('bazaar_app') is not null").fetchone() != (True,):
+    if conn.execute(queries.load("security_model_exists")).fetchone() != (True,):
         return []  # before V0001 there is no security model to check
     return [tuple(r) for r in conn.execute(queries.load("privilege_violations")).fetchall()]
 
