@@ -275,6 +275,22 @@ class Cluster:
         self._wait_new_postmaster(node, before, timeout)
         return {"node": node, "seconds": round(time.monotonic() - started, 3), "patroni": text.strip()}
 
+    def apply_pending_restarts(self, progress: Callable[[str], None]) -> list[str]:
+        """Restart the nodes a changed setting waits on (archive_mode, say), writes going on: the
+        replicas in place, then the leader after a switchover to a restarted replica, so clients
+        see no more than the switchover's pause. The nodes restarted, in order."""
+        pending = self.patroni.pending_restart()
+        leader = self._require_leader()
+        for node in [n for n in pending if n != leader]:
+            progress(f"restarting {node} for its changed settings")
+            self.restart(node)
+        if leader in pending:
+            progress(f"switching over from {leader} to restart it for its changed settings")
+            self.switchover()
+            self.wait_healthy()  # the old leader finishes its demotion and streams first
+            self.restart(leader)
+        return pending
+
     def reinit(self, node: str, timeout: float = 180) -> dict[str, Any]:
         """Rebuild a replica's data directory from the leader (Patroni's reinitialize)."""
         node_number(node)

@@ -132,6 +132,15 @@ class PatroniAPI:
                 return m.name
         return None
 
+    def pending_restart(self) -> list[str]:
+        """The nodes whose PostgreSQL waits for a restart to take a changed setting."""
+        pending = []
+        for node in NODES:
+            status, text = self.rest(node, "GET", "/patroni")
+            if status == 200 and json.loads(text).get("pending_restart"):
+                pending.append(node)
+        return pending
+
     def sync_standby(self) -> str | None:
         return next((m.name for m in self.members() if m.role == "sync_standby"), None)
 

@@ -13,4 +13,6 @@ REPLICATION_USER = "replicator"  # PostgreSQL roles Patroni creates: replication
 REWIND_USER = "rewinder"
 REST_USER = "patroni_api"  # Patroni REST API basic-auth user (POST endpoints); not a PostgreSQL role
 PGBOUNCER_ADMIN = "bazaar_pgbouncer"  # PgBouncer console user (PAUSE / RESUME); not a PostgreSQL role
-SERVICE_USERS = (REPLICATION_USER, REWIND_USER, REST_USER, PGBOUNCER_ADMIN)
+# the key of the backup repositories' encryption passphrase among the secrets; not a PostgreSQL role
+BACKUP_KEY = "pgbackrest"
+SERVICE_USERS = (REPLICATION_USER, REWIND_USER, REST_USER, PGBOUNCER_ADMIN, BACKUP_KEY)
