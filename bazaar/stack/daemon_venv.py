@@ -12,8 +12,9 @@ from bazaar import config
 from bazaar.stack.host import SYSTEM_ROOT, running_as_root
 from bazaar.stack.processes import run
 
-# What the daemon venv holds; versions come from requirements.lock (used as a constraints file).
-DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]")
+# What the daemon venv holds: Patroni, and what the copy of bazaar the backup scheduler runs
+# imports (bazaar/stack/code.py); versions come from requirements.lock (a constraints file).
+DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]", "click")
 
 
 def daemon_bin() -> Path:

@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from bazaar import config, migrate, queries
+from bazaar.backup.operations import Backups
 from bazaar.db import connect, create_database, database_exists, loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.stack import programs
@@ -160,7 +161,9 @@ class LocalStack:
             _provision_logins(conn, {role: cluster.verifiers()[role] for role in LOGIN_ROLES})
         progress("waiting for two streaming replicas and the read-only port")
         cluster.wait_healthy(START_TIMEOUT_S)
+        cluster.apply_pending_restarts(progress)
         poll(lambda: _can_query(self.dsn()), 60, "PgBouncer to let bazaar_app in")
+        Backups.of(self).ensure(progress)
         return applied
 
     def down(self) -> bool:

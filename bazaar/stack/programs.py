@@ -33,17 +33,28 @@ starts, reloads, stops (programs after the nodes first, in reverse order) and li
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from bazaar import config
-from bazaar.stack import haproxy
+from bazaar.backup import schedule as backup_schedule
+from bazaar.backup import settings as backup
+from bazaar.db import loopback_dsn
+from bazaar.stack import code, haproxy
 from bazaar.stack.host import bindir, make_server_dir, write_server_file
 from bazaar.stack.layout import NODES
 from bazaar.stack.pgbouncer import AUTH_FILE, auth_file
 from bazaar.stack.templates import Context
-from bazaar.stack.users import PGBOUNCER_ADMIN, REPLICATION_USER, REST_USER, REWIND_USER, SUPERUSER
+from bazaar.stack.users import (
+    BACKUP_KEY,
+    PGBOUNCER_ADMIN,
+    REPLICATION_USER,
+    REST_USER,
+    REWIND_USER,
+    SUPERUSER,
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,8 @@ def _patroni_node(n: int, name: str) -> Program:
             superuser_password=ctx.secrets[SUPERUSER],
             replication_password=ctx.secrets[REPLICATION_USER],
             rewind_password=ctx.secrets[REWIND_USER],
+            socket_dir=backup.SOCKET_DIR,
+            pgbackrest=backup.node_command(ctx.root, name),
         )
 
     return Program(
@@ -126,7 +139,7 @@ def _patroni_node(n: int, name: str) -> Program:
         listen=lambda ports: f"pg :{ports.postgres(n)}  rest :{ports.patroni(n)}",
         values=lambda ctx: {"patroni": ctx.daemon_bin / "patroni"},
         configs=(ConfigFile(f"{name}.yml", patroni_yml),),
-        dirs=(name,),
+        dirs=(name, f"{name}/backup-spool", f"{name}/backup-lock"),
     )
 
 
@@ -162,21 +175,69 @@ def _pgbouncer() -> Program:
     )
 
 
+BACKUP_PGPASS = "backup-pgpass"  # in conf/: the scheduler's passfile
+
+
+def _backup_scheduler() -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        pgpass = ctx.root.conf_dir / BACKUP_PGPASS
+        return {
+            "python": ctx.daemon_bin / "python",
+            "lib_dir": code.lib_dir(ctx.root),
+            "dsn": loopback_dsn(ctx.ports.rw, SUPERUSER, config.DATABASE, passfile=str(pgpass)),
+            "pgpass": pgpass,
+            "policy": backup_schedule.Policy.parse(os.environ.get("BAZAAR_BACKUP_SCHEDULE", "")),
+        }
+
+    def code_digest(ctx: Context) -> str:
+        text = code.digest()
+        code.install(ctx.root, text)  # the copy it runs from, refreshed with the digest
+        return text
+
+    return Program(
+        name="backup-scheduler",
+        title="the backup scheduler",
+        section="backup/supervisord-scheduler.conf",
+        listen=lambda _ports: "-",
+        values=values,
+        configs=(
+            ConfigFile(code.DIGEST_FILE, code_digest),
+            # the superuser's password (which the Patroni configs beside it hold too): the scheduler
+            # records its runs in ops.backup_runs and reads its verification copies
+            ConfigFile(BACKUP_PGPASS, lambda ctx: f"*:*:*:{SUPERUSER}:{ctx.secrets[SUPERUSER]}\n"),
+        ),
+        reload="restart",
+    )
+
+
 # In start order: supervisord's priorities in the sections agree.
 PROGRAMS: tuple[Program, ...] = (
     _etcd(),
     *(_patroni_node(n, name) for n, name in enumerate(NODES, start=1)),
     _haproxy(),
     _pgbouncer(),
+    _backup_scheduler(),
 )
 
-# Scripts the programs' commands run: written beside the configs; a changed one needs no reload,
-# since a program runs it only when it starts.
+
+def _pgbackrest_conf(ctx: Context) -> str:
+    ports = {name: ctx.ports.postgres(n) for n, name in enumerate(NODES, start=1)}
+    return ctx.render(
+        "backup/pgbackrest.conf",
+        **backup.conf_sections(ctx.root, ports, ctx.secrets[BACKUP_KEY]),
+    )
+
+
+# Files the programs' commands read when they run (a script, pgBackRest's config): written beside
+# the configs; a changed one needs no reload.
 SCRIPTS = (
     ConfigFile(
         "run-patroni.sh", lambda _ctx: (config.project_root() / "patroni/run-patroni.sh").read_text(), 0o755
     ),
+    ConfigFile(backup.conf_path_name(), _pgbackrest_conf),
 )
+# Directories of the server root no single program owns: pgBackRest's (backup/pgbackrest.conf)
+SHARED_DIRS = ("backup", "backup/spool", "log/pgbackrest", "run/pgbackrest")
 
 
 def summary() -> str:
@@ -208,11 +269,13 @@ def write_configs(ctx: Context) -> set[str]:
     root = ctx.root
     for directory, mode in ((root.conf_dir, 0o700), (root.run_dir, 0o755), (root.log_dir, 0o700)):
         make_server_dir(directory, mode)
-    for log in root.log_dir.iterdir():
+    for log in (f for f in root.log_dir.iterdir() if f.is_file()):
         log.chmod(0o600)  # logs written before supervisord's umask was 077
-    for program in PROGRAMS:
-        for name in program.dirs:
-            make_server_dir(root.path / name, 0o700)
+    for name in (*SHARED_DIRS, *(d for program in PROGRAMS for d in program.dirs)):
+        make_server_dir(root.path / name, 0o700)
+    for repository in backup.repositories(root):
+        make_server_dir(repository, 0o700)
+    make_server_dir(backup.SOCKET_DIR, 0o2775)
     changed = set()
     for file in (f for p in PROGRAMS for f in p.configs):
         if write_server_file(root.conf_dir / file.name, file.text(ctx), file.mode):
