@@ -51,6 +51,8 @@ class StackUnderTest:
             "BAZAAR_HOME": str(home),
             "BAZAAR_PORT_OFFSET": str(offset),
             "BAZAAR_SQL_DIR": str(sql_dir),
+            # the tests take their backups themselves (tests/cluster/test_backup.py)
+            "BAZAAR_BACKUP_SCHEDULE": "full=off diff=off incr=off verify=off",
         }
         for name in ("BAZAAR_DSN", "BAZAAR_ADMIN_DSN"):
             self.env.pop(name, None)
