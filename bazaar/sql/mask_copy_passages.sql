@@ -1,0 +1,1 @@
+copy pg_temp.mask_passages (n, body) from stdin

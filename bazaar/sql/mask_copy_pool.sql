@@ -1,0 +1,1 @@
+copy pg_temp.mask_pool (pool, i, value) from stdin
