@@ -38,22 +38,30 @@ HEALTHY_TIMEOUT_S = 600
 
 
 def restore_cluster(
-    backups: Backups, cluster: Cluster, target: Target, progress: Callable[[str], None]
+    backups: Backups, cluster: Cluster, target: Target, progress: Callable[[str], None], *, down: bool = False
 ) -> dict[str, Any]:
-    """Take the whole cluster back to TARGET; a summary (new timeline, seconds without a leader)."""
+    """Take the whole cluster back to TARGET; a summary (new timeline, seconds without a leader).
+    DOWN: the cluster has no leader (every node lost): node1 is rebuilt from the repository."""
     started = time.monotonic()
     leader = cluster.patroni.leader_name()
-    if leader is None:
+    if leader is None and not down:
         raise BazaarError(
-            "the cluster has no leader: restore-cluster starts from a running cluster",
+            "the cluster has no leader: restore-cluster takes a running cluster back in time",
             exit_code=EXIT_WRONG_STATE,
-            hint="`bazaar cluster status`; with every node lost, see docs/runbooks/backup-and-restore.md",
+            hint="wait for a failover (`bazaar cluster status`); with every node lost, add --cluster-down",
         )
+    if leader is not None and down:
+        raise BazaarError(
+            f"the cluster is not down: {leader} leads it",
+            exit_code=EXIT_WRONG_STATE,
+            hint="omit --cluster-down",
+        )
+    leader = leader or NODES[0]
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     staging = backups.root.path / f"restore-{stamp}"
     progress(f"restoring and recovering {target.describe()} into {staging} (the cluster keeps running)")
-    with backups.recorded("restore") as record:
-        instance, _ = backups.restore(staging, target, keep_running=True)
+    with backups.recorded("restore", required=not down) as record:
+        instance, _ = backups.restore(staging, target, keep_running=True, record_kind=None)
         try:
             copy_timeline = instance.timeline()
         finally:
@@ -62,7 +70,7 @@ def restore_cluster(
         # Patroni's once this node is a standby again: gone, as ALTER SYSTEM leaves the file
         write_server_file(instance.datadir / "postgresql.auto.conf", AUTO_CONF)
         (instance.datadir / instance.log_file.name).unlink(missing_ok=True)
-        live_timeline = _live_timeline(backups)
+        live_timeline = 0 if down else _live_timeline(backups)
         if live_timeline >= copy_timeline:
             raise BazaarError(
                 f"the cluster moved to timeline {live_timeline} during the restore (a failover): "
@@ -70,13 +78,13 @@ def restore_cluster(
                 exit_code=EXIT_WRONG_STATE,
                 hint="run restore-cluster again; the cluster was not touched",
             )
-        dynamic = json.loads(cluster.patroni.rest(leader, "GET", "/config")[1])
+        dynamic = {} if down else json.loads(cluster.patroni.rest(leader, "GET", "/config")[1])
 
         progress(f"stopping the cluster; {leader} takes the recovered data directory")
         down_at = time.monotonic()
         cluster.supervisor.stop(SCHEDULER, *(n for n in NODES if n != leader))
         cluster.supervisor.stop(leader)
-        _forget_cluster(backups, leader)
+        _forget_cluster(backups, leader, missing_ok=down)
         aside = []
         for node in NODES:
             datadir = backups.root.datadir(node)
@@ -88,7 +96,8 @@ def restore_cluster(
         cluster.supervisor.ctl("start", leader)
         poll(cluster.routed_to_leader, HEALTHY_TIMEOUT_S, f"{leader} to lead on the recovered data")
         writable_after = round(time.monotonic() - down_at, 1)
-        cluster.patroni.rest(leader, "PATCH", "/config", _settable(dynamic))
+        if dynamic:
+            cluster.patroni.rest(leader, "PATCH", "/config", _settable(dynamic))
         new_timeline = _live_timeline(backups)  # Patroni promotes it once more as it takes the lead
 
         progress("archiving the new timeline's history; a full backup on it for the replicas")
@@ -123,7 +132,7 @@ def _live_timeline(backups: Backups) -> int:
     return int(row[0]) if row else 0
 
 
-def _forget_cluster(backups: Backups, node: str) -> None:
+def _forget_cluster(backups: Backups, node: str, *, missing_ok: bool) -> None:
     """Remove the cluster's state from etcd with Patroni's own patronictl remove."""
     conf = backups.root.conf_dir / f"{node}.yml"
     patronictl = str(daemon_bin() / "patronictl")
@@ -132,7 +141,7 @@ def _forget_cluster(backups: Backups, node: str) -> None:
         as_server_user([patronictl, "-c", str(conf), "remove", "bazaar"]),
         input=answers, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
-    if result.returncode != 0:
+    if result.returncode != 0 and not missing_ok:
         raise BazaarError(f"patronictl remove failed: {(result.stderr or result.stdout).strip()[-300:]}")
 
 

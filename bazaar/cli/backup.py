@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from bazaar.backup import staging
 from bazaar.backup.operations import Backups, Target
 from bazaar.backup.pgbackrest import Progress
 from bazaar.backup.whole_cluster import restore_cluster as restore_cluster_to
@@ -215,13 +216,38 @@ def restore(
     print_object(result, False)
 
 
+@backup_group.command("stage")
+@restore_to
+@port_option
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), help="Masking seed (default: a random one).")
+@json_option
+@pass_settings
+def stage(settings: Settings, to: Path, port: int | None, seed: int | None) -> None:
+    """A masked copy of the latest data for application teams, left running.
+
+    The latest backup is restored into TO beside the live cluster, every personal value is
+    replaced (names, e-mails, phones, texts people wrote, password and code hashes), every login
+    role gets a new password (kept in TO.pgpass) and every masked account the printed sign-in
+    password. Listing titles and descriptions are public and kept.
+    """
+    with _progress_bar("restoring for staging") as bar:
+        result = staging.stage(_backups(), to, port=port, seed=seed, progress=bar, log=progress)
+    print_object(result, settings.json)
+
+
 @backup_group.command("restore-cluster")
 @click.option("--time", help="Take the cluster back to this moment ('2026-11-29 14:03:00+00').")
 @click.option("--lsn", help="Take the cluster back to this WAL position.")
 @click.option("--yes", is_flag=True, help="Do not ask: everything written after the target is thrown away.")
+@click.option(
+    "--cluster-down",
+    "down",
+    is_flag=True,
+    help="Every node is lost (no leader): rebuild the cluster from the repository alone.",
+)
 @json_option
 @pass_settings
-def restore_cluster(settings: Settings, time: str | None, lsn: str | None, yes: bool) -> None:
+def restore_cluster(settings: Settings, time: str | None, lsn: str | None, yes: bool, down: bool) -> None:
     """Take the whole live cluster back to a moment of its past (point-in-time recovery).
 
     The backup is restored and recovered beside the running cluster first; the cluster then stops
@@ -238,5 +264,5 @@ def restore_cluster(settings: Settings, time: str | None, lsn: str | None, yes: 
         click.confirm(f"Take the whole cluster back {target.describe()}? Later writes are lost", abort=True)
     stack = LocalStack.from_env()
     backups = _backups()
-    result = restore_cluster_to(backups, stack.cluster(), target, progress)
+    result = restore_cluster_to(backups, stack.cluster(), target, progress, down=down)
     print_object(result, settings.json)

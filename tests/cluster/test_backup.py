@@ -29,7 +29,7 @@ from bazaar.backup.pgbackrest import PgBackRest
 from bazaar.backup.schedule import Policy
 from bazaar.errors import EXIT_BAD_ARGUMENT, EXIT_NOT_ALLOWED, EXIT_NOT_FOUND, BazaarError
 from bazaar.stack.host import make_server_dir, write_server_file
-from bazaar.stack.layout import ServerRoot
+from bazaar.stack.layout import NODES, ServerRoot
 from bazaar.stack.processes import poll
 from tests.cluster.conftest import StackUnderTest
 
@@ -193,7 +193,7 @@ def test_point_in_time_restores_stop_between_two_commits(stack: StackUnderTest) 
     assert {m["member"]: m["timeline"] for m in stack.bazaar_json("cluster", "status")} == members_before
     assert stack.bazaar_json("backup", "info")["wal_max"][:8] == wal_max_before[:8]
     runs = stack.bazaar_json("backup", "runs", "--limit", "3")
-    assert [r["kind"] for r in runs] == ["restore"] * 3 and all(r["succeeded"] for r in runs)
+    assert [r["kind"] for r in runs] == ["restore"] * 3 and all(r["succeeded"] and r["label"] for r in runs)
 
 
 def test_restore_refuses_what_it_cannot_do_and_leaves_nothing_behind(stack: StackUnderTest) -> None:
@@ -266,6 +266,38 @@ def test_verify_restores_checks_and_catches_a_corrupted_repository_copy(stack: S
     backups_of(stack).verify_repository()  # the live repository is intact
     last = stack.bazaar_json("backup", "runs", "--limit", "1")[0]
     assert last["kind"] == "verify" and last["succeeded"] is False and "checksum invalid" in last["error"]
+
+
+def test_stage_gives_a_masked_copy_with_passwords_of_its_own(stack: StackUnderTest) -> None:
+    email = f"stage-{secrets.token_hex(4)}@example.com"
+    with stack.connect(stack.local.dsn()) as conn:
+        conn.execute("select api.register('Ольга Стейджинг', 'correct horse battery', %s)", [email])
+    archive_now(stack)
+    to = restore_dir(stack, "stage")
+    staged = stack.bazaar_json("backup", "stage", "--to", str(to))
+    try:
+        assert staged["rows_masked"] > 0 and Path(staged["passfile"]).stat().st_mode & 0o077 == 0
+        with psycopg.connect(staged["admin_dsn"], autocommit=True) as conn:
+            emails = {r[0] for r in conn.execute("select email from core.users")}
+            names = {r[0] for r in conn.execute("select display_name from core.users")}
+            assert email not in emails and "Ольга Стейджинг" not in names
+            assert all(e is None or e.endswith("@example.invalid") for e in emails)
+            masked_email = next(e for e in emails if e)
+        with psycopg.connect(staged["dsn"], autocommit=True) as app:  # bazaar_app, its own password
+            token = app.execute(
+                "select token from api.login(%s, %s)", [masked_email, staged["sign_in_password"]]
+            )
+            assert token.fetchone() is not None
+        # the live cluster's passwords do not open the copy
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(stack.local.conninfo(staged["port"], "postgres"), connect_timeout=5).close()
+    finally:
+        RestoredInstance(to, 0, stack.local.pgpass).stop()
+        shutil.rmtree(to, ignore_errors=True)
+        Path(staged["passfile"]).unlink()
+        with stack.connect(stack.local.admin_dsn()) as conn:  # the marketplace is empty again
+            conn.execute("delete from core.users where email = %s", [email])
+    assert stack.bazaar_json("backup", "runs", "--limit", "1")[0]["kind"] == "stage"
 
 
 def test_the_scheduler_takes_what_is_due(stack: StackUnderTest) -> None:
@@ -359,3 +391,26 @@ def test_pgbackrest_logs_hold_no_passphrase(stack: StackUnderTest) -> None:
     texts = [p.read_text(errors="replace") for p in logs.rglob("*") if p.is_file()]
     assert texts and not any(passphrase in t for t in texts)
     assert any("repo1-cipher-pass=<redacted>" in t for t in texts)
+
+
+def test_a_cluster_whose_every_node_is_lost_comes_back_from_the_repository(stack: StackUnderTest) -> None:
+    wait_healthy(stack)
+    run = secrets.token_hex(6)
+    write(stack, run, 1)
+    archive_now(stack)
+    refused = stack.bazaar("backup", "restore-cluster", "--cluster-down", "--yes")
+    assert refused.returncode == 6 and "is not down" in refused.stderr  # a leader is there
+    cluster = stack.cluster()
+    cluster.supervisor.stop(*NODES)  # every node lost: no PostgreSQL, no data directory
+    for node in NODES:
+        shutil.rmtree(cluster.root.datadir(node))
+    no_leader = stack.bazaar("backup", "restore-cluster", "--yes")
+    assert no_leader.returncode == 6 and "--cluster-down" in no_leader.stderr
+
+    result = stack.bazaar_json("backup", "restore-cluster", "--cluster-down", "--yes")
+    wait_healthy(stack)
+    assert result["leader"] == NODES[0]
+    assert rows_in(stack.local.admin_dsn(), run) == {1}
+    assert {m["timeline"] for m in stack.bazaar_json("cluster", "status")} == {result["timeline"]}
+    with stack.connect(stack.local.dsn()) as conn:
+        assert conn.execute("select api.cluster_probe()").fetchone() is not None
