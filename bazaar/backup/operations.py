@@ -223,7 +223,9 @@ class Backups:
             "stanza": info.get("name"),
             "status": info.get("status", {}).get("message"),
             "cipher": info.get("cipher"),
-            "repositories": [str(p) for p in settings.repositories(self.root)],
+            "repositories": [str(self.repo_path)]
+            if self.repo_path
+            else [str(p) for p in settings.configured_repositories(self.root)],
             "backups": len(good),
             "oldest_restorable": good[0]["stopped_at"] if good else None,
             "wal_min": archive.get("min"),

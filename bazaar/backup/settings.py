@@ -1,15 +1,15 @@
 """Where pgBackRest's pieces are for one stack: its config, repositories, stanza and the command
 line each node's archive and restore commands use.
 
-Environment:
-  BAZAAR_BACKUP_REPO    the first repository's directory (default: SERVER_ROOT/backup/repo1)
-  BAZAAR_BACKUP_REPO2   a second repository (another disk, a mount standing in for remote
-                        storage); unset: one repository
+Environment (read by `bazaar up`, which writes it into pgbackrest.conf):
+  BAZAAR_BACKUP_REPO    the repository's directory (default: SERVER_ROOT/backup/repo1); another
+                        disk than the data directories' in production
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from bazaar.stack.layout import NODES, ServerRoot
@@ -36,13 +36,16 @@ def conf_path(root: ServerRoot) -> Path:
 
 
 def repositories(root: ServerRoot) -> list[Path]:
-    """The repositories' directories, repo1 first."""
+    """The repositories' directories: one (a second, offsite one is checked with
+    `bazaar backup verify --repo`, not written by pgBackRest: docs/adr/0012-backups.md)."""
     first = os.environ.get("BAZAAR_BACKUP_REPO")
-    second = os.environ.get("BAZAAR_BACKUP_REPO2")
-    repos = [Path(first).resolve() if first else root.path / "backup" / "repo1"]
-    if second:
-        repos.append(Path(second).resolve())
-    return repos
+    return [Path(first).resolve() if first else root.path / "backup" / "repo1"]
+
+
+def configured_repositories(root: ServerRoot) -> list[Path]:
+    """The repositories the stack's rendered pgbackrest.conf names (what `bazaar up` was given)."""
+    text = conf_path(root).read_text() if conf_path(root).exists() else ""
+    return [Path(line.split("=", 1)[1]) for line in text.splitlines() if re.match(r"repo\d+-path=", line)]
 
 
 def node_command(root: ServerRoot, node: str) -> str:

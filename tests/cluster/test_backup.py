@@ -120,6 +120,7 @@ def test_up_took_a_full_backup_and_wal_reaches_the_repository(stack: StackUnderT
     assert info["status"] == "ok"
     assert info["cipher"] == "aes-256-cbc"
     assert info["backups"] >= 1 and info["wal_max"]
+    assert info["repositories"] == [str(backups_of(stack).root.path / "backup" / "repo1")]
     listed = stack.bazaar_json("backup", "list")
     assert listed[0]["type"] == "full" and listed[0]["repository_bytes"] > 0
     runs = stack.bazaar_json("backup", "runs")
