@@ -308,6 +308,7 @@ class Backups:
         the copy is left stopped unless KEEP_RUNNING."""
         to = to.resolve()
         _check_target_directory(to)
+        self._check_space(to, label)
         recording = self.recorded(record_kind, required=False) if record_kind else nullcontext(Record(None))
         with recording as record:
             make_server_dir(to, 0o700)
@@ -316,6 +317,7 @@ class Backups:
                 options = [
                     f"--pg1-path={to}",
                     "--archive-mode=off",
+                    "--job-retry=0",  # a full disk or a bad file does not get better in 15 s
                     f"--recovery-option=restore_command={self._restore_command(to)}",
                     *target.options(),
                 ]
@@ -344,6 +346,19 @@ class Backups:
                     RestoredInstance(to, 0, self.pgpass).stop()
                     shutil.rmtree(to, ignore_errors=True)
         return instance, record
+
+    def _check_space(self, to: Path, label: str | None) -> None:
+        """Refuse a restore that cannot fit before writing anything: the backup's database size
+        (the largest backup's when the target may pick any) against the free space at TO."""
+        backups = [b for b in self.backups() if not b["error"] and (label is None or b["label"] == label)]
+        needed = max((b["database_bytes"] for b in backups), default=0)
+        free = shutil.disk_usage(to if to.exists() else to.parent).free
+        if needed > free:
+            raise BazaarError(
+                f"{to} has {free >> 20} MB free; the restored database needs {needed >> 20} MB",
+                exit_code=EXIT_BAD_ARGUMENT,
+                hint="restore onto a disk with more free space",
+            )
 
     def _restore_command(self, to: Path) -> str:
         """How the copy fetches WAL: from the repository, read-only, with a lock of its own and no

@@ -28,7 +28,10 @@ from bazaar.stack.layout import ServerRoot
 # "P01 DETAIL: backup file /…/base/5/16390 (8MB, 41.27%) checksum …", the same for restore
 _FILE_LINE = re.compile(r"(?:backup|restore) file .*\((?P<size>[\d.]+)(?P<unit>[KMGT]?B), (?P<pct>[\d.]+)%\)")
 _UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
-_ERROR = re.compile(r"ERROR: \[(?P<code>\d+)\]: (?P<message>.*)")
+# "ERROR: [064]: raised from local-2 protocol: unable to write '…'" and, indented below it, the
+# retries, the last of which says why: "[FileWriteError] on retry after 15000ms: …: [28] No space…"
+_ERROR = re.compile(r"ERROR: \[(?P<code>\d+)\]: (?P<message>.*)(?P<more>(?:\n[ \t]+\S.*)*)")
+_RETRY = re.compile(r"^\[\w+\] on retry after \d+ms: ")
 
 # pgBackRest's error codes by what they mean to an operator (seen with pgBackRest 2.45)
 _NOT_FOUND = {55, 73, 103}  # a repository or stanza that is not there, a missing path
@@ -124,7 +127,11 @@ class PgBackRest:
 def _failure(command: str, code: int, output: str) -> BazaarError:
     found = _ERROR.search(output)
     number = int(found["code"]) if found else code
-    message = found["message"].strip() if found else (output.strip().splitlines() or ["no output"])[-1]
+    if found:
+        more = [line.strip() for line in found["more"].splitlines() if line.strip()]
+        message = _RETRY.sub("", more[-1]) if more and _RETRY.match(more[-1]) else found["message"].strip()
+    else:
+        message = (output.strip().splitlines() or ["no output"])[-1]
     if number in _NOT_FOUND:
         exit_code = EXIT_NOT_FOUND
     elif number in _NOT_ALLOWED:
@@ -135,6 +142,12 @@ def _failure(command: str, code: int, output: str) -> BazaarError:
         exit_code = EXIT_BAD_ARGUMENT
     else:
         exit_code = EXIT_FAILURE
+    hint = (
+        "free space where it writes, or choose another disk" if "No space left on device" in message else None
+    )
     return BazaarError(
-        f"pgbackrest {command} failed: {message}", exit_code=exit_code, detail=f"pgBackRest error {number}"
+        f"pgbackrest {command} failed: {message}",
+        exit_code=exit_code,
+        detail=f"pgBackRest error {number}",
+        hint=hint,
     )

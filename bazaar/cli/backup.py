@@ -150,8 +150,9 @@ def verify(settings: Settings, repo: Path | None) -> None:
     print_object(result, settings.json)
 
 
-def _target(time: str | None, lsn: str | None, immediate: bool) -> Target:
-    chosen = [name for name, value in (("--time", time), ("--lsn", lsn), ("--immediate", immediate)) if value]
+def _target(time: str | None, lsn: str | None, immediate: bool = False, latest: bool = False) -> Target:
+    given = (("--time", time), ("--lsn", lsn), ("--immediate", immediate), ("--latest", latest))
+    chosen = [name for name, value in given if value]
     if len(chosen) > 1:
         raise BazaarError(
             f"choose one recovery target, not {' and '.join(chosen)}", exit_code=EXIT_BAD_ARGUMENT
@@ -177,8 +178,9 @@ port_option = click.option(
 
 @backup_group.command("restore")
 @restore_to
-@click.option("--time", help="Recover up to this moment ('2026-11-29 14:03:00+00'), then stop.")
-@click.option("--lsn", help="Recover up to this WAL position ('0/3000060'), then stop.")
+@click.option("--latest", is_flag=True, help="Recover to the end of the archived WAL (the default).")
+@click.option("--time", "--target-time", "time", help="Recover up to this moment ('2026-11-29 14:03:00+00').")
+@click.option("--lsn", "--target-lsn", "lsn", help="Recover up to this WAL position ('0/3000060').")
 @click.option("--immediate", is_flag=True, help="Stop as soon as the backup itself is consistent.")
 @click.option(
     "--set", "label", help="Restore this backup (a label of `backup list`); default: the right one."
@@ -190,6 +192,7 @@ port_option = click.option(
 def restore(
     settings: Settings,
     to: Path,
+    latest: bool,
     time: str | None,
     lsn: str | None,
     immediate: bool,
@@ -202,7 +205,7 @@ def restore(
 
     The live cluster is not touched: the copy does not stream, archive or run scheduled jobs.
     """
-    target = _target(time, lsn, immediate)
+    target = _target(time, lsn, immediate, latest)
     with _progress_bar("restoring") as bar:
         instance, _ = _backups().restore(to, target, port=port, keep_running=start, label=label, progress=bar)
     result: dict[str, Any] = {"datadir": str(instance.datadir), "target": target.describe(), "running": start}
@@ -236,8 +239,9 @@ def stage(settings: Settings, to: Path, port: int | None, seed: int | None) -> N
 
 
 @backup_group.command("restore-cluster")
-@click.option("--time", help="Take the cluster back to this moment ('2026-11-29 14:03:00+00').")
-@click.option("--lsn", help="Take the cluster back to this WAL position.")
+@click.option("--latest", is_flag=True, help="To the end of the archived WAL (the default).")
+@click.option("--time", "--target-time", "time", help="Back to this moment ('2026-11-29 14:03:00+00').")
+@click.option("--lsn", "--target-lsn", "lsn", help="Back to this WAL position.")
 @click.option("--yes", is_flag=True, help="Do not ask: everything written after the target is thrown away.")
 @click.option(
     "--cluster-down",
@@ -247,14 +251,16 @@ def stage(settings: Settings, to: Path, port: int | None, seed: int | None) -> N
 )
 @json_option
 @pass_settings
-def restore_cluster(settings: Settings, time: str | None, lsn: str | None, yes: bool, down: bool) -> None:
+def restore_cluster(
+    settings: Settings, latest: bool, time: str | None, lsn: str | None, yes: bool, down: bool
+) -> None:
     """Take the whole live cluster back to a moment of its past (point-in-time recovery).
 
     The backup is restored and recovered beside the running cluster first; the cluster then stops
     for the swap (seconds), comes back on a new timeline with a fresh full backup, and its replicas
     are rebuilt from that backup. Without --time or --lsn: to the end of the archived WAL.
     """
-    target = _target(time, lsn, False)
+    target = _target(time, lsn, latest=latest)
     if not yes:
         if not sys.stdin.isatty():
             raise BazaarError(

@@ -112,6 +112,17 @@ def wait_healthy(stack: StackUnderTest) -> None:
     stack.cluster().wait_healthy(HEALTHY_TIMEOUT_S)
 
 
+@pytest.fixture(scope="module")
+def generated(stack: StackUnderTest) -> dict[str, Any]:
+    """Demo data (scale 0.01) in the marketplace, and a full backup of it: what the tests of this
+    module back up and restore (tests/cluster/test_generate_cluster.py replaces it later)."""
+    result = stack.bazaar_json("generate", "--scale", "0.01", "--seed", "5")
+    assert result["generated"] is True
+    backup = stack.bazaar_json("backup", "run", "--type", "full")
+    rows = {step["step"]: step["rows"] for step in result["steps"]}
+    return {"listings": rows["listings"], "users": rows["users"], "backup": backup["label"]}
+
+
 # -- what `bazaar up` set up ----------------------------------------------------------------------
 
 
@@ -141,7 +152,9 @@ def test_up_took_a_full_backup_and_wal_reaches_the_repository(stack: StackUnderT
     poll(lambda: "backup scheduler started: full=off" in log.read_text(), 30, "the scheduler's first line")
 
 
-def test_a_backup_under_writes_restores_every_acknowledged_row(stack: StackUnderTest) -> None:
+def test_a_backup_under_writes_restores_every_acknowledged_row(
+    stack: StackUnderTest, generated: dict[str, Any]
+) -> None:
     marker = f"Marker{secrets.token_hex(8)}"
     with drill.Writer(stack.drill_dsn("pgbouncer")) as writer:
         writer.wait_for_acks_after(0, 10, 30)
@@ -155,6 +168,8 @@ def test_a_backup_under_writes_restores_every_acknowledged_row(stack: StackUnder
         assert acknowledged <= rows_in(copy["dsn"], writer.run)
         assert rows_in(copy["dsn"], marker) == {1}
         with psycopg.connect(copy["dsn"], autocommit=True) as conn:
+            assert conn.execute("select count(*) from core.listings").fetchone() == (generated["listings"],)
+            assert conn.execute("select * from ops.integrity_violations()").fetchall() == []
             settings: dict[str, str] = dict(
                 conn.execute(
                     "select name, setting from pg_settings where name in "
@@ -173,7 +188,9 @@ def test_a_backup_under_writes_restores_every_acknowledged_row(stack: StackUnder
     assert not any(marker.encode() in p.read_bytes() for p in repository.rglob("*") if p.is_file())
 
 
-def test_point_in_time_restores_stop_between_two_commits(stack: StackUnderTest) -> None:
+def test_point_in_time_restores_stop_between_two_commits(
+    stack: StackUnderTest, generated: dict[str, Any]
+) -> None:
     run = secrets.token_hex(6)
     write(stack, run, 1)
     between_time, between_lsn = server_now(stack), current_lsn(stack)
@@ -189,6 +206,8 @@ def test_point_in_time_restores_stop_between_two_commits(stack: StackUnderTest) 
         assert rows_in(copy["dsn"], run) == {1}
     with restored(stack, "latest") as copy:
         assert rows_in(copy["dsn"], run) == {1, 2}
+        with psycopg.connect(copy["dsn"], autocommit=True) as conn:
+            assert conn.execute("select count(*) from core.users").fetchone() == (generated["users"],)
 
     # the live cluster was not touched: same members and timeline, nothing archived by the copies
     assert {m["member"]: m["timeline"] for m in stack.bazaar_json("cluster", "status")} == members_before
@@ -256,7 +275,9 @@ def test_verify_restores_checks_and_catches_a_corrupted_repository_copy(stack: S
     repository = backups_of(stack).root.path / "backup" / "repo1"
     subprocess.run(["cp", "-a", str(repository), str(copy)], check=True)
     newest = sorted((copy / "backup" / "bazaar").glob("*[FDI]"))[-1]
-    biggest = max((p for p in newest.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    # the biggest file of data (not the manifest, which pgBackRest keeps a second copy of)
+    files = [p for p in newest.rglob("*") if p.is_file() and not p.name.startswith("backup.manifest")]
+    biggest = max(files, key=lambda p: p.stat().st_size)
     data = bytearray(biggest.read_bytes())
     data[len(data) // 2] ^= 0xFF
     biggest.write_bytes(bytes(data))
@@ -269,7 +290,9 @@ def test_verify_restores_checks_and_catches_a_corrupted_repository_copy(stack: S
     assert last["kind"] == "verify" and last["succeeded"] is False and "checksum invalid" in last["error"]
 
 
-def test_stage_gives_a_masked_copy_with_passwords_of_its_own(stack: StackUnderTest) -> None:
+def test_stage_gives_a_masked_copy_with_passwords_of_its_own(
+    stack: StackUnderTest, generated: dict[str, Any]
+) -> None:
     email = f"stage-{secrets.token_hex(4)}@example.com"
     with stack.connect(stack.local.dsn()) as conn:
         conn.execute("select api.register('Ольга Стейджинг', 'correct horse battery', %s)", [email])
@@ -278,10 +301,20 @@ def test_stage_gives_a_masked_copy_with_passwords_of_its_own(stack: StackUnderTe
     staged = stack.bazaar_json("backup", "stage", "--to", str(to))
     try:
         assert staged["rows_masked"] > 0 and Path(staged["passfile"]).stat().st_mode & 0o077 == 0
+        people = "select id, email, phone, display_name, telegram_chat_id, password_hash from core.users"
+        with stack.connect(stack.local.admin_dsn()) as conn:
+            live = {r[0]: r[1:] for r in conn.execute(people)}
         with psycopg.connect(staged["admin_dsn"], autocommit=True) as conn:
-            emails = {r[0] for r in conn.execute("select email from core.users")}
-            names = {r[0] for r in conn.execute("select display_name from core.users")}
+            copy = {r[0]: r[1:] for r in conn.execute(people)}
+            emails = {r[0] for r in copy.values()}
+            names = {r[2] for r in copy.values()}
             assert email not in emails and "Ольга Стейджинг" not in names
+            assert conn.execute("select * from ops.integrity_violations()").fetchall() == []
+        # the same people, none of their values: every column differs (or stays NULL)
+        assert copy.keys() == live.keys() and len(copy) > generated["users"]
+        for column in range(5):
+            kept = [i for i in live if live[i][column] is not None and live[i][column] == copy[i][column]]
+            assert kept == [], (people.split(", ")[column + 1], kept[:5])
             assert all(e is None or e.endswith("@example.invalid") for e in emails)
             masked_email = next(e for e in emails if e)
         with psycopg.connect(staged["dsn"], autocommit=True) as app:  # bazaar_app, its own password
@@ -338,15 +371,16 @@ def test_backups_and_restores_follow_a_failover_to_its_new_timeline(stack: Stack
     old_label = stack.bazaar_json("backup", "list")[-1]["label"]
     write(stack, run, 1)
     before = timeline(stack)
-    stack.bazaar_json("cluster", "switchover")
+    leader = next(m["member"] for m in stack.bazaar_json("cluster", "status") if m["role"] == "leader")
+    stack.bazaar_json("cluster", "kill", leader, "--down-for", "5")  # the leader crashes: a failover
+    poll(lambda: timeline(stack) > before, HEALTHY_TIMEOUT_S, "a new leader on a new timeline")
     wait_healthy(stack)
-    assert timeline(stack) > before
     write(stack, run, 2)
     # the scheduler starts a new chain on the new timeline: a full, however recent the last one
-    assert backups_of(stack).due(Policy()) == "full"
+    assert backups_of(stack).due(Policy.parse("verify=off")) == "full"
     backup = stack.bazaar_json("backup", "run", "--type", "full")
     assert int(backup["wal_start"][:8], 16) == timeline(stack)
-    assert backups_of(stack).due(Policy()) is None
+    assert backups_of(stack).due(Policy.parse("verify=off")) is None
     write(stack, run, 3)
     archive_now(stack)
     # from the backup taken before the switchover, along the timelines to the end of the WAL
@@ -415,3 +449,17 @@ def test_a_cluster_whose_every_node_is_lost_comes_back_from_the_repository(stack
     assert {m["timeline"] for m in stack.bazaar_json("cluster", "status")} == {result["timeline"]}
     with stack.connect(stack.local.dsn()) as conn:
         assert conn.execute("select api.cluster_probe()").fetchone() is not None
+
+
+def test_a_restore_that_cannot_fit_is_refused_before_writing(stack: StackUnderTest) -> None:
+    disk = restore_dir(stack, "small-disk")
+    disk.mkdir(mode=0o755)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", str(disk)], check=True)
+    try:
+        result = stack.bazaar("backup", "restore", "--to", str(disk / "copy"))
+        assert (
+            result.returncode == EXIT_BAD_ARGUMENT and "MB free; the restored database needs" in result.stderr
+        )
+        assert list(disk.iterdir()) == []  # refused before writing anything
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -117,7 +117,7 @@ def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -
             admin.execute(f"select '{canary}'")
 
         def logged(text: str) -> bool:
-            return any(text in path.read_text(errors="replace") for path in log_dir.iterdir())
+            return any(text in p.read_text(errors="replace") for p in log_dir.rglob("*") if p.is_file())
 
         poll(lambda: logged(canary), 30, "the admin's statement in a node log")
         assert not logged(marker)
@@ -145,8 +145,11 @@ def test_read_only_port_reaches_a_replica_and_refuses_writes(stack: StackUnderTe
 def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> None:
     for node in NODES:
         with stack.connect(stack.node_dsn(node)) as conn:
-            rules = conn.execute("select auth_method from pg_hba_file_rules").fetchall()
-        assert rules and all(r[0] in ("scram-sha-256", "reject") for r in rules), (node, rules)
+            rules = conn.execute("select type, user_name, auth_method from pg_hba_file_rules").fetchall()
+        # passwords on TCP; on the socket only the postgres OS user, as postgres (pgBackRest)
+        peer = ("local", ["postgres"], "peer")
+        assert rules and all(r[2] in ("scram-sha-256", "reject") or r == peer for r in rules), (node, rules)
+        assert rules[0] == peer
     # the marketplace's roles reach its database only, where V0016's revocations hold
     app_elsewhere = stack.local.conninfo(stack.local.ports.rw, "bazaar_app", "postgres")
     with pytest.raises(psycopg.OperationalError, match="rejects connection"):
@@ -156,7 +159,8 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
         with pytest.raises(psycopg.OperationalError, match="authentication failed"):
             stack.connect(wrong)
     passwords = list(stack.local.passwords().values())
-    assert len(passwords) == 9 and all(len(p) >= 24 for p in passwords)  # postgres, 4 logins, 4 service
+    # postgres, 4 logins, 4 service users, the backup repository's passphrase
+    assert len(passwords) == 10 and all(len(p) >= 24 for p in passwords)
     conf = stack.cluster().root.conf_dir
     for path in (stack.local.pgpass, conf / "node1.yml", conf / "userlist.txt"):
         assert path.stat().st_mode & 0o077 == 0, path
@@ -169,7 +173,7 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
 def test_status_shows_every_process_and_the_cluster(stack: StackUnderTest) -> None:
     status = stack.bazaar_json("status")
     assert [(p["name"], p["state"]) for p in status["processes"]] == [
-        (name, "running") for name in ("etcd", *NODES, "haproxy", "pgbouncer")
+        (name, "running") for name in ("etcd", *NODES, "haproxy", "pgbouncer", "backup-scheduler")
     ]
     assert all(isinstance(p["pid"], int) for p in status["processes"])
     assert {m["role"] for m in status["cluster"]} == {"leader", "sync_standby", "replica"}

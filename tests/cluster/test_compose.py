@@ -80,7 +80,10 @@ def test_containers_use_the_local_stacks_timing_and_no_trust() -> None:
         TIMING.retry_timeout,
     )
     assert dcs["synchronous_mode"] is True and dcs["postgresql"]["use_pg_rewind"] is True
-    assert all(rule.endswith(("scram-sha-256", "reject")) for rule in patroni["postgresql"]["pg_hba"])
+    # passwords on TCP; on the socket, the postgres OS user alone (pgBackRest in the local stack)
+    rules = patroni["postgresql"]["pg_hba"]
+    assert rules[0] == "local all postgres peer"
+    assert all(rule.endswith(("scram-sha-256", "reject")) for rule in rules[1:])
     # the same pg_hba as the local stack's, but for the address range
     local = yaml.safe_load((REPO / "patroni" / "patroni.yml").read_text())["postgresql"]["pg_hba"]
     assert [r.replace("0.0.0.0/0", "127.0.0.1/32") for r in patroni["postgresql"]["pg_hba"]] == local

@@ -9,7 +9,8 @@ from tests.cluster.conftest import StackUnderTest
 
 
 def test_generate_loads_through_the_leader_and_replicas_follow(stack: StackUnderTest) -> None:
-    result = stack.bazaar_json("generate", "--scale", "0.002", "--seed", "3")
+    # --truncate: tests/cluster/test_backup.py loaded data of its own before
+    result = stack.bazaar_json("generate", "--scale", "0.002", "--seed", "3", "--truncate")
     assert result["generated"] is True
     users = next(s["rows"] for s in result["steps"] if s["step"] == "users")
     assert users == 200

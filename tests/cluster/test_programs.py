@@ -45,7 +45,7 @@ class LeaderIs(PatroniAPI):
 
 def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path) -> None:
     names = [p.name for p in PROGRAMS]
-    assert names == ["etcd", *NODES, "haproxy", "pgbouncer"]
+    assert names == ["etcd", *NODES, "haproxy", "pgbouncer", "backup-scheduler"]
     ctx = Context(ServerRoot(tmp_path), config.Ports(0), {}, TIMING, Path("/venv/bin"), "/home")
     for program in PROGRAMS:
         section = ctx.render(program.section, name=program.name, **program.values(ctx))
@@ -54,7 +54,7 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         assert "user = postgres\n" in section, program.name
     configs = [f.name for p in PROGRAMS for f in p.configs]
     assert len(configs) == len(set(configs))
-    assert summary() == "etcd, 3 Patroni nodes, HAProxy, PgBouncer"
+    assert summary() == "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler"
 
 
 def test_a_changed_config_reloads_the_programs_that_read_it(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
     object.__setattr__(cluster, "patroni", LeaderIs("node2"))
     assert cluster.stop() is True
     assert supervisor.calls_made() == [
-        ("stop", "pgbouncer", "haproxy"),
+        ("stop", "backup-scheduler", "pgbouncer", "haproxy"),
         ("stop", "node1", "node3"),
         ("stop", "node2"),
         ("stop", "etcd"),
