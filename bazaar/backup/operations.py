@@ -6,6 +6,8 @@ cluster is down (a restore is what one does then).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import shutil
 import sys
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 BackupType = Literal["full", "diff", "incr"]
 
 
+LOCK_WAIT_S = 3600  # the longest `bazaar up` waits for a running backup before its own
 _VERIFY_WAL = re.compile(
     r"archiveId: (?P<archive>\S+), total WAL checked: (?P<checked>\d+), total valid WAL: (?P<valid>\d+)"
 )
@@ -112,6 +115,7 @@ class Backups:
     root: ServerRoot
     admin_dsn: str
     pgpass: Path
+    repo: int | None = None  # one repository of the config (PgBackRest.repo)
     repo_path: Path | None = None  # verify another copy of the repository (PgBackRest.repo_path)
 
     @classmethod
@@ -120,7 +124,16 @@ class Backups:
 
     @property
     def tool(self) -> PgBackRest:
-        return PgBackRest(self.root, self.repo_path)
+        return PgBackRest(self.root, self.repo, self.repo_path)
+
+    def repositories(self) -> list[int]:
+        """The numbers of the repositories these operations use: the one chosen, or all."""
+        if self.repo is not None or self.repo_path is not None:
+            return [self.repo or 1]
+        return list(range(1, len(settings.configured_repositories(self.root)) + 1))
+
+    def on(self, repo: int) -> Backups:
+        return dataclasses.replace(self, repo=repo)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -186,10 +199,12 @@ class Backups:
         is there to restore from (taken now when there is none); the backup taken, if any."""
         progress("checking the backup repository (pgBackRest stanza, WAL archiving)")
         self.prepare()
-        if any(not b["error"] for b in self.backups()):
-            return None
-        progress("taking the first full backup")
-        return self.run("full")
+        taken = None
+        for repo in self.repositories():
+            if not any(not b["error"] and b["repo"] == repo for b in self.backups()):
+                progress(f"taking the first full backup (repo{repo})")
+                taken = _when_unlocked(functools.partial(self.on(repo).run, "full"), progress)
+        return taken
 
     def backups(self) -> list[dict[str, Any]]:
         """The backups in the repository, oldest first."""
@@ -210,6 +225,7 @@ class Backups:
                     "lsn_stop": b["lsn"]["stop"],
                     "based_on": b.get("prior"),
                     "error": b.get("error", False),
+                    "repo": b["database"]["repo-key"],
                 }
             )
         return rows
@@ -235,8 +251,8 @@ class Backups:
         }
         try:
             with connect(self.admin_dsn, autocommit=True) as conn:
-                row = conn.execute(queries.load("backup_last_verified")).fetchone()
-            result["last_verified_at"] = row[0] if row else None
+                verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
+            result["last_verified_at"] = max(verified.values(), default=None)
         except BazaarError:
             result["last_verified_at"] = "unknown (the live cluster is unreachable)"
         return result
@@ -244,7 +260,10 @@ class Backups:
     def run(
         self, backup_type: BackupType, progress: Progress | None = None, *, standby: bool = True
     ) -> dict[str, Any]:
-        """Take a backup, from a standby unless STANDBY is false; a summary of it."""
+        """Take a backup, from a standby unless STANDBY is false, into this repository (repo1
+        unless one was chosen); a summary of it."""
+        if self.repo is None and self.repo_path is None:
+            return self.on(1).run(backup_type, progress, standby=standby)
         with self.recorded("backup", backup_type) as record:
             before = {b["label"] for b in self.backups()}
             started = time.monotonic()
@@ -259,6 +278,7 @@ class Backups:
             record.database_bytes = backup["database_bytes"]
             record.repository_bytes = backup["repository_bytes"]
             record.detail = {
+                "repo": self.repo,
                 "seconds": seconds,
                 "based_on": backup["based_on"],
                 "lsn_stop": backup["lsn_stop"],
@@ -270,18 +290,25 @@ class Backups:
     def due(self, policy: Policy) -> str | None:
         """The job the schedule says is due now (bazaar/backup/schedule.py)."""
         with connect(self.admin_dsn, autocommit=True) as conn:
-            row = conn.execute(queries.load("backup_last_verified")).fetchone()
-            last_verified = row[0] if row else None
+            verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
             row = conn.execute(queries.load("server_timeline")).fetchone()
             current_timeline = int(row[0]) if row else None
-        return due(policy, self.backups(), last_verified, current_timeline, datetime.now(UTC))
+        backups = self.backups()
+        for repo in self.repositories():  # each repository on its own schedule, repo1 first
+            mine = [b for b in backups if b["repo"] == repo]
+            job = due(policy, mine, verified.get(repo), current_timeline, datetime.now(UTC))
+            if job is not None:
+                return f"{job}@repo{repo}"
+        return None
 
     def run_job(self, job: str) -> str:
-        """Run a scheduled JOB; a line saying what it made."""
-        if job == "verify":
-            result = self.verify()
+        """Run a scheduled JOB ("incr@repo1"); a line saying what it made."""
+        kind, _, repo = job.partition("@repo")
+        on = self.on(int(repo or 1))
+        if kind == "verify":
+            result = on.verify()
             return f"backup {result['label']} verified in {result['seconds']} s ({result['rows']} rows)"
-        backup = self.run(cast(BackupType, job))
+        backup = on.run(cast(BackupType, kind))
         return (
             f"{backup['type']} backup {backup['label']} in {backup['seconds']} s, "
             f"{backup['repository_bytes']} bytes in the repository"
@@ -380,7 +407,10 @@ class Backups:
         """Check the repository (pgbackrest verify), then restore the latest backup into a scratch
         directory, start it cut off from the cluster and check it: amcheck on every index and
         heap of core, the integrity rules, and per-table digests (compared with the first
-        verification of the same backup). Raises naming what failed; a summary otherwise."""
+        verification of the same backup). Raises naming what failed; a summary otherwise. Of
+        this repository: repo1 unless one was chosen, or the copy at repo_path."""
+        if self.repo is None and self.repo_path is None:
+            return self.on(1).verify(progress)
         backups = [b for b in self.backups() if not b["error"]]
         if not backups:
             raise BazaarError(
@@ -410,6 +440,8 @@ class Backups:
             earlier = self._first_verified_digests(label)
             differing = sorted(t for t, v in found["tables"].items() if earlier and earlier.get(t) != v)
             record.detail = {"tables": found["tables"], "compared_with_earlier": earlier is not None}
+            if self.repo_path is None:  # a copy's verification says nothing of the stack's repository
+                record.detail["repo"] = self.repo
             record.database_bytes = backups[-1]["database_bytes"]
             record.repository_bytes = backups[-1]["repository_bytes"]
             problems = [*found["problems"], *(f"{t} differs from its first verification" for t in differing)]
@@ -482,6 +514,19 @@ class Backups:
         with connect(self.admin_dsn, autocommit=True) as conn:
             row = conn.execute(queries.load("backup_first_verified"), {"label": label}).fetchone()
         return dict(row[0]) if row and row[0] else None
+
+
+def _when_unlocked(action: Callable[[], dict[str, Any]], progress: Callable[[str], None]) -> dict[str, Any]:
+    """ACTION, again while another backup (the scheduler's) holds pgBackRest's lock."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            return action()
+        except BazaarError as exc:
+            if "unable to acquire lock" not in str(exc) or time.monotonic() > deadline:
+                raise
+            progress("another backup is running; waiting for it to finish")
+            time.sleep(5)
 
 
 def _check_target_directory(to: Path) -> None:

@@ -48,7 +48,8 @@ Progress = Callable[[int, float], None]  # bytes copied so far, percent done
 @dataclass(frozen=True)
 class PgBackRest:
     root: ServerRoot
-    repo_path: Path | None = None  # another copy of the first repository (an offsite one) instead
+    repo: int | None = None  # one repository of the config (None: pgBackRest's choice, or all)
+    repo_path: Path | None = None  # a copy of the first repository (an offsite one) instead
 
     def base(self) -> list[str]:
         """pgbackrest with the stack's config, stanza and repository."""
@@ -59,6 +60,8 @@ class PgBackRest:
         ]
         if self.repo_path is not None:
             argv += ["--repo=1", f"--repo1-path={self.repo_path}"]
+        elif self.repo is not None:
+            argv.append(f"--repo={self.repo}")
         return argv
 
     def argv(self, command: str, *options: str) -> list[str]:

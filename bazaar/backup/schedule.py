@@ -143,6 +143,8 @@ class Scheduler:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         log(f"backup scheduler started: {self.policy}")
+        if not once:  # `bazaar up` takes a repository's first full backup itself, right after starting us
+            self._wait(self.tick)
         while not self.stopping:
             job = None
             try:
@@ -156,6 +158,12 @@ class Scheduler:
                     log(f"{job}: done: {execute(job)}")
                     retry_at.pop(job, None)
                 except BazaarError as exc:
+                    if "unable to acquire lock" in str(exc):  # another backup runs: try at the next tick
+                        log(f"{job}: another backup holds pgBackRest's lock; next tick")
+                        if once:
+                            break
+                        self._wait(self.tick)
+                        continue
                     failures += 1
                     retry_at[job] = time.monotonic() + self.policy.retry.total_seconds()
                     log(

@@ -2,8 +2,10 @@
 line each node's archive and restore commands use.
 
 Environment (read by `bazaar up`, which writes it into pgbackrest.conf):
-  BAZAAR_BACKUP_REPO    the repository's directory (default: SERVER_ROOT/backup/repo1); another
-                        disk than the data directories' in production
+  BAZAAR_BACKUP_REPO    the first repository's directory (default: SERVER_ROOT/backup/repo1);
+                        another disk than the data directories' in production
+  BAZAAR_BACKUP_REPO2   a second repository (another disk, a mount standing in for remote
+                        storage): WAL goes to both, backups to each on its own schedule
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ def conf_path(root: ServerRoot) -> Path:
 
 
 def repositories(root: ServerRoot) -> list[Path]:
-    """The repositories' directories: one (a second, offsite one is checked with
-    `bazaar backup verify --repo`, not written by pgBackRest: docs/adr/0012-backups.md)."""
+    """The repositories' directories, repo1 first."""
     first = os.environ.get("BAZAAR_BACKUP_REPO")
-    return [Path(first).resolve() if first else root.path / "backup" / "repo1"]
+    second = os.environ.get("BAZAAR_BACKUP_REPO2")
+    repos = [Path(first).resolve() if first else root.path / "backup" / "repo1"]
+    return [*repos, Path(second).resolve()] if second else repos
 
 
 def configured_repositories(root: ServerRoot) -> list[Path]:

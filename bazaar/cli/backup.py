@@ -26,6 +26,7 @@ from bazaar.output import print_object, print_output
 from bazaar.stack.local import LocalStack
 
 BACKUP_COLUMNS = [
+    "repo",
     "label",
     "type",
     "started_at",
@@ -38,11 +39,28 @@ BACKUP_COLUMNS = [
 RUN_COLUMNS = ["id", "kind", "backup_type", "label", "started_at", "seconds", "succeeded", "error"]
 
 
-def _backups() -> Backups:
+def _backups(repo: int | None = None) -> Backups:
     stack = LocalStack.from_env()
     if not stack.server_link.exists():
         raise BazaarError("the local stack was never started", exit_code=EXIT_WRONG_STATE, hint="make up")
-    return Backups.of(stack)
+    backups = Backups.of(stack)
+    if repo is not None:
+        if repo not in backups.repositories():
+            raise BazaarError(
+                f"there is no repo{repo}: the stack has {len(backups.repositories())} repository(ies)",
+                exit_code=EXIT_BAD_ARGUMENT,
+                hint="BAZAAR_BACKUP_REPO2 at `bazaar up` adds a second one",
+            )
+        backups = backups.on(repo)
+    return backups
+
+
+repo_option = click.option(
+    "--repo",
+    "repo",
+    type=click.IntRange(1, 2),
+    help="Use this repository (1 or 2; default: 1, restores: either).",
+)
 
 
 @contextmanager
@@ -78,14 +96,15 @@ def backup_group() -> None:
     show_default=True,
     help="full copies everything; diff what changed since the last full; incr since the last backup.",
 )
+@repo_option
 @json_option
 @pass_settings
-def run(settings: Settings, backup_type: str) -> None:
+def run(settings: Settings, backup_type: str, repo: int | None) -> None:
     """Take a backup now, from a streaming standby (the leader only marks its start and stop).
 
     An incremental or differential with no full backup to build on becomes a full one.
     """
-    backups = _backups()
+    backups = _backups(repo)
     with _progress_bar(f"{backup_type} backup") as bar:
         result = backups.run(backup_type, bar)  # type: ignore[arg-type]
     print_object(result, settings.json)
@@ -129,23 +148,24 @@ def check(settings: Settings) -> None:
 
 
 @backup_group.command("verify")
+@repo_option
 @click.option(
-    "--repo",
-    "repo",
+    "--repo-path",
+    "repo_path",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Verify this copy of the repository (an offsite one) instead of the stack's.",
+    help="Verify this copy of the first repository (an offsite one) instead.",
 )
 @json_option
 @pass_settings
-def verify(settings: Settings, repo: Path | None) -> None:
+def verify(settings: Settings, repo: int | None, repo_path: Path | None) -> None:
     """Prove the newest backup restores: check the repository's checksums, restore the backup
     into a scratch directory cut off from the cluster, then amcheck every index and table, run
     the integrity rules and compare per-table digests with its first verification.
     """
     with _progress_bar("restoring for verification") as bar:
-        backups = _backups()
-        if repo is not None:
-            backups = dataclasses.replace(backups, repo_path=repo.resolve())
+        backups = _backups(repo)
+        if repo_path is not None:
+            backups = dataclasses.replace(backups, repo_path=repo_path.resolve())
         result = backups.verify(bar)
     print_object(result, settings.json)
 
@@ -185,6 +205,7 @@ port_option = click.option(
 @click.option(
     "--set", "label", help="Restore this backup (a label of `backup list`); default: the right one."
 )
+@repo_option
 @port_option
 @click.option("--start/--no-start", default=False, help="Leave the copy running (default: stopped).")
 @json_option
@@ -192,6 +213,7 @@ port_option = click.option(
 def restore(
     settings: Settings,
     to: Path,
+    repo: int | None,
     latest: bool,
     time: str | None,
     lsn: str | None,
@@ -207,7 +229,8 @@ def restore(
     """
     target = _target(time, lsn, immediate, latest)
     with _progress_bar("restoring") as bar:
-        instance, _ = _backups().restore(to, target, port=port, keep_running=start, label=label, progress=bar)
+        backups = _backups(repo)
+        instance, _ = backups.restore(to, target, port=port, keep_running=start, label=label, progress=bar)
     result: dict[str, Any] = {"datadir": str(instance.datadir), "target": target.describe(), "running": start}
     if start:
         result |= {"port": instance.port, "dsn": instance.dsn(), "stop": instance.command("stop")}

@@ -53,6 +53,8 @@ class StackUnderTest:
             "BAZAAR_SQL_DIR": str(sql_dir),
             # the tests take their backups themselves (tests/cluster/test_backup.py)
             "BAZAAR_BACKUP_SCHEDULE": "full=off diff=off incr=off verify=off",
+            # a second repository, standing in for remote storage
+            "BAZAAR_BACKUP_REPO2": str(home.parent / "repo2"),
         }
         for name in ("BAZAAR_DSN", "BAZAAR_ADMIN_DSN"):
             self.env.pop(name, None)

@@ -36,6 +36,10 @@ from tests.cluster.conftest import StackUnderTest
 HEALTHY_TIMEOUT_S = 180
 
 
+def repo2_of(stack: StackUnderTest) -> Path:
+    return Path(stack.env["BAZAAR_BACKUP_REPO2"])
+
+
 def backups_of(stack: StackUnderTest) -> Backups:
     return Backups.of(stack.local)
 
@@ -131,7 +135,11 @@ def test_up_took_a_full_backup_and_wal_reaches_the_repository(stack: StackUnderT
     assert info["status"] == "ok"
     assert info["cipher"] == "aes-256-cbc"
     assert info["backups"] >= 1 and info["wal_max"]
-    assert info["repositories"] == [str(backups_of(stack).root.path / "backup" / "repo1")]
+    assert info["repositories"] == [
+        str(backups_of(stack).root.path / "backup" / "repo1"),
+        str(repo2_of(stack)),
+    ]
+    assert {b["repo"] for b in stack.bazaar_json("backup", "list") if b["type"] == "full"} == {1, 2}
     listed = stack.bazaar_json("backup", "list")
     assert listed[0]["type"] == "full" and listed[0]["repository_bytes"] > 0
     runs = stack.bazaar_json("backup", "runs")
@@ -249,7 +257,7 @@ def test_restore_refuses_what_it_cannot_do_and_leaves_nothing_behind(stack: Stac
 
     refused = stack.bazaar("backup", "restore-cluster")  # stdin is not a terminal: --yes is required
     assert refused.returncode == EXIT_BAD_ARGUMENT and "--yes" in refused.stderr
-    missing = stack.bazaar("backup", "verify", "--repo", str(busy))
+    missing = stack.bazaar("backup", "verify", "--repo-path", str(busy))
     assert missing.returncode == EXIT_NOT_FOUND, missing.stderr
     # the stack's pgBackRest config with another passphrase, in a server root of its own
     root = backups_of(stack).root
@@ -281,7 +289,7 @@ def test_verify_restores_checks_and_catches_a_corrupted_repository_copy(stack: S
     data = bytearray(biggest.read_bytes())
     data[len(data) // 2] ^= 0xFF
     biggest.write_bytes(bytes(data))
-    caught = stack.bazaar("backup", "verify", "--repo", str(copy))
+    caught = stack.bazaar("backup", "verify", "--repo-path", str(copy))
     assert caught.returncode == 1, caught.stderr
     assert "failed pgbackrest verify" in caught.stderr and "checksum invalid: 1" in caught.stderr
     shutil.rmtree(copy)
@@ -359,9 +367,12 @@ def test_the_scheduler_takes_what_is_due(stack: StackUnderTest) -> None:
         env=stack.env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "incr: done: incr backup" in result.stdout
+    assert "incr@repo1: done: incr backup" in result.stdout and "incr@repo2: done" in result.stdout
     listed = stack.bazaar_json("backup", "list")
-    assert len(listed) == before + 1 and listed[-1]["type"] == "incr"
+    assert len(listed) == before + 2 and sorted(b["repo"] for b in listed if b["type"] == "incr")[-2:] == [
+        1,
+        2,
+    ]
     assert backups.due(Policy.parse("full=off diff=off incr=1h verify=off")) is None
 
 
@@ -377,10 +388,10 @@ def test_backups_and_restores_follow_a_failover_to_its_new_timeline(stack: Stack
     wait_healthy(stack)
     write(stack, run, 2)
     # the scheduler starts a new chain on the new timeline: a full, however recent the last one
-    assert backups_of(stack).due(Policy.parse("verify=off")) == "full"
+    assert backups_of(stack).due(Policy.parse("verify=off")) == "full@repo1"
     backup = stack.bazaar_json("backup", "run", "--type", "full")
     assert int(backup["wal_start"][:8], 16) == timeline(stack)
-    assert backups_of(stack).due(Policy.parse("verify=off")) is None
+    assert backups_of(stack).due(Policy.parse("verify=off")) == "full@repo2"  # each on its own
     write(stack, run, 3)
     archive_now(stack)
     # from the backup taken before the switchover, along the timelines to the end of the WAL
@@ -449,6 +460,22 @@ def test_a_cluster_whose_every_node_is_lost_comes_back_from_the_repository(stack
     assert {m["timeline"] for m in stack.bazaar_json("cluster", "status")} == {result["timeline"]}
     with stack.connect(stack.local.dsn()) as conn:
         assert conn.execute("select api.cluster_probe()").fetchone() is not None
+
+
+def test_the_second_repository_backs_up_restores_and_verifies_on_its_own(stack: StackUnderTest) -> None:
+    wait_healthy(stack)
+    run = secrets.token_hex(6)
+    write(stack, run, 1)
+    backup = stack.bazaar_json("backup", "run", "--repo", "2", "--type", "incr")
+    assert backup["repo"] == 2 and backup["type"] == "incr"
+    assert any(p.name == backup["label"] for p in (repo2_of(stack) / "backup" / "bazaar").iterdir())
+    archive_now(stack)  # WAL reaches both repositories
+    with restored(stack, "from-repo2", "--repo", "2") as copy:
+        assert rows_in(copy["dsn"], run) == {1}
+    verified = stack.bazaar_json("backup", "verify", "--repo", "2")
+    assert verified["label"] == backup["label"]
+    missing = stack.bazaar("backup", "run", "--repo", "3")
+    assert missing.returncode == 2 and "--repo" in missing.stderr
 
 
 def test_a_restore_that_cannot_fit_is_refused_before_writing(stack: StackUnderTest) -> None:
