@@ -24,7 +24,7 @@ from psycopg import sql
 from bazaar import config
 from bazaar.db import create_database, loopback_dsn
 from bazaar.errors import BazaarError
-from bazaar.stack.host import SERVER_USER, as_server_user, bindir, make_server_dir, write_server_file
+from bazaar.stack.host import SERVER_USER, as_server_user, bindir, make_server_dir, pg_ctl, write_server_file
 from bazaar.stack.processes import postmaster_pid, run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,19 +108,8 @@ class PgNode:
             return
         if config.port_in_use(self.port, self.host):
             raise BazaarError(f"cannot start PostgreSQL on {self.host}:{self.port}: the port is in use")
-        argv = [
-            str(bindir() / "pg_ctl"),
-            "--pgdata",
-            str(self.datadir),
-            "--log",
-            str(self.log_file),
-            "--wait",
-            "--timeout",
-            str(int(timeout)),
-            "start",
-        ]
         try:
-            run(as_server_user(argv), "pg_ctl start")
+            run(pg_ctl(self.datadir, "start", log=self.log_file, timeout=timeout), "pg_ctl start")
         except BazaarError as exc:
             raise BazaarError(f"{exc}\n--- {self.log_file} ---\n{self.log_tail()}") from exc
         self.wait_ready(timeout)
@@ -129,18 +118,7 @@ class PgNode:
         """Stop the server at once (immediate mode): its data is thrown away next."""
         if not self.running():
             return
-        argv = [
-            str(bindir() / "pg_ctl"),
-            "--pgdata",
-            str(self.datadir),
-            "--mode",
-            "immediate",
-            "--wait",
-            "--timeout",
-            str(int(timeout)),
-            "stop",
-        ]
-        run(as_server_user(argv), "pg_ctl stop")
+        run(pg_ctl(self.datadir, "stop", mode="immediate", timeout=timeout), "pg_ctl stop")
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Poll pg_isready until the server accepts connections, or fail at the deadline."""

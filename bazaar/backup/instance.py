@@ -22,7 +22,7 @@ from bazaar import config, queries
 from bazaar.backup import settings
 from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_BAD_ARGUMENT, EXIT_FAILURE, BazaarError
-from bazaar.stack.host import as_server_user, bindir, write_server_file
+from bazaar.stack.host import bindir, pg_ctl, write_server_file
 from bazaar.stack.processes import poll, run
 
 CONF = """\
@@ -80,43 +80,13 @@ class RestoredInstance:
             raise
 
     def _pg_ctl_start(self, timeout: float) -> None:
-        run(
-            as_server_user(
-                [
-                    str(bindir() / "pg_ctl"),
-                    "--pgdata",
-                    str(self.datadir),
-                    "--log",
-                    str(self.log_file),
-                    "--wait",
-                    "--timeout",
-                    str(int(timeout)),
-                    "start",
-                ]
-            ),
-            "starting the restored PostgreSQL",
-            timeout=timeout + 30,
-        )
+        argv = pg_ctl(self.datadir, "start", log=self.log_file, timeout=timeout)
+        run(argv, "starting the restored PostgreSQL", timeout=timeout + 30)
 
     def stop(self) -> None:
         if not (self.datadir / "postmaster.pid").exists():
             return
-        run(
-            as_server_user(
-                [
-                    str(bindir() / "pg_ctl"),
-                    "--pgdata",
-                    str(self.datadir),
-                    "--mode",
-                    "fast",
-                    "--wait",
-                    "--timeout",
-                    "120",
-                    "stop",
-                ]
-            ),
-            "stopping the restored PostgreSQL",
-        )
+        run(pg_ctl(self.datadir, "stop", mode="fast", timeout=120), "stopping the restored PostgreSQL")
 
     def command(self, action: str) -> str:
         """How an operator starts or stops the copy (as the postgres user)."""

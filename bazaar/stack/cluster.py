@@ -28,7 +28,7 @@ from bazaar import config, queries
 from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
 from bazaar.stack import haproxy, pgbouncer
-from bazaar.stack.host import as_server_user, bindir, server_home
+from bazaar.stack.host import pg_ctl, server_home
 from bazaar.stack.layout import NODES, ServerRoot, node_number
 from bazaar.stack.patroni import TIMING, Member, PatroniAPI, Timing, refused
 from bazaar.stack.processes import children, poll, postmaster_pid, run
@@ -110,8 +110,8 @@ class Cluster:
         for name in NODES:
             datadir = self.root.datadir(name)
             if postmaster_pid(datadir) is not None:
-                argv = [str(bindir() / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"]
-                run(as_server_user(argv), "pg_ctl stop", check=False, timeout=120, cwd=self.root.path)
+                argv = pg_ctl(datadir, "stop", mode="fast", timeout=110)
+                run(argv, "pg_ctl stop", check=False, timeout=120, cwd=self.root.path)
 
     # -- routing -----------------------------------------------------------------------------
 

@@ -62,6 +62,19 @@ def as_server_user(argv: list[str]) -> list[str]:
     ]
 
 
+def pg_ctl(
+    datadir: Path, action: str, *, log: Path | None = None, mode: str | None = None, timeout: float = 60
+) -> list[str]:
+    """The command for pg_ctl ACTION (start, stop) on DATADIR, as the server user, waiting up to
+    TIMEOUT seconds; LOG receives the server's output (start), MODE says how to stop."""
+    argv = [str(bindir() / "pg_ctl"), "--pgdata", str(datadir)]
+    if log is not None:
+        argv += ["--log", str(log)]
+    if mode is not None:
+        argv += ["--mode", mode]
+    return as_server_user([*argv, "--wait", "--timeout", str(int(timeout)), action])
+
+
 def make_server_dir(path: Path, mode: int = 0o700) -> Path:
     """Create a directory the server user owns (chown'ed to postgres when we are root)."""
     path.mkdir(parents=True, exist_ok=True)
