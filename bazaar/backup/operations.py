@@ -12,7 +12,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -287,8 +287,8 @@ class Backups:
 
     # -- the schedule --------------------------------------------------------------------------
 
-    def due(self, policy: Policy) -> str | None:
-        """The job the schedule says is due now (bazaar/backup/schedule.py)."""
+    def due(self, policy: Policy, skip: Collection[str] = ()) -> str | None:
+        """The job the schedule says is due now (bazaar/backup/schedule.py), but for SKIP's."""
         with connect(self.admin_dsn, autocommit=True) as conn:
             verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
             row = conn.execute(queries.load("server_timeline")).fetchone()
@@ -297,7 +297,7 @@ class Backups:
         for repo in self.repositories():  # each repository on its own schedule, repo1 first
             mine = [b for b in backups if b["repo"] == repo]
             job = due(policy, mine, verified.get(repo), current_timeline, datetime.now(UTC))
-            if job is not None:
+            if job is not None and f"{job}@repo{repo}" not in skip:
                 return f"{job}@repo{repo}"
         return None
 

@@ -131,12 +131,13 @@ class Scheduler:
 
     def run(
         self,
-        check: Callable[[], str | None],
+        check: Callable[[set[str]], str | None],
         execute: Callable[[str], str],
         log: Callable[[str], None],
         once: bool = False,
     ) -> int:
-        """CHECK says what is due; EXECUTE runs it and returns a summary. The number of failures."""
+        """CHECK says what is due, but for the jobs it is given; EXECUTE runs one and returns a
+        summary. ONCE: each job at most once, then return. The number of failures."""
         failures = 0
         retry_at: dict[str, float] = {}
         ran: set[str] = set()  # ONCE: each kind at most once
@@ -148,10 +149,11 @@ class Scheduler:
         while not self.stopping:
             job = None
             try:
-                job = check()
+                waiting = {j for j, at in retry_at.items() if at > time.monotonic()}  # failed, not yet again
+                job = check((ran if once else set()) | waiting)
             except BazaarError as exc:
                 log(f"cannot tell what is due: {one_line(str(exc))}")
-            if job is not None and not (once and job in ran) and retry_at.get(job, 0) <= time.monotonic():
+            if job is not None:
                 ran.add(job)
                 log(f"{job}: starting")
                 try:
@@ -209,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     backups = Backups(ServerRoot(args.server_root), args.dsn, args.pgpass)
     scheduler = Scheduler(policy, tick=args.tick)
-    failures = scheduler.run(lambda: backups.due(policy), backups.run_job, log, once=args.once)
+    failures = scheduler.run(lambda done: backups.due(policy, done), backups.run_job, log, once=args.once)
     return 1 if args.once and failures else 0
 
 

@@ -83,7 +83,13 @@ def test_policy_text_round_trips_and_bad_text_is_refused() -> None:
 
 
 def test_once_runs_each_due_kind_once_and_reports_a_failure() -> None:
-    plan = iter(["incr", "verify", "verify", None])  # what is due at each check
+    plan = iter(["incr", "verify", None])  # what is due at each check, but for what ran
+    skipped: list[set[str]] = []
+
+    def check(done: set[str]) -> str | None:
+        skipped.append(set(done))
+        return next(plan)
+
     ran: list[str] = []
     lines: list[str] = []
 
@@ -93,6 +99,7 @@ def test_once_runs_each_due_kind_once_and_reports_a_failure() -> None:
             raise BazaarError("the copy did not start")
         return "ok"
 
-    failures = Scheduler(Policy(), tick=0).run(lambda: next(plan), execute, lines.append, once=True)
+    failures = Scheduler(Policy(), tick=0).run(check, execute, lines.append, once=True)
     assert ran == ["incr", "verify"] and failures == 1
+    assert skipped == [set(), {"incr"}, {"incr", "verify"}]
     assert any("verify: FAILED: the copy did not start (retry in 10m)" in line for line in lines)
