@@ -4,8 +4,9 @@ A job is due when the newest good one of its kind is older than the policy says,
 that was stopped catches up at once when it starts, and one that runs twice finds nothing due:
 
 - full: no full backup yet, the newest is older than ``full``, or the cluster changed timeline
-  since it (after a failover pgBackRest's next incremental copies every file anyway, measured in
-  docs/adr/0012-backups.md; a full starts a chain on the new timeline);
+  since it (after a failover pgBackRest usually reads another standby, whose pages differ in hint
+  bits: its next incremental copies a third of the cluster or more for the time a full takes;
+  docs/adr/0012-backups.md has the figures);
 - diff: the newest full or differential is older than ``diff``;
 - incr: the newest backup of any type is older than ``incr``;
 - verify: the newest successful `bazaar backup verify` is older than ``verify``.
