@@ -11,6 +11,7 @@ listens on a port of its own.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from bazaar import config, queries
 from bazaar.backup import settings
 from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_BAD_ARGUMENT, EXIT_FAILURE, BazaarError
-from bazaar.stack.host import bindir, pg_ctl, write_server_file
+from bazaar.stack.host import as_server_user, bindir, pg_ctl, write_server_file
 from bazaar.stack.processes import poll, run
 
 CONF = """\
@@ -50,6 +51,16 @@ host all all 127.0.0.1/32 scram-sha-256
 """
 
 
+# pg_controldata's name of a setting -> the setting
+CONTROL_SETTINGS = {
+    "max_connections": "max_connections",
+    "max_worker_processes": "max_worker_processes",
+    "max_wal_senders": "max_wal_senders",
+    "max_prepared_xacts": "max_prepared_transactions",
+    "max_locks_per_xact": "max_locks_per_transaction",
+}
+
+
 class _Stopped(BazaarError):
     """The copy's PostgreSQL is gone: waiting longer will not help."""
 
@@ -67,8 +78,19 @@ class RestoredInstance:
     def isolate(self) -> None:
         """Replace the restored copy's live settings with the copy's own (before it first starts)."""
         conf = CONF.format(port=self.port, socket_dir=settings.SOCKET_DIR, datadir=self.datadir)
-        write_server_file(self.datadir / "postgresql.conf", conf)
+        write_server_file(self.datadir / "postgresql.conf", conf + self._primary_settings())
         write_server_file(self.datadir / "pg_hba.conf", HBA)
+
+    def _primary_settings(self) -> str:
+        """The settings recovery needs at least as high as the primary had them (it pauses
+        otherwise), as the restored control file records them."""
+        control = run(as_server_user([str(bindir() / "pg_controldata"), str(self.datadir)]), "pg_controldata")
+        lines = []
+        for label, name in CONTROL_SETTINGS.items():
+            found = re.search(rf"^{label} setting:\s+(\d+)$", control.stdout, re.MULTILINE)
+            if found:
+                lines.append(f"{name} = {found[1]}\n")
+        return "# as the primary had them (pg_controldata): recovery needs at least these\n" + "".join(lines)
 
     def start(self, timeout: float = 900) -> None:
         """Start it and wait until it accepts connections (recovery replays WAL first)."""

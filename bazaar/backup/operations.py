@@ -6,7 +6,9 @@ cluster is down (a restore is what one does then).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import re
 import shutil
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 BackupType = Literal["full", "diff", "incr"]
 
 
+FAILED_MARK = "FAILED-VERIFICATION"  # in a verification copy kept for inspection
 LOCK_WAIT_S = 3600  # the longest `bazaar up` waits for a running backup before its own
 _VERIFY_WAL = re.compile(
     r"archiveId: (?P<archive>\S+), total WAL checked: (?P<checked>\d+), total valid WAL: (?P<valid>\d+)"
@@ -161,6 +164,16 @@ class Backups:
             raise
         self._finish(record, ok=True)
 
+    def record_failure(self, kind: str, error: BaseException) -> None:
+        """Record a run that failed before it could be recorded as it went (best effort)."""
+        try:
+            with connect(self.admin_dsn, autocommit=True) as conn:
+                row = conn.execute(queries.load("backup_run_start"), {"kind": kind, "type": None}).fetchone()
+        except BazaarError:
+            return
+        if row:
+            self._finish(Record(int(row[0])), ok=False, error=one_line(str(error))[:2000])
+
     def _finish(self, record: Record, *, ok: bool, error: str | None = None) -> None:
         if record.id is None:
             return
@@ -233,7 +246,8 @@ class Backups:
     def info(self) -> dict[str, Any]:
         """The repository and the newest good backup and verification, for `bazaar backup info`."""
         info = self.tool.info()
-        archive = (info.get("archive") or [{}])[-1]
+        # each repository's archived WAL (its newest archive id); wal_max is the one lagging most
+        ranges = {a["database"]["repo-key"]: (a.get("min"), a.get("max")) for a in info.get("archive", [])}
         good = [b for b in self.backups() if not b["error"]]
         result: dict[str, Any] = {
             "stanza": info.get("name"),
@@ -244,8 +258,9 @@ class Backups:
             else [str(p) for p in settings.configured_repositories(self.root)],
             "backups": len(good),
             "oldest_restorable": good[0]["stopped_at"] if good else None,
-            "wal_min": archive.get("min"),
-            "wal_max": archive.get("max"),
+            "wal": {f"repo{k}": f"{lo} - {hi}" for k, (lo, hi) in sorted(ranges.items())},
+            "wal_min": min((lo for lo, _ in ranges.values() if lo), default=None),
+            "wal_max": min((hi for _, hi in ranges.values() if hi), default=None),
             "last_backup": good[-1]["label"] if good else None,
             "last_backup_at": good[-1]["stopped_at"] if good else None,
         }
@@ -370,7 +385,8 @@ class Backups:
                 created = False
             finally:
                 if created:  # it failed: nothing half-restored stays behind
-                    RestoredInstance(to, 0, self.pgpass).stop()
+                    with contextlib.suppress(BazaarError):  # the first error is the one to tell
+                        RestoredInstance(to, 0, self.pgpass).stop()
                     shutil.rmtree(to, ignore_errors=True)
         return instance, record
 
@@ -418,11 +434,8 @@ class Backups:
             )
         label = backups[-1]["label"]
         started = time.monotonic()
-        scratch = make_server_dir(self.root.path / "backup" / "verify", 0o700) / label
-        if scratch.exists():
-            RestoredInstance(scratch, 0, self.pgpass).stop()
-            shutil.rmtree(scratch)
-        with self.recorded("verify") as record:
+        with self._verify_lock() as scratch_root, self.recorded("verify") as record:
+            scratch = scratch_root / f"{label}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
             record.label = label
             self.verify_repository()
             instance, _ = self.restore(
@@ -446,6 +459,7 @@ class Backups:
             record.repository_bytes = backups[-1]["repository_bytes"]
             problems = [*found["problems"], *(f"{t} differs from its first verification" for t in differing)]
             if problems:
+                (scratch / FAILED_MARK).write_text("\n".join(problems) + "\n")
                 raise BazaarError(
                     f"backup {label} failed verification: {problems[0]}"
                     + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
@@ -461,6 +475,30 @@ class Backups:
             "compared_with_earlier": earlier is not None,
             "seconds": round(time.monotonic() - started, 1),
         }
+
+    @contextmanager
+    def _verify_lock(self) -> Iterator[Path]:
+        """One verification at a time per stack (the scheduler's, an operator's): a lock on the
+        scratch root. Holding it, copies left by an earlier run that died are stopped and removed;
+        the newest one kept after a failed verification stays for inspection."""
+        root = make_server_dir(self.root.path / "backup" / "verify", 0o700)
+        with (root / ".lock").open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BazaarError(
+                    "another verification of this stack is running",
+                    exit_code=EXIT_WRONG_STATE,
+                    hint="`bazaar backup runs` shows it; try again when it ends",
+                ) from None
+            kept = sorted(
+                (p for p in root.iterdir() if (p / FAILED_MARK).exists()), key=lambda p: p.stat().st_mtime
+            )
+            for old in (p for p in root.iterdir() if p.is_dir() and p not in kept[-1:]):
+                with contextlib.suppress(BazaarError):
+                    RestoredInstance(old, 0, self.pgpass).stop()
+                shutil.rmtree(old, ignore_errors=True)
+            yield root
 
     def verify_repository(self) -> None:
         """pgBackRest's verify: every file of every backup and WAL segment against its checksum.
@@ -499,15 +537,22 @@ class Backups:
                 except psycopg.Error as exc:
                     problems.append(f"index {index}: {one_line(str(exc))}")
             for (heap,) in conn.execute(queries.load("verify_heaps")).fetchall():
-                row = conn.execute(queries.load("verify_heap"), {"heap": heap}).fetchone()
+                try:
+                    row = conn.execute(queries.load("verify_heap"), {"heap": heap}).fetchone()
+                except psycopg.Error as exc:
+                    problems.append(f"table {heap}: {one_line(str(exc))}")
+                    continue
                 if row and row[0]:
                     problems.append(f"table {heap}: {row[0]} corrupt tuple(s)")
             for (table,) in conn.execute(queries.load("verify_tables")).fetchall():
-                row = conn.execute(
-                    sql.SQL(queries.load("verify_table_digest")).format(table=sql.SQL(table))
-                ).fetchone()
-                assert row is not None
-                tables[table] = {"rows": int(row[0]), "digest": str(row[1])}
+                digest = sql.SQL(queries.load("verify_table_digest")).format(table=sql.SQL(table))
+                try:
+                    row = conn.execute(digest).fetchone()
+                except psycopg.Error as exc:  # a page that cannot be read
+                    problems.append(f"table {table}: {one_line(str(exc))}")
+                    continue
+                if row is not None:
+                    tables[table] = {"rows": int(row[0]), "digest": str(row[1])}
         return {"problems": problems, "tables": tables, "indexes": len(indexes)}
 
     def _first_verified_digests(self, label: str) -> dict[str, Any] | None:

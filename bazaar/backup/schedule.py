@@ -152,15 +152,15 @@ class Scheduler:
             try:
                 waiting = {j for j, at in retry_at.items() if at > time.monotonic()}  # failed, not yet again
                 job = check((ran if once else set()) | waiting)
-            except BazaarError as exc:
-                log(f"cannot tell what is due: {one_line(str(exc))}")
+            except Exception as exc:  # a daemon: log it, try again next tick
+                log(f"cannot tell what is due: {one_line(str(exc)) or type(exc).__name__}")
             if job is not None:
                 ran.add(job)
                 log(f"{job}: starting")
                 try:
                     log(f"{job}: done: {execute(job)}")
                     retry_at.pop(job, None)
-                except BazaarError as exc:
+                except Exception as exc:  # a daemon: log it, retry the job later
                     if "unable to acquire lock" in str(exc):  # another backup runs: try at the next tick
                         log(f"{job}: another backup holds pgBackRest's lock; next tick")
                         if once:
@@ -169,9 +169,8 @@ class Scheduler:
                         continue
                     failures += 1
                     retry_at[job] = time.monotonic() + self.policy.retry.total_seconds()
-                    log(
-                        f"{job}: FAILED: {one_line(str(exc))} (retry in {format_duration(self.policy.retry)})"
-                    )
+                    reason = one_line(str(exc)) or type(exc).__name__
+                    log(f"{job}: FAILED: {reason} (retry in {format_duration(self.policy.retry)})")
                 continue  # something else may be due at once
             if once:
                 break

@@ -6,6 +6,7 @@ pools (Faker), which the scheduler's daemon venv does not hold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -21,6 +22,7 @@ from bazaar.backup.mask import STAGING_CODE, mask
 from bazaar.backup.operations import Backups, Target
 from bazaar.backup.pgbackrest import Progress
 from bazaar.db import loopback_dsn
+from bazaar.errors import BazaarError
 from bazaar.stack.users import LOGIN_ROLES, SUPERUSER
 
 
@@ -35,8 +37,10 @@ def stage(
 ) -> dict[str, Any]:
     """A masked copy for application teams: BACKUPS' latest restored into TO, every personal
     value replaced (bazaar/backup/mask.py), fresh passwords for every login role (the copy
-    must not open with the live cluster's), vacuumed; left running. Its passwords go to a
-    passfile beside TO (0600, the caller's), named in the DSNs returned."""
+    must not open with the live cluster's), vacuumed; left running. The login roles' passwords
+    go to TO.pgpass (0600, the caller's: the one to hand over); the superuser's to
+    TO.admin.pgpass, for the operator alone — a superuser of the copy runs as the same OS user as
+    the live nodes and could reach them (COPY … TO PROGRAM, the server's files)."""
     started = time.monotonic()
     seed = secrets.randbelow(2**31) if seed is None else seed
     staging_password = secrets.token_urlsafe(12)
@@ -62,22 +66,27 @@ def stage(
                 log("vacuum analyze")
                 conn.execute(queries.load("vacuum_analyze"))
         except BaseException:
-            instance.stop()
+            with contextlib.suppress(BazaarError):
+                instance.stop()
             shutil.rmtree(to, ignore_errors=True)
             raise
-        passfile = instance.datadir.parent / f"{instance.datadir.name}.pgpass"
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(f"# the staging copy in {to}: its login roles' passwords (libpq passfile)\n")
-            f.writelines(f"127.0.0.1:{instance.port}:*:{role}:{pw}\n" for role, pw in passwords.items())
+        base = instance.datadir.parent / instance.datadir.name
+        logins = {role: pw for role, pw in passwords.items() if role != SUPERUSER}
+        passfile = _passfile(Path(f"{base}.pgpass"), instance.port, logins, "its login roles")
+        admin_passfile = _passfile(
+            Path(f"{base}.admin.pgpass"),
+            instance.port,
+            {SUPERUSER: passwords[SUPERUSER]},
+            "the operator's superuser",
+        )
         record.label = restored.label
         record.detail = {"to": str(to), "port": instance.port, "rows_masked": sum(counts.values())}
     return {
         "datadir": str(instance.datadir),
         "port": instance.port,
         "dsn": loopback_dsn(instance.port, "bazaar_app", config.DATABASE, passfile=str(passfile)),
-        "admin_dsn": loopback_dsn(instance.port, SUPERUSER, config.DATABASE, passfile=str(passfile)),
         "passfile": str(passfile),
+        "admin_dsn": loopback_dsn(instance.port, SUPERUSER, config.DATABASE, passfile=str(admin_passfile)),
         "sign_in_password": staging_password,
         "sign_in_code": STAGING_CODE,
         "rows_masked": sum(counts.values()),
@@ -85,3 +94,12 @@ def stage(
         "stop": instance.command("stop"),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _passfile(path: Path, port: int, passwords: dict[str, str], whose: str) -> Path:
+    """A libpq passfile (0600, the caller's) with PASSWORDS for the copy on PORT."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"# a staging copy: {whose} (libpq passfile)\n")
+        f.writelines(f"127.0.0.1:{port}:*:{role}:{pw}\n" for role, pw in passwords.items())
+    return path

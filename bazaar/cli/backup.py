@@ -267,6 +267,9 @@ def stage(settings: Settings, to: Path, port: int | None, seed: int | None) -> N
 @click.option("--lsn", "--target-lsn", "lsn", help="Back to this WAL position.")
 @click.option("--yes", is_flag=True, help="Do not ask: everything written after the target is thrown away.")
 @click.option(
+    "--force", is_flag=True, help="With --cluster-down: throw away data directories that are still there."
+)
+@click.option(
     "--cluster-down",
     "down",
     is_flag=True,
@@ -275,7 +278,7 @@ def stage(settings: Settings, to: Path, port: int | None, seed: int | None) -> N
 @json_option
 @pass_settings
 def restore_cluster(
-    settings: Settings, latest: bool, time: str | None, lsn: str | None, yes: bool, down: bool
+    settings: Settings, latest: bool, time: str | None, lsn: str | None, yes: bool, force: bool, down: bool
 ) -> None:
     """Take the whole live cluster back to a moment of its past (point-in-time recovery).
 
@@ -293,5 +296,5 @@ def restore_cluster(
         click.confirm(f"Take the whole cluster back {target.describe()}? Later writes are lost", abort=True)
     stack = LocalStack.from_env()
     backups = _backups()
-    result = restore_cluster_to(backups, stack.cluster(), target, progress, down=down)
+    result = restore_cluster_to(backups, stack.cluster(), target, progress, down=down, force=force)
     print_object(result, settings.json)
