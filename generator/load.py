@@ -226,6 +226,9 @@ def _producer(config: Config, catalog: Catalog, out: Any, parent: int) -> None:
     It leaves with os._exit: a forked child must not run the finalizers and atexit handlers it
     inherited from the loader (the CLI's, psycopg's)."""
     code = 0
+    # SIGTERM must end us (terminate(), PDEATHSIG): drop whatever handlers the loader's process had
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
     # the producer ends with the loader, however the loader ends (even SIGKILL): PR_SET_PDEATHSIG
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the loader died before the line above took effect
@@ -274,6 +277,9 @@ def _produced(config: Config, catalog: Catalog) -> Iterator[Callable[[], tuple[s
         if process.is_alive():
             process.terminate()
         process.join(10)
+        if process.is_alive():  # never leave it behind: multiprocessing would wait for it at exit
+            process.kill()
+            process.join()
         out.cancel_join_thread()
 
 

@@ -139,11 +139,25 @@ class Scheduler:
     ) -> int:
         """CHECK says what is due, but for the jobs it is given; EXECUTE runs one and returns a
         summary. ONCE: each job at most once, then return. The number of failures."""
+        # the handlers are ours only while we run: a process that ran us and forks later (the
+        # generator's producer) must not inherit a SIGTERM that no longer ends anything
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return self._loop(check, execute, log, once)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _loop(
+        self,
+        check: Callable[[set[str]], str | None],
+        execute: Callable[[str], str],
+        log: Callable[[str], None],
+        once: bool,
+    ) -> int:
         failures = 0
         retry_at: dict[str, float] = {}
         ran: set[str] = set()  # ONCE: each kind at most once
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._stop)
         log(f"backup scheduler started: {self.policy}")
         if not once:  # `bazaar up` takes a repository's first full backup itself, right after starting us
             self._wait(self.tick)

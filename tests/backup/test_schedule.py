@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,3 +104,18 @@ def test_once_runs_each_due_kind_once_and_reports_a_failure() -> None:
     assert ran == ["incr", "verify"] and failures == 1
     assert skipped == [set(), {"incr"}, {"incr", "verify"}]
     assert any("verify: FAILED: the copy did not start (retry in 10m)" in line for line in lines)
+
+
+def test_the_signal_handlers_are_given_back_when_the_scheduler_returns() -> None:
+    # a process that ran the scheduler and forks later must not pass on a SIGTERM that ends nothing
+    # (a generator producer once inherited it, ignored terminate(), and pytest waited for it forever)
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    during: list[object] = []
+
+    def check(_done: set[str]) -> str | None:
+        during.append(signal.getsignal(signal.SIGTERM))
+        return None
+
+    Scheduler(Policy(), tick=0).run(check, lambda job: "ok", lambda line: None, once=True)
+    assert during and during[0] not in (before[signal.SIGTERM], signal.SIG_DFL)
+    assert {sig: signal.getsignal(sig) for sig in before} == before

@@ -4,7 +4,9 @@ api functions would check it, reproducible byte for byte, and never loaded over 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -295,15 +297,22 @@ CORE_SHAPE = (
 
 
 def test_a_failed_load_leaves_the_database_as_it_was(server: ServerUnderTest) -> None:
-    with migrated(server) as (dsn, conn):
-        # a rule the generated chat cannot meet: the load must fail late, after many tables
-        conn.execute("alter table core.chat_messages add constraint no_chat check (body = '')")
-        before = conn.execute(CORE_SHAPE).fetchone()
-        result = generate(dsn, "--scale", "0.01")
-        assert result.exit_code == 3, result.output
-        assert "no_chat" in result.stderr
-        assert conn.execute(CORE_SHAPE).fetchone() == before
-        assert before is not None and before[2:] == (0, "O", 0)
+    # The loader's process has a SIGTERM handler that ends nothing (as one that ran the backup
+    # scheduler once had): the producer, blocked on a queue nobody reads any more, must still go.
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    try:
+        with migrated(server) as (dsn, conn):
+            # a rule the generated chat cannot meet: the load must fail late, after many tables
+            conn.execute("alter table core.chat_messages add constraint no_chat check (body = '')")
+            before = conn.execute(CORE_SHAPE).fetchone()
+            result = generate(dsn, "--scale", "0.01")
+            assert result.exit_code == 3, result.output
+            assert "no_chat" in result.stderr
+            assert conn.execute(CORE_SHAPE).fetchone() == before
+            assert before is not None and before[2:] == (0, "O", 0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert multiprocessing.active_children() == []  # nothing left for the interpreter's exit to wait on
 
 
 def test_killing_the_loader_releases_its_locks_and_its_producer(server: ServerUnderTest) -> None:
