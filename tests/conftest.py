@@ -3,9 +3,11 @@ connection per test inside a transaction that is rolled back afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 
@@ -45,3 +47,21 @@ def db(_session_conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[An
         yield conn
     finally:
         conn.rollback()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Nothing the suite started may outlive it. A forked child left behind (a generator producer
+    that ignored SIGTERM once) made the interpreter wait for it at exit, and CI hang for 90 minutes
+    after every test had passed: such a child is killed here and the run fails, naming it."""
+    left = psutil.Process().children(recursive=True)
+    if not left:
+        return
+    names = []
+    for p in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            names.append(f"{p.pid} {' '.join(p.cmdline()[:4])}")
+            p.kill()
+    psutil.wait_procs(left, timeout=10)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    writer = session.config.get_terminal_writer()
+    writer.line(f"FAILED: processes outlived the test suite: {', '.join(names)}", red=True)
