@@ -96,12 +96,16 @@ def test_every_foreign_key_has_an_index_that_leads_with_its_columns(db: Conn) ->
         ),
         ("select 1 from core.shops where lower(name) = 'x'", "index_shops_on_lower_name"),
         ("select * from core.shop_members where user_id = 1", "index_shop_members_on_user_id"),
-        ("select * from core.shop_members where shop_id = 1 and user_id = 2", "pk_shop_members"),
+        # either serves it in one probe; which one is the planner's coin toss on a tiny table
+        (
+            "select * from core.shop_members where shop_id = 1 and user_id = 2",
+            ("pk_shop_members", "index_shop_members_on_user_id"),
+        ),
         ("select * from core.audit_log order by id desc limit 50", "Index Scan Backward using audit_log_"),
     ],
 )
-def test_api_lookups_are_served_by_an_index(db: Conn, query: str, index: str) -> None:
+def test_api_lookups_are_served_by_an_index(db: Conn, query: str, index: str | tuple[str, ...]) -> None:
     # Tiny test tables make sequential scans cheapest; forbid them to see what can serve the query.
     db.execute("set local enable_seqscan = off")
     plan = "\n".join(r[0] for r in db.execute(f"explain {query}".encode()).fetchall())
-    assert index in plan, plan
+    assert any(i in plan for i in ((index,) if isinstance(index, str) else index)), plan
