@@ -33,6 +33,8 @@ lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy bazaar generator tests
+	promtool check rules monitoring/prometheus/rules/*.yml
+	promtool test rules monitoring/prometheus/tests/*.yml
 
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -28,6 +28,9 @@ HAPROXY_RW_PORT = 5000
 HAPROXY_RO_PORT = 5001
 HAPROXY_STATS_PORT = 7000
 PGBOUNCER_PORT = 6432
+PROMETHEUS_PORT = 9090
+NODE_EXPORTER_PORT = 9100
+POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
 NODES = 3
 
 
@@ -100,6 +103,18 @@ class Ports:
     def pgbouncer(self) -> int:
         return PGBOUNCER_PORT + self.offset
 
+    @property
+    def prometheus(self) -> int:
+        return PROMETHEUS_PORT + self.offset
+
+    @property
+    def node_exporter(self) -> int:
+        return NODE_EXPORTER_PORT + self.offset
+
+    def postgres_exporter(self, node: int) -> int:
+        """postgres_exporter of node 1, 2, 3 (9187 to 9189 by default)."""
+        return POSTGRES_EXPORTER_BASE_PORT + node - 1 + self.offset
+
     def all(self) -> dict[str, int]:
         """Every port the stack listens on, by name (to check they are free, or to print them)."""
         ports = {"etcd": self.etcd, "etcd-peer": self.etcd_peer}
@@ -108,6 +123,8 @@ class Ports:
             ports[f"patroni-node{n}"] = self.patroni(n)
         ports |= {"haproxy-rw": self.rw, "haproxy-ro": self.ro, "haproxy-stats": self.stats}
         ports["pgbouncer"] = self.pgbouncer
+        ports |= {f"postgres-exporter-node{n}": self.postgres_exporter(n) for n in range(1, NODES + 1)}
+        ports |= {"node-exporter": self.node_exporter, "prometheus": self.prometheus}
         return ports
 
 
@@ -118,7 +135,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def free_port_offset(low: int = 10000, high: int = 24000) -> int:
+def free_port_offset(low: int = 10000, high: int = 22000) -> int:
     """A BAZAAR_PORT_OFFSET at which every port of the stack is free right now.
 
     Between LOW and HIGH, so every port stays below Linux's ephemeral range (32768 and up),

@@ -26,7 +26,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from bazaar import config, queries
-from bazaar.backup import settings
+from bazaar.backup import metrics, settings
 from bazaar.backup.instance import RestoredInstance
 from bazaar.backup.pgbackrest import PgBackRest, Progress
 from bazaar.backup.schedule import Policy, due
@@ -217,7 +217,15 @@ class Backups:
             if not any(not b["error"] and b["repo"] == repo for b in self.backups()):
                 progress(f"taking the first full backup (repo{repo})")
                 taken = _when_unlocked(functools.partial(self.on(repo).run, "full"), progress)
+        self.publish_metrics()  # the scheduler rewrites them every minute; until then, these
         return taken
+
+    def publish_metrics(self) -> None:
+        """Rewrite the backups' textfile metrics that node_exporter serves (bazaar/backup/metrics.py)."""
+        with connect(self.admin_dsn, autocommit=True) as conn:
+            verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
+        text = metrics.exposition(self.backups(), verified, self.repositories(), datetime.now(UTC))
+        metrics.write(self.root.metrics_dir, text)
 
     def backups(self) -> list[dict[str, Any]]:
         """The backups in the repository, oldest first."""

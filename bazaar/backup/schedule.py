@@ -224,8 +224,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(str(exc))
         return 2
     backups = Backups(ServerRoot(args.server_root), args.dsn, args.pgpass)
+
+    def check(done: set[str]) -> str | None:
+        """What is due; first the metrics of what was done (node_exporter serves them)."""
+        try:
+            backups.publish_metrics()
+        except Exception as exc:  # the metrics go stale (an alert says so); the backups go on
+            log(f"cannot write the backup metrics: {one_line(str(exc)) or type(exc).__name__}")
+        return backups.due(policy, done)
+
     scheduler = Scheduler(policy, tick=args.tick)
-    failures = scheduler.run(lambda done: backups.due(policy, done), backups.run_job, log, once=args.once)
+    failures = scheduler.run(check, backups.run_job, log, once=args.once)
     return 1 if args.once and failures else 0
 
 

@@ -34,6 +34,7 @@ def up(settings: Settings) -> None:
         "admin_dsn": stack.admin_dsn(),
         "read_only_dsn": stack.read_only_dsn(),
         "haproxy_stats": f"http://127.0.0.1:{stack.ports.stats}/",
+        "prometheus": f"http://127.0.0.1:{stack.ports.prometheus}/",
     }
     if settings.json:
         print_object(info, True)
@@ -44,6 +45,7 @@ def up(settings: Settings) -> None:
     click.echo(f'  admin (read-write):       psql "{stack.admin_dsn()}"')
     click.echo(f'  read-only (a replica):    psql "{stack.read_only_dsn()}"')
     click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
+    click.echo(f"  Prometheus (alerts):      {info['prometheus']}alerts")
     click.echo("  (`bazaar dsn [--admin | --read-only]`, `bazaar status`; stop with `make down`)")
 
 

@@ -40,6 +40,11 @@ class ServerRoot:
         return self.path / "run"
 
     @property
+    def metrics_dir(self) -> Path:
+        """Textfile metrics (``*.prom``) node_exporter serves: the backup scheduler's."""
+        return self.run_dir / "metrics"
+
+    @property
     def log_dir(self) -> Path:
         return self.path / "log"
 

@@ -6,24 +6,14 @@ Every program runs as the server user, with its log in ``log/<name>.log``. Its e
 ``conf/`` it reads (rendered on every `bazaar up`; when one changes on a running stack the program
 is sent SIGHUP or restarted) and which directories of the server root it writes.
 
-Adding a program (an exporter, Prometheus, a worker):
+Adding a program (an exporter, a worker):
 
 1. its ``[program:${name}]`` section as a template (``patroni/supervisord-haproxy.conf`` is one to
    copy): the placeholders of Context.common() plus ``${name}`` are filled in, and any others
    the entry's ``values`` gives;
 2. an entry in PROGRAMS, in start order (supervisord's ``priority`` in the section agrees), with
    its config files (``ConfigFile``: a name in conf/ and the function that renders it) if it has
-   any; Prometheus's would read::
-
-       Program(
-           name="prometheus",
-           title="Prometheus",
-           section="monitoring/prometheus/supervisord.conf",
-           listen=lambda ports: f"127.0.0.1:{ports.prometheus}",
-           values=lambda ctx: {"port": ctx.ports.prometheus},
-           configs=(ConfigFile("prometheus.yml", prometheus_yml),),  # renders the template
-           dirs=("prometheus",),  # its TSDB
-       )
+   any; ``_prometheus()`` below is one to copy.
 
 If it listens on a port, that port goes into config.Ports too, so it moves with
 BAZAAR_PORT_OFFSET and `bazaar up` checks it is free before starting. The stack then renders,
@@ -49,6 +39,7 @@ from bazaar.stack.pgbouncer import AUTH_FILE, auth_file
 from bazaar.stack.templates import Context
 from bazaar.stack.users import (
     BACKUP_KEY,
+    MONITOR,
     PGBOUNCER_ADMIN,
     REPLICATION_USER,
     REST_USER,
@@ -210,6 +201,81 @@ def _backup_scheduler() -> Program:
     )
 
 
+MONITOR_PASSWORD = "monitor-password"  # noqa: S105 (a file name) in conf/: bazaar_monitor's password, for postgres_exporter
+EXPORTER_QUERIES = "postgres-exporter-queries.yaml"
+PROMETHEUS_RULES = "prometheus-rules.yml"
+SCRAPE_INTERVAL = "15s"
+
+
+def _postgres_exporter(n: int, name: str) -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        return {
+            "port": ctx.ports.postgres_exporter(n),
+            "pg_port": ctx.ports.postgres(n),
+            "node": name,
+            "password_file": MONITOR_PASSWORD,
+        }
+
+    def queries(_ctx: Context) -> str:
+        return (config.project_root() / "monitoring/postgres-exporter/queries.yaml").read_text()
+
+    return Program(
+        name=f"postgres-exporter-{name}",
+        title="postgres_exporter",
+        section="monitoring/supervisord-postgres-exporter.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.postgres_exporter(n)}",
+        values=values,
+        configs=(
+            ConfigFile(MONITOR_PASSWORD, lambda ctx: ctx.secrets[MONITOR]),
+            ConfigFile(EXPORTER_QUERIES, queries),
+        ),
+        reload="restart",  # it reads its queries when it starts
+    )
+
+
+def _node_exporter() -> Program:
+    return Program(
+        name="node-exporter",
+        title="node_exporter",
+        section="monitoring/supervisord-node-exporter.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.node_exporter}",
+        values=lambda ctx: {"port": ctx.ports.node_exporter, "metrics_dir": ctx.root.metrics_dir},
+        dirs=("run/metrics",),  # ServerRoot.metrics_dir
+    )
+
+
+def _prometheus() -> Program:
+    def static(targets: list[tuple[str, int]]) -> str:
+        """A scrape job's static_configs in YAML's flow style: one target per node, labelled."""
+        items = [f"{{targets: ['127.0.0.1:{port}'], labels: {{node: {node}}}}}" for node, port in targets]
+        return "[" + ", ".join(items) + "]"
+
+    def prometheus_yml(ctx: Context) -> str:
+        nodes = list(enumerate(NODES, start=1))
+        return ctx.render(
+            "monitoring/prometheus/prometheus.yml",
+            port=ctx.ports.prometheus,
+            scrape_interval=SCRAPE_INTERVAL,
+            rules=ctx.root.conf_dir / PROMETHEUS_RULES,
+            patroni_targets=static([(name, ctx.ports.patroni(n)) for n, name in nodes]),
+            postgres_targets=static([(name, ctx.ports.postgres_exporter(n)) for n, name in nodes]),
+            node_exporter_port=ctx.ports.node_exporter,
+        )
+
+    def rules(_ctx: Context) -> str:
+        return (config.project_root() / "monitoring/prometheus/rules/bazaar.yml").read_text()
+
+    return Program(
+        name="prometheus",
+        title="Prometheus",
+        section="monitoring/supervisord-prometheus.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.prometheus}",
+        values=lambda ctx: {"port": ctx.ports.prometheus, "tsdb_dir": ctx.root.path / "prometheus"},
+        configs=(ConfigFile("prometheus.yml", prometheus_yml), ConfigFile(PROMETHEUS_RULES, rules)),
+        dirs=("prometheus",),  # its TSDB
+    )
+
+
 # In start order: supervisord's priorities in the sections agree.
 PROGRAMS: tuple[Program, ...] = (
     _etcd(),
@@ -217,6 +283,9 @@ PROGRAMS: tuple[Program, ...] = (
     _haproxy(),
     _pgbouncer(),
     _backup_scheduler(),
+    *(_postgres_exporter(n, name) for n, name in enumerate(NODES, start=1)),
+    _node_exporter(),
+    _prometheus(),
 )
 
 

@@ -18,6 +18,7 @@ from bazaar.stack import haproxy, layout
 from bazaar.stack.layout import NODES
 from bazaar.stack.patroni import TIMING
 from bazaar.stack.processes import poll
+from bazaar.stack.programs import PROGRAMS
 from tests.cluster.conftest import StackUnderTest
 
 HEALTHY_TIMEOUT_S = 120
@@ -173,7 +174,7 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
 def test_status_shows_every_process_and_the_cluster(stack: StackUnderTest) -> None:
     status = stack.bazaar_json("status")
     assert [(p["name"], p["state"]) for p in status["processes"]] == [
-        (name, "running") for name in ("etcd", *NODES, "haproxy", "pgbouncer", "backup-scheduler")
+        (program.name, "running") for program in PROGRAMS
     ]
     assert all(isinstance(p["pid"], int) for p in status["processes"])
     assert {m["role"] for m in status["cluster"]} == {"leader", "sync_standby", "replica"}

@@ -3,6 +3,8 @@ causes, and the order `bazaar down` stops them in (supervisorctl recorded, not r
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from pathlib import Path
 
 from bazaar import config
@@ -45,16 +47,32 @@ class LeaderIs(PatroniAPI):
 
 def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path) -> None:
     names = [p.name for p in PROGRAMS]
-    assert names == ["etcd", *NODES, "haproxy", "pgbouncer", "backup-scheduler"]
+    assert names == [
+        "etcd",
+        *NODES,
+        "haproxy",
+        "pgbouncer",
+        "backup-scheduler",
+        *(f"postgres-exporter-{n}" for n in NODES),
+        "node-exporter",
+        "prometheus",
+    ]
     ctx = Context(ServerRoot(tmp_path), config.Ports(0), {}, TIMING, Path("/venv/bin"), "/home")
     for program in PROGRAMS:
         section = ctx.render(program.section, name=program.name, **program.values(ctx))
         assert section.startswith(f"[program:{program.name}]\n"), program.name
         assert f"stdout_logfile = {tmp_path}/log/{program.name}.log\n" in section, program.name
         assert "user = postgres\n" in section, program.name
-    configs = [f.name for p in PROGRAMS for f in p.configs]
-    assert len(configs) == len(set(configs))
-    assert summary() == "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler"
+    # a file of conf/ several programs read (the exporters' queries) is the same file for each
+    texts: dict[str, set[str]] = {}
+    with_secrets = dataclasses.replace(ctx, secrets=defaultdict(lambda: "a-password"))
+    for file in (f for p in PROGRAMS for f in p.configs):
+        texts.setdefault(file.name, set()).add(file.text(with_secrets))
+    assert {name for name, text in texts.items() if len(text) > 1} == set()
+    assert summary() == (
+        "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, 3 postgres_exporters, "
+        "node_exporter, Prometheus"
+    )
 
 
 def test_a_changed_config_reloads_the_programs_that_read_it(tmp_path: Path) -> None:
@@ -80,7 +98,15 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
     object.__setattr__(cluster, "patroni", LeaderIs("node2"))
     assert cluster.stop() is True
     assert supervisor.calls_made() == [
-        ("stop", "backup-scheduler", "pgbouncer", "haproxy"),
+        (
+            "stop",
+            "prometheus",
+            "node-exporter",
+            *(f"postgres-exporter-{n}" for n in reversed(NODES)),
+            "backup-scheduler",
+            "pgbouncer",
+            "haproxy",
+        ),
         ("stop", "node1", "node3"),
         ("stop", "node2"),
         ("stop", "etcd"),

@@ -1,0 +1,145 @@
+"""Monitoring on the running stack: Prometheus scrapes every exporter and Patroni node, every alert
+rule evaluates on live data and reads metrics that exist, a stopped exporter is seen and alerted
+on, and the backups' textfile metrics arrive. (The rules' logic: promtool tests in
+monitoring/prometheus/tests/, run by `make test`.)"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from bazaar.errors import BazaarError
+from bazaar.stack.layout import NODES, ServerRoot
+from bazaar.stack.processes import poll, run
+from tests.cluster.conftest import StackUnderTest
+
+EXPECTED_TARGETS = {"patroni": len(NODES), "postgres": len(NODES), "node": 1, "prometheus": 1}
+# PromQL words that are not metric names
+_PROMQL = {
+    "sum",
+    "max",
+    "min",
+    "by",
+    "or",
+    "and",
+    "on",
+    "vector",
+    "time",
+    "increase",
+    "predict_linear",
+    "absent",
+}
+
+
+def api(stack: StackUnderTest, path: str, **params: str) -> Any:
+    url = f"http://127.0.0.1:{stack.local.ports.prometheus}/api/v1/{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback, our port)
+        body = json.load(response)
+    assert body["status"] == "success", body
+    return body["data"]
+
+
+def query(stack: StackUnderTest, promql: str) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = api(stack, "query", query=promql)["result"]
+    return result
+
+
+def targets_by_health(stack: StackUnderTest) -> dict[str, dict[str, str]]:
+    """job -> {scrape URL: health} of Prometheus's active targets."""
+    jobs: dict[str, dict[str, str]] = {}
+    for t in api(stack, "targets")["activeTargets"]:
+        jobs.setdefault(t["labels"]["job"], {})[t["scrapeUrl"]] = t["health"]
+    return jobs
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names an alert expression reads (strings, label matchers, ranges, `by (…)` and
+    numbers taken out first)."""
+    for pattern in (r'"[^"]*"', r"\{[^}]*\}", r"\[[^\]]*\]", r"\bby\s*\([^)]*\)", r"\b\d[\d.e+]*\b"):
+        expr = re.sub(pattern, " ", expr)
+    return {w for w in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr) if w not in _PROMQL}
+
+
+def test_the_rendered_configuration_is_one_prometheus_accepts(stack: StackUnderTest) -> None:
+    conf = ServerRoot(stack.local.server_root()).conf_dir / "prometheus.yml"
+    result = run(["promtool", "check", "config", str(conf)], "promtool check config", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 15 rules found" in result.stdout
+
+
+def test_prometheus_scrapes_every_exporter_and_patroni_node(stack: StackUnderTest) -> None:
+    def all_up() -> dict[str, dict[str, str]] | None:
+        jobs = targets_by_health(stack)
+        healthy = all(h == "up" for targets in jobs.values() for h in targets.values())
+        return jobs if healthy and {j: len(t) for j, t in jobs.items()} == EXPECTED_TARGETS else None
+
+    url = f"http://127.0.0.1:{stack.local.ports.prometheus}/alerts"
+    assert f"Prometheus (alerts):      {url}" in stack.up_output
+    poll(all_up, 90, "every Prometheus target up")
+    # one node reports itself primary, the others replicas; each exporter reaches its node
+    assert sum(float(s["value"][1]) for s in query(stack, 'patroni_primary{job="patroni"}')) == 1
+    assert {s["metric"]["node"] for s in query(stack, 'pg_up{job="postgres"} == 1')} == set(NODES)
+    # the custom queries (monitoring/postgres-exporter/queries.yaml) run on every node
+    assert {s["metric"]["node"] for s in query(stack, "pg_database_xid_age")} == set(NODES)
+    assert len(query(stack, "pg_replica_in_recovery == 1")) == len(NODES) - 1
+
+
+def test_every_alert_rule_evaluates_and_reads_metrics_that_exist(stack: StackUnderTest) -> None:
+    def evaluated() -> list[dict[str, Any]] | None:
+        rules = [r for g in api(stack, "rules")["groups"] for r in g["rules"]]
+        done = rules and all(r["lastEvaluation"] > "2000" for r in rules)
+        return rules if done else None
+
+    rules = poll(evaluated, 90, "every rule evaluated once")
+    assert len(rules) >= 15
+    assert [(r["name"], r["lastError"]) for r in rules if r["health"] != "ok"] == []
+
+    # promtool's tests feed the rules invented series; here each metric a rule reads must exist,
+    # or the alert could never fire (a renamed exporter metric would silence it)
+    def missing() -> set[tuple[str, str]]:
+        return {
+            (rule["name"], name)
+            for rule in rules
+            for name in metric_names(rule["query"])
+            if not query(stack, f"count({name})")
+        }
+
+    # (the textfile metrics arrive with node_exporter's first scrape after `bazaar up` wrote them)
+    with contextlib.suppress(BazaarError):
+        poll(lambda: not missing(), 60, "every metric the rules read")
+    assert missing() == set()
+
+
+def test_a_stopped_exporter_is_seen_down_and_alerted_on(stack: StackUnderTest) -> None:
+    supervisor = stack.cluster().supervisor
+    target = f'up{{job="postgres",node="{NODES[-1]}"}}'
+    supervisor.ctl("stop", f"postgres-exporter-{NODES[-1]}")
+    try:
+        poll(lambda: query(stack, f"{target} == 0") or None, 60, "Prometheus to see the exporter down")
+
+        def pending() -> list[dict[str, Any]] | None:
+            alerts = api(stack, "alerts")["alerts"]
+            mine = [a for a in alerts if a["labels"]["alertname"] == "BazaarExporterDown"]
+            return mine or None
+
+        alert = poll(pending, 60, "BazaarExporterDown to be pending")[0]
+        assert alert["labels"]["node"] == NODES[-1] and alert["state"] in ("pending", "firing")
+    finally:
+        supervisor.ctl("start", f"postgres-exporter-{NODES[-1]}")
+    poll(lambda: query(stack, f"{target} == 1") or None, 60, "the exporter back up")
+
+
+def test_the_backups_arrive_as_metrics(stack: StackUnderTest) -> None:
+    # `bazaar up` took a full backup into each repository and wrote the textfile node_exporter serves
+    def present() -> list[dict[str, Any]] | None:
+        return query(stack, 'bazaar_backup_last_success_timestamp_seconds{type="full"} > 0') or None
+
+    fulls = poll(present, 60, "the backup metrics in Prometheus")
+    assert {s["metric"]["repo"] for s in fulls} == {"1", "2"}
+    assert query(stack, "time() - bazaar_backup_metrics_written_timestamp_seconds < 600")
