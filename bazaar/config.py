@@ -29,6 +29,8 @@ HAPROXY_RO_PORT = 5001
 HAPROXY_STATS_PORT = 7000
 PGBOUNCER_PORT = 6432
 PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
+ALERT_RECEIVER_PORT = 9095  # 9094 is Alertmanager's cluster port, which ours does not open
 NODE_EXPORTER_PORT = 9100
 POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
 NODES = 3
@@ -108,6 +110,14 @@ class Ports:
         return PROMETHEUS_PORT + self.offset
 
     @property
+    def alertmanager(self) -> int:
+        return ALERTMANAGER_PORT + self.offset
+
+    @property
+    def alert_receiver(self) -> int:
+        return ALERT_RECEIVER_PORT + self.offset
+
+    @property
     def node_exporter(self) -> int:
         return NODE_EXPORTER_PORT + self.offset
 
@@ -125,6 +135,7 @@ class Ports:
         ports["pgbouncer"] = self.pgbouncer
         ports |= {f"postgres-exporter-node{n}": self.postgres_exporter(n) for n in range(1, NODES + 1)}
         ports |= {"node-exporter": self.node_exporter, "prometheus": self.prometheus}
+        ports |= {"alertmanager": self.alertmanager, "alert-receiver": self.alert_receiver}
         return ports
 
 

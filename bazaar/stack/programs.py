@@ -45,6 +45,7 @@ from bazaar.stack.users import (
     REST_USER,
     REWIND_USER,
     SUPERUSER,
+    WORKER,
 )
 
 
@@ -169,21 +170,35 @@ def _pgbouncer() -> Program:
 BACKUP_PGPASS = "backup-pgpass"  # in conf/: the scheduler's passfile
 
 
+def _code_digest(ctx: Context) -> str:
+    """The package's digest; refreshes the copy the stack's Python programs run from."""
+    text = code.digest()
+    code.install(ctx.root, text)
+    return text
+
+
+# a program run from the package copy lists it: a changed package restarts it
+CODE = ConfigFile(code.DIGEST_FILE, _code_digest)
+
+
+def _python(ctx: Context) -> dict[str, object]:
+    """The placeholders of a program of ours: the daemon venv's Python and the package copy."""
+    return {"python": ctx.daemon_bin / "python", "lib_dir": code.lib_dir(ctx.root)}
+
+
+def _pgpass(name: str, user: str) -> ConfigFile:
+    """A passfile in conf/ holding USER's password, for a program that logs in as USER."""
+    return ConfigFile(name, lambda ctx: f"*:*:*:{user}:{ctx.secrets[user]}\n")
+
+
 def _backup_scheduler() -> Program:
     def values(ctx: Context) -> Mapping[str, object]:
         pgpass = ctx.root.conf_dir / BACKUP_PGPASS
-        return {
-            "python": ctx.daemon_bin / "python",
-            "lib_dir": code.lib_dir(ctx.root),
+        return _python(ctx) | {
             "dsn": loopback_dsn(ctx.ports.rw, SUPERUSER, config.DATABASE, passfile=str(pgpass)),
             "pgpass": pgpass,
             "policy": backup_schedule.Policy.parse(os.environ.get("BAZAAR_BACKUP_SCHEDULE", "")),
         }
-
-    def code_digest(ctx: Context) -> str:
-        text = code.digest()
-        code.install(ctx.root, text)  # the copy it runs from, refreshed with the digest
-        return text
 
     return Program(
         name="backup-scheduler",
@@ -192,10 +207,10 @@ def _backup_scheduler() -> Program:
         listen=lambda _ports: "-",
         values=values,
         configs=(
-            ConfigFile(code.DIGEST_FILE, code_digest),
+            CODE,
             # the superuser's password (which the Patroni configs beside it hold too): the scheduler
             # records its runs in ops.backup_runs and reads its verification copies
-            ConfigFile(BACKUP_PGPASS, lambda ctx: f"*:*:*:{SUPERUSER}:{ctx.secrets[SUPERUSER]}\n"),
+            _pgpass(BACKUP_PGPASS, SUPERUSER),
         ),
         reload="restart",
     )
@@ -244,6 +259,43 @@ def _node_exporter() -> Program:
     )
 
 
+RECEIVER_PGPASS = "alert-receiver-pgpass"  # in conf/: bazaar_worker's password for the receiver
+
+
+def _alert_receiver() -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        pgpass = ctx.root.conf_dir / RECEIVER_PGPASS
+        return _python(ctx) | {
+            "port": ctx.ports.alert_receiver,
+            "dsn": loopback_dsn(ctx.ports.rw, WORKER, config.DATABASE, passfile=str(pgpass)),
+        }
+
+    return Program(
+        name="alert-receiver",
+        title="the alert receiver",
+        section="monitoring/supervisord-alert-receiver.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.alert_receiver}",
+        values=values,
+        configs=(CODE, _pgpass(RECEIVER_PGPASS, WORKER)),
+        reload="restart",
+    )
+
+
+def _alertmanager() -> Program:
+    def alertmanager_yml(ctx: Context) -> str:
+        return ctx.render("monitoring/alertmanager/alertmanager.yml", receiver_port=ctx.ports.alert_receiver)
+
+    return Program(
+        name="alertmanager",
+        title="Alertmanager",
+        section="monitoring/supervisord-alertmanager.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.alertmanager}",
+        values=lambda ctx: {"port": ctx.ports.alertmanager, "storage_dir": ctx.root.path / "alertmanager"},
+        configs=(ConfigFile("alertmanager.yml", alertmanager_yml),),
+        dirs=("alertmanager",),  # silences and the notification log
+    )
+
+
 def _prometheus() -> Program:
     def static(targets: list[tuple[str, int]]) -> str:
         """A scrape job's static_configs in YAML's flow style: one target per node, labelled."""
@@ -260,6 +312,7 @@ def _prometheus() -> Program:
             patroni_targets=static([(name, ctx.ports.patroni(n)) for n, name in nodes]),
             postgres_targets=static([(name, ctx.ports.postgres_exporter(n)) for n, name in nodes]),
             node_exporter_port=ctx.ports.node_exporter,
+            alertmanager_port=ctx.ports.alertmanager,
         )
 
     def rules(_ctx: Context) -> str:
@@ -285,6 +338,8 @@ PROGRAMS: tuple[Program, ...] = (
     _backup_scheduler(),
     *(_postgres_exporter(n, name) for n, name in enumerate(NODES, start=1)),
     _node_exporter(),
+    _alert_receiver(),
+    _alertmanager(),
     _prometheus(),
 )
 

@@ -9,7 +9,8 @@ SUPERUSER = "postgres"
 # Login roles (the migration creates them NOLOGIN; the stack grants LOGIN with a SCRAM verifier
 # after migrating). They log in through PgBouncer, whose auth_file holds the same verifiers.
 MONITOR = "bazaar_monitor"  # pg_monitor: postgres_exporter's role
-LOGIN_ROLES = ("bazaar_app", "bazaar_worker", "bazaar_analyst", MONITOR)
+WORKER = "bazaar_worker"  # the outbox's role: delivery workers, the alert receiver
+LOGIN_ROLES = ("bazaar_app", WORKER, "bazaar_analyst", MONITOR)
 REPLICATION_USER = "replicator"  # PostgreSQL roles Patroni creates: replication and pg_rewind
 REWIND_USER = "rewinder"
 REST_USER = "patroni_api"  # Patroni REST API basic-auth user (POST endpoints); not a PostgreSQL role

@@ -8,8 +8,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 from bazaar.errors import BazaarError
@@ -17,7 +19,13 @@ from bazaar.stack.layout import NODES, ServerRoot
 from bazaar.stack.processes import poll, run
 from tests.cluster.conftest import StackUnderTest
 
-EXPECTED_TARGETS = {"patroni": len(NODES), "postgres": len(NODES), "node": 1, "prometheus": 1}
+EXPECTED_TARGETS = {
+    "patroni": len(NODES),
+    "postgres": len(NODES),
+    "node": 1,
+    "prometheus": 1,
+    "alertmanager": 1,
+}
 # PromQL words that are not metric names
 _PROMQL = {
     "sum",
@@ -71,6 +79,9 @@ def test_the_rendered_configuration_is_one_prometheus_accepts(stack: StackUnderT
     result = run(["promtool", "check", "config", str(conf)], "promtool check config", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 15 rules found" in result.stdout
+    conf = conf.with_name("alertmanager.yml")
+    result = run(["amtool", "check-config", str(conf)], "amtool check-config", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_prometheus_scrapes_every_exporter_and_patroni_node(stack: StackUnderTest) -> None:
@@ -143,3 +154,78 @@ def test_the_backups_arrive_as_metrics(stack: StackUnderTest) -> None:
     fulls = poll(present, 60, "the backup metrics in Prometheus")
     assert {s["metric"]["repo"] for s in fulls} == {"1", "2"}
     assert query(stack, "time() - bazaar_backup_metrics_written_timestamp_seconds < 600")
+
+
+def post(url: str, payload: Any) -> tuple[int, str]:
+    request = urllib.request.Request(  # noqa: S310 (loopback, our port)
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_an_alert_reaches_every_admin_through_the_outbox_and_a_consequence_is_inhibited(
+    stack: StackUnderTest,
+) -> None:
+    ports = stack.local.ports
+    assert api(stack, "alertmanagers")["activeAlertmanagers"]  # Prometheus sends to ours
+    with stack.connect(stack.local.admin_dsn()) as conn:
+        row = conn.execute(
+            "insert into core.users (display_name, email, password_hash, role, notification_channels) "
+            "values ('On Call', 'oncall@example.com', '$2b$04$' || repeat('x', 53), 'admin', '{email}') "
+            "returning id"
+        ).fetchone()
+        assert row is not None
+        admin = row[0]
+        run_id = f"test-{admin}"
+        alerts = [
+            {"labels": {"alertname": "BazaarNoLeader", "severity": "critical", "run": run_id}},
+            {"labels": {"alertname": "BazaarReplicaLagBytes", "severity": "warning", "run": run_id}},
+        ]
+        for a in alerts:
+            a["annotations"] = {"summary": f"drill {a['labels']['alertname']}"}
+        status, _ = post(f"http://127.0.0.1:{ports.alertmanager}/api/v2/alerts", alerts)
+        assert status == 200
+        try:
+
+            def delivered() -> list[tuple[Any, ...]] | None:
+                rows = conn.execute(
+                    "select channel::text, payload ->> 'alertname', payload ->> 'summary' "
+                    "from core.notifications where user_id = %s and kind = 'operator_alert'",
+                    [admin],
+                ).fetchall()
+                return rows or None
+
+            # the critical one at once (group_wait 0 s), through the receiver and the outbox
+            assert poll(delivered, 60, "the alert in the admin's outbox") == [
+                ("email", "BazaarNoLeader", "drill BazaarNoLeader")
+            ]
+
+            # without a leader, lag is a consequence: Alertmanager holds it back (inhibit_rules)
+            def lag_inhibited() -> bool:
+                url = f"http://127.0.0.1:{ports.alertmanager}/api/v2/alerts?filter=run%3D%22{run_id}%22"
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    state = {a["labels"]["alertname"]: a["status"] for a in json.load(response)}
+                lag = state.get("BazaarReplicaLagBytes", {})
+                return lag.get("state") == "suppressed" and bool(lag.get("inhibitedBy"))
+
+            poll(lag_inhibited, 30, "the lag alert inhibited by BazaarNoLeader")
+        finally:  # end the drill's alerts, so no other test sees them
+            ended = datetime.now(UTC).isoformat()
+            post(
+                f"http://127.0.0.1:{ports.alertmanager}/api/v2/alerts",
+                [a | {"endsAt": ended} for a in alerts],
+            )
+            conn.execute("delete from core.users where id = %s", [admin])
+
+
+def test_the_receiver_refuses_what_is_not_alertmanagers_webhook(stack: StackUnderTest) -> None:
+    url = f"http://127.0.0.1:{stack.local.ports.alert_receiver}/alerts"
+    assert post(url, {"alerts": [{"status": "firing", "labels": {"alertname": "Bad name;"}}]})[0] == 400
+    assert post(url, {"no": "alerts"})[0] == 400
+    assert post(url.replace("/alerts", "/elsewhere"), {})[0] == 404
+    log = (ServerRoot(stack.local.server_root()).log_dir / "alert-receiver.log").read_text()
+    assert "Bad name;" not in log  # names of refused alerts are not logged; no payload is

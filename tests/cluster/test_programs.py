@@ -55,6 +55,8 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         "backup-scheduler",
         *(f"postgres-exporter-{n}" for n in NODES),
         "node-exporter",
+        "alert-receiver",
+        "alertmanager",
         "prometheus",
     ]
     ctx = Context(ServerRoot(tmp_path), config.Ports(0), {}, TIMING, Path("/venv/bin"), "/home")
@@ -71,7 +73,7 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
     assert {name for name, text in texts.items() if len(text) > 1} == set()
     assert summary() == (
         "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, 3 postgres_exporters, "
-        "node_exporter, Prometheus"
+        "node_exporter, the alert receiver, Alertmanager, Prometheus"
     )
 
 
@@ -101,6 +103,8 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
         (
             "stop",
             "prometheus",
+            "alertmanager",
+            "alert-receiver",
             "node-exporter",
             *(f"postgres-exporter-{n}" for n in reversed(NODES)),
             "backup-scheduler",

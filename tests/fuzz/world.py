@@ -359,6 +359,11 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
             "p_telegram_message_id": 42,
         },
         "outbox_stats": {},
+        "queue_operator_alerts": {
+            "p_alerts": [
+                {"status": "firing", "labels": {"alertname": "BazaarNoLeader", "severity": "critical"}}
+            ]
+        },
         "create_channel": {
             "p_token": moderator,
             "p_name": "Казань: запчасти",

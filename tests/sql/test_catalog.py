@@ -23,6 +23,7 @@ WORKER_FUNCTIONS = {
     "api.outbox_stats()",
     "api.claim_channel_posts(text,integer)",
     "api.channel_post_delivered(text,bigint,bigint)",
+    "api.queue_operator_alerts(jsonb)",
 }
 
 

@@ -1,0 +1,1 @@
+"""The stack's monitoring programs written in Python: Alertmanager's webhook receiver."""
