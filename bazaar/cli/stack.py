@@ -6,7 +6,10 @@ import click
 
 from bazaar import config
 from bazaar.cli import Settings, cli, json_option, pass_settings, progress
+from bazaar.errors import EXIT_WRONG_STATE
 from bazaar.output import print_object, print_output
+from bazaar.stack import health
+from bazaar.stack.layout import NODES
 from bazaar.stack.local import LocalStack
 
 PROCESS_COLUMNS = ["name", "state", "pid", "uptime", "listen", "log"]
@@ -65,19 +68,29 @@ def down(settings: Settings) -> None:
 @json_option
 @pass_settings
 def status(settings: Settings) -> None:
-    """Show each process of the local stack and the cluster's members (role, lag, timeline)."""
+    """Show each process of the local stack and the cluster's members (role, lag, timeline), and
+    whether all is well: exit 6 when a program is not running, there is no leader, a member is
+    missing, down or over 64 MB behind, no synchronous standby, or WAL archiving fails."""
     stack = LocalStack.from_env()
     processes = stack.processes()
-    members = [m.as_row() for m in stack.cluster().patroni.members()] if stack.server_link.exists() else []
+    members = stack.cluster().patroni.members() if stack.server_link.exists() else []
+    found = health.problems(processes, members, len(NODES), stack.archiving())
+    rows = [m.as_row() for m in members]
     if settings.json:
-        print_object({"processes": processes, "cluster": members}, True)
-        return
-    print_output(PROCESS_COLUMNS, processes, False)
-    click.echo("")
-    if members:
-        print_output(MEMBER_COLUMNS, members, False)
+        print_object({"healthy": not found, "problems": found, "processes": processes, "cluster": rows}, True)
     else:
-        click.echo("cluster: no Patroni node answers")
+        print_output(PROCESS_COLUMNS, processes, False)
+        click.echo("")
+        if rows:
+            print_output(MEMBER_COLUMNS, rows, False)
+        else:
+            click.echo("cluster: no Patroni node answers")
+        click.echo("")
+        click.echo("health: ok" if not found else f"health: {len(found)} problem(s)")
+        for problem in found:
+            click.echo(f"  - {problem}")
+    if found:
+        raise SystemExit(EXIT_WRONG_STATE)
 
 
 @cli.command()

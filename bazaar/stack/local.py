@@ -191,6 +191,17 @@ class LocalStack:
             )
         return rows
 
+    def archiving(self) -> dict[str, Any] | None:
+        """The leader's WAL archiving (bazaar/sql/archiver_failing.sql); None when it cannot be asked."""
+        try:
+            with connect(self.admin_dsn(), autocommit=True, connect_timeout=3) as conn:
+                cur = conn.execute(queries.load("archiver_failing"))
+                row = cur.fetchone()
+                names = [d.name for d in cur.description or []]
+        except (psycopg.Error, OSError, BazaarError):
+            return None
+        return dict(zip(names, row, strict=True)) if row else None
+
 
 def _can_query(dsn: str) -> bool:
     with connect(dsn, autocommit=True, prepare_threshold=None) as conn:

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import time
+from typing import Any
 
 import psycopg
 import pytest
@@ -172,7 +173,14 @@ def test_no_trust_anywhere_and_secrets_stay_private(stack: StackUnderTest) -> No
 
 
 def test_status_shows_every_process_and_the_cluster(stack: StackUnderTest) -> None:
-    status = stack.bazaar_json("status")
+    wait_healthy(stack)
+
+    def healthy() -> Any:
+        result = stack.bazaar("status", "--json")
+        return json.loads(result.stdout) if result.returncode == 0 else None
+
+    status = poll(healthy, 60, "`bazaar status` to exit 0")
+    assert status["healthy"] is True and status["problems"] == []
     assert [(p["name"], p["state"]) for p in status["processes"]] == [
         (program.name, "running") for program in PROGRAMS
     ]
@@ -180,6 +188,21 @@ def test_status_shows_every_process_and_the_cluster(stack: StackUnderTest) -> No
     assert {m["role"] for m in status["cluster"]} == {"leader", "sync_standby", "replica"}
     table = stack.bazaar("status").stdout
     assert re.search(r"^MEMBER\s+HOST\s+ROLE\s+STATE\s+TIMELINE\s+LAG_MB", table, re.M)
+    assert "health: ok" in table
+
+
+def test_status_exits_6_and_names_what_is_wrong(stack: StackUnderTest) -> None:
+    supervisor = stack.cluster().supervisor
+    supervisor.ctl("stop", "node-exporter")
+    try:
+        result = stack.bazaar("status")
+        assert result.returncode == 6, result.stdout + result.stderr
+        assert "health: 1 problem(s)\n  - program node-exporter is stopped" in result.stdout
+        as_json = stack.bazaar("status", "--json")
+        assert as_json.returncode == 6
+        assert json.loads(as_json.stdout)["problems"] == ["program node-exporter is stopped"]
+    finally:
+        supervisor.ctl("start", "node-exporter")
 
 
 def test_operator_commands_refuse_what_cannot_be_done(stack: StackUnderTest) -> None:
