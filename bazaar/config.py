@@ -30,6 +30,7 @@ HAPROXY_STATS_PORT = 7000
 PGBOUNCER_PORT = 6432
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
+MARKETPLACE_EXPORTER_PORT = 9200
 ALERT_RECEIVER_PORT = 9095  # 9094 is Alertmanager's cluster port, which ours does not open
 NODE_EXPORTER_PORT = 9100
 POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
@@ -114,6 +115,10 @@ class Ports:
         return ALERTMANAGER_PORT + self.offset
 
     @property
+    def marketplace_exporter(self) -> int:
+        return MARKETPLACE_EXPORTER_PORT + self.offset
+
+    @property
     def alert_receiver(self) -> int:
         return ALERT_RECEIVER_PORT + self.offset
 
@@ -136,6 +141,7 @@ class Ports:
         ports |= {f"postgres-exporter-node{n}": self.postgres_exporter(n) for n in range(1, NODES + 1)}
         ports |= {"node-exporter": self.node_exporter, "prometheus": self.prometheus}
         ports |= {"alertmanager": self.alertmanager, "alert-receiver": self.alert_receiver}
+        ports["marketplace-exporter"] = self.marketplace_exporter
         return ports
 
 

@@ -45,7 +45,7 @@ LOCK_KEY = int.from_bytes(b"bazaarMG", "big", signed=True)
 # Helpers first (api functions call them, and a `language sql` body is resolved when created),
 # then every other function folder, then views; each folder sorted by path.
 REPEATABLE_DIRS = ("functions/core", "functions", "views")
-MANAGED_SCHEMAS = ["core", "api", "analytics", "ops"]
+MANAGED_SCHEMAS = ["core", "api", "analytics", "ops", "monitoring"]
 SCRIPT_SEARCH_PATH = "pg_catalog, public"
 
 _VERSIONED = re.compile(r"^V(?P<version>\d{4,})__(?P<name>[a-z0-9_]+)\.sql$")

@@ -1,5 +1,5 @@
 -- The repeatable surface, dropped so that the repository's files re-create it exactly: every view
--- of api and analytics, and every routine of core, api, analytics and ops that nothing but
+-- of api and analytics, and every routine of core, api, analytics, ops and monitoring that nothing but
 -- routines and views depends on. `db migrate` runs it (then every repeatable file) in one
 -- transaction, so a renamed or removed function disappears and no file needs `drop function if
 -- exists <old signature>`; `db verify` runs it in a transaction it rolls back, to compare.
@@ -30,7 +30,7 @@ begin
         from pg_proc as p
         inner join pg_namespace as n on p.pronamespace = n.oid
         where
-            n.nspname in ('core', 'api', 'analytics', 'ops') and p.prokind in ('f', 'p')
+            n.nspname in ('core', 'api', 'analytics', 'ops', 'monitoring') and p.prokind in ('f', 'p')
             and not exists (
                 select from pg_depend as d
                 where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'

@@ -248,6 +248,29 @@ def _postgres_exporter(n: int, name: str) -> Program:
     )
 
 
+MONITOR_PGPASS = "monitor-pgpass"  # in conf/: bazaar_monitor's passfile, for the marketplace exporter
+
+
+def _marketplace_exporter() -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        pgpass = str(ctx.root.conf_dir / MONITOR_PGPASS)
+        return _python(ctx) | {
+            "port": ctx.ports.marketplace_exporter,
+            "dsn": loopback_dsn(ctx.ports.rw, MONITOR, config.DATABASE, passfile=pgpass),
+            "replica_dsn": loopback_dsn(ctx.ports.ro, MONITOR, config.DATABASE, passfile=pgpass),
+        }
+
+    return Program(
+        name="marketplace-exporter",
+        title="the marketplace exporter",
+        section="monitoring/supervisord-marketplace-exporter.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.marketplace_exporter}",
+        values=values,
+        configs=(CODE, _pgpass(MONITOR_PGPASS, MONITOR)),
+        reload="restart",
+    )
+
+
 def _node_exporter() -> Program:
     return Program(
         name="node-exporter",
@@ -312,6 +335,7 @@ def _prometheus() -> Program:
             patroni_targets=static([(name, ctx.ports.patroni(n)) for n, name in nodes]),
             postgres_targets=static([(name, ctx.ports.postgres_exporter(n)) for n, name in nodes]),
             node_exporter_port=ctx.ports.node_exporter,
+            marketplace_exporter_port=ctx.ports.marketplace_exporter,
             alertmanager_port=ctx.ports.alertmanager,
         )
 
@@ -337,6 +361,7 @@ PROGRAMS: tuple[Program, ...] = (
     _pgbouncer(),
     _backup_scheduler(),
     *(_postgres_exporter(n, name) for n, name in enumerate(NODES, start=1)),
+    _marketplace_exporter(),
     _node_exporter(),
     _alert_receiver(),
     _alertmanager(),

@@ -1,0 +1,158 @@
+"""The marketplace exporter (prometheus-client): the marketplace as metrics for Prometheus.
+
+On every scrape it asks the leader for ``monitoring.marketplace_metrics()`` (as bazaar_monitor):
+listings and orders by status, the moderation queue and its oldest item, reservations about to
+lapse, the outbox per channel and its dead letters, rows inserted per table, api function calls
+and time. Each row is cheap at any scale (planner statistics, partial indexes, statistics
+views); `bench/exporter.py` measures a scrape. Every few minutes a background thread asks a
+replica for ``monitoring.integrity_violations()``, which reads whole tables and must not run at
+scrape time. Its own cost is a metric too: ``bazaar_exporter_scrape_seconds``.
+
+The supervisord program ``marketplace-exporter`` (as postgres, from the package copy):
+
+    python -m bazaar.monitoring.exporter --listen 127.0.0.1:9200 --dsn LEADER --replica-dsn REPLICA
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+import psycopg
+from prometheus_client import start_http_server
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bazaar.errors import one_line
+
+# what each metric of monitoring.marketplace_metrics() means; a counter's name ends in _total
+HELP = {
+    "bazaar_listings": "listings by status (counted below 100k rows, estimated above)",
+    "bazaar_listings_by_kind": "listings by kind (counted below 100k rows, estimated above)",
+    "bazaar_orders": "orders by status (counted below 100k rows, estimated above)",
+    "bazaar_users_blocked": "blocked users (counted below 100k rows, estimated above)",
+    "bazaar_moderation_queue": "listings waiting for moderation",
+    "bazaar_moderation_oldest_seconds": "how long the oldest listing has waited for moderation",
+    "bazaar_reservations_expiring_soon": "reservations that lapse within 15 minutes",
+    "bazaar_outbox_pending": "notifications waiting for delivery, by channel",
+    "bazaar_outbox_oldest_pending_seconds": "age of the oldest notification waiting, by channel",
+    "bazaar_outbox_failed": "notifications set aside after their last attempt (dead letters)",
+    "bazaar_rows_inserted_total": "rows inserted into the table since the statistics were reset",
+    "bazaar_api_calls_total": "calls of the api function since the statistics were reset",
+    "bazaar_api_seconds_total": "seconds spent in the api function since the statistics were reset",
+}
+INTEGRITY_INTERVAL = 300.0  # seconds between two integrity checks (they read whole tables)
+RETRY = 10.0  # seconds before checking again after a check failed
+
+
+def log(level: str, message: str, **fields: object) -> None:
+    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "msg": message}
+    print(json.dumps(line | fields), flush=True)
+
+
+def families(rows: Sequence[tuple[str, dict[str, str], float]]) -> list[Metric]:
+    """Metric families from monitoring.marketplace_metrics() rows (name, labels, value)."""
+    built: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+    for name, labels, value in rows:
+        if name not in HELP:
+            continue  # a metric the function learned before this exporter: not guessed at
+        family: GaugeMetricFamily | CounterMetricFamily | None = built.get(name)
+        if family is None:
+            if name.endswith("_total"):
+                family = CounterMetricFamily(name.removesuffix("_total"), HELP[name], labels=sorted(labels))
+            else:
+                family = GaugeMetricFamily(name, HELP[name], labels=sorted(labels))
+            built[name] = family
+        family.add_metric([str(labels[k]) for k in sorted(labels)], float(value))
+    return list(built.values())
+
+
+class MarketplaceCollector(Collector):
+    def __init__(self, dsn: str, replica_dsn: str) -> None:
+        self.dsn = dsn
+        self.replica_dsn = replica_dsn
+        self.integrity: tuple[float, float] | None = None  # (violations, when checked)
+        self._lock = threading.Lock()
+
+    def collect(self) -> Iterator[Metric]:
+        started = time.perf_counter()
+        up = 1.0
+        try:
+            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                rows = conn.execute(
+                    "select metric, labels, value from monitoring.marketplace_metrics()"
+                ).fetchall()
+            yield from families(rows)
+        except psycopg.Error as exc:
+            up = 0.0
+            log("error", "cannot read the marketplace metrics", error=one_line(str(exc))[:300])
+        with self._lock:
+            integrity = self.integrity
+        if integrity is not None:
+            yield GaugeMetricFamily(
+                "bazaar_integrity_violations",
+                "rows breaking an integrity rule (ops.integrity_violations)",
+                integrity[0],
+            )
+            yield GaugeMetricFamily(
+                "bazaar_integrity_checked_timestamp_seconds",
+                "when the integrity rules were last checked",
+                integrity[1],
+            )
+        yield GaugeMetricFamily("bazaar_exporter_up", "1 when the leader answered this scrape", up)
+        yield GaugeMetricFamily(
+            "bazaar_exporter_scrape_seconds",
+            "how long this scrape's queries took",
+            time.perf_counter() - started,
+        )
+
+    def check_integrity(self) -> bool:
+        """Count the integrity violations on a replica, with a statement_timeout of 5 minutes."""
+        try:
+            with psycopg.connect(self.replica_dsn, autocommit=True, connect_timeout=5) as conn:
+                conn.execute("set statement_timeout = '5min'")
+                row = conn.execute("select monitoring.integrity_violations()").fetchone()
+        except psycopg.Error as exc:
+            log("error", "cannot check the integrity rules", error=one_line(str(exc))[:300])
+            return False
+        violations = float(row[0]) if row else 0.0
+        with self._lock:
+            self.integrity = (violations, time.time())
+        log("info", "integrity checked", violations=violations)
+        return True
+
+    def integrity_loop(self, interval: float, stop: threading.Event) -> None:
+        """Check every INTERVAL seconds; after a failure (a replica restarting, the stack still
+        starting), again in RETRY seconds."""
+        while not stop.is_set():
+            stop.wait(interval if self.check_integrity() else RETRY)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bazaar-marketplace-exporter", description=__doc__)
+    parser.add_argument("--listen", required=True, help="HOST:PORT")
+    parser.add_argument("--dsn", required=True, help="the leader, as bazaar_monitor, with a passfile")
+    parser.add_argument("--replica-dsn", required=True, help="a replica, for the integrity check")
+    parser.add_argument("--integrity-interval", type=float, default=INTEGRITY_INTERVAL)
+    args = parser.parse_args(argv)
+    collector = MarketplaceCollector(args.dsn, args.replica_dsn)
+    REGISTRY.register(collector)
+    host, _, port = args.listen.rpartition(":")
+    server, thread = start_http_server(int(port), addr=host)
+    log("info", "marketplace exporter listening", listen=args.listen)
+    stop = threading.Event()
+    try:
+        collector.integrity_loop(args.integrity_interval, stop)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
