@@ -58,7 +58,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/alerts":
             self._reply(404, "not found")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         if not 0 < length <= MAX_BODY:
             self._reply(413 if length else 400, "a JSON body of at most 1 MiB")
             return

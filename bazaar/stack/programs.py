@@ -251,23 +251,43 @@ def _postgres_exporter(n: int, name: str) -> Program:
 MONITOR_PGPASS = "monitor-pgpass"  # in conf/: bazaar_monitor's passfile, for the marketplace exporter
 
 
-def _marketplace_exporter() -> Program:
+def _python_service(
+    name: str,
+    title: str,
+    port: Callable[[config.Ports], int],
+    user: str,
+    passfile: str,
+    dsns: Callable[[config.Ports, str], Mapping[str, str]],
+) -> Program:
+    """A program of ours (monitoring/supervisord-NAME.conf) listening on PORT, logging in as USER
+    with the passfile PASSFILE of conf/; DSNS: its DSN placeholders, from the ports and that path."""
+
     def values(ctx: Context) -> Mapping[str, object]:
-        pgpass = str(ctx.root.conf_dir / MONITOR_PGPASS)
-        return _python(ctx) | {
-            "port": ctx.ports.marketplace_exporter,
-            "dsn": loopback_dsn(ctx.ports.rw, MONITOR, config.DATABASE, passfile=pgpass),
-            "replica_dsn": loopback_dsn(ctx.ports.ro, MONITOR, config.DATABASE, passfile=pgpass),
-        }
+        pgpass = str(ctx.root.conf_dir / passfile)
+        return _python(ctx) | {"port": port(ctx.ports)} | dict(dsns(ctx.ports, pgpass))
 
     return Program(
-        name="marketplace-exporter",
-        title="the marketplace exporter",
-        section="monitoring/supervisord-marketplace-exporter.conf",
-        listen=lambda ports: f"127.0.0.1:{ports.marketplace_exporter}",
+        name=name,
+        title=title,
+        section=f"monitoring/supervisord-{name}.conf",
+        listen=lambda ports: f"127.0.0.1:{port(ports)}",
         values=values,
-        configs=(CODE, _pgpass(MONITOR_PGPASS, MONITOR)),
+        configs=(CODE, _pgpass(passfile, user)),
         reload="restart",
+    )
+
+
+def _marketplace_exporter() -> Program:
+    return _python_service(
+        "marketplace-exporter",
+        "the marketplace exporter",
+        lambda ports: ports.marketplace_exporter,
+        MONITOR,
+        MONITOR_PGPASS,
+        lambda ports, pgpass: {
+            "dsn": loopback_dsn(ports.rw, MONITOR, config.DATABASE, passfile=pgpass),
+            "replica_dsn": loopback_dsn(ports.ro, MONITOR, config.DATABASE, passfile=pgpass),
+        },
     )
 
 
@@ -286,21 +306,13 @@ RECEIVER_PGPASS = "alert-receiver-pgpass"  # in conf/: bazaar_worker's password 
 
 
 def _alert_receiver() -> Program:
-    def values(ctx: Context) -> Mapping[str, object]:
-        pgpass = ctx.root.conf_dir / RECEIVER_PGPASS
-        return _python(ctx) | {
-            "port": ctx.ports.alert_receiver,
-            "dsn": loopback_dsn(ctx.ports.rw, WORKER, config.DATABASE, passfile=str(pgpass)),
-        }
-
-    return Program(
-        name="alert-receiver",
-        title="the alert receiver",
-        section="monitoring/supervisord-alert-receiver.conf",
-        listen=lambda ports: f"127.0.0.1:{ports.alert_receiver}",
-        values=values,
-        configs=(CODE, _pgpass(RECEIVER_PGPASS, WORKER)),
-        reload="restart",
+    return _python_service(
+        "alert-receiver",
+        "the alert receiver",
+        lambda ports: ports.alert_receiver,
+        WORKER,
+        RECEIVER_PGPASS,
+        lambda ports, pgpass: {"dsn": loopback_dsn(ports.rw, WORKER, config.DATABASE, passfile=pgpass)},
     )
 
 
