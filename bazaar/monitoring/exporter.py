@@ -112,14 +112,23 @@ class MarketplaceCollector(Collector):
         )
 
     def check_integrity(self) -> bool:
-        """Count the integrity violations on a replica, with a statement_timeout of 5 minutes."""
+        """Count the integrity violations on a replica, with a statement_timeout of 5 minutes.
+        False when the replica could not be reached (worth trying again soon); a check that ran
+        and failed (cut by the timeout, cancelled by replay) waits for the next interval, or a
+        slow check would scan the replica's tables back to back. Either way the last good value
+        ages: BazaarIntegrityUnchecked watches bazaar_integrity_checked_timestamp_seconds."""
         try:
-            with psycopg.connect(self.replica_dsn, autocommit=True, connect_timeout=5) as conn:
+            conn = psycopg.connect(self.replica_dsn, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            log("error", "cannot reach a replica for the integrity check", error=one_line(str(exc))[:300])
+            return False
+        try:
+            with conn:
                 conn.execute("set statement_timeout = '5min'")
                 row = conn.execute("select monitoring.integrity_violations()").fetchone()
         except psycopg.Error as exc:
-            log("error", "cannot check the integrity rules", error=one_line(str(exc))[:300])
-            return False
+            log("error", "the integrity check failed", error=one_line(str(exc))[:300])
+            return True
         violations = float(row[0]) if row else 0.0
         with self._lock:
             self.integrity = (violations, time.time())

@@ -302,8 +302,11 @@ def test_down_stops_everything_and_up_restarts_with_the_same_data(stack: StackUn
     down = stack.bazaar("down")
     assert down.returncode == 0 and "down" in down.stdout
     assert not cluster.supervisor.running()
-    status = stack.bazaar_json("status")
+    stopped = stack.bazaar("status", "--json")
+    assert stopped.returncode == 6  # a stack that is down is not healthy
+    status = json.loads(stopped.stdout)
     assert {p["state"] for p in status["processes"]} == {"stopped"}
+    assert status["healthy"] is False and "no leader: writes fail" in status["problems"]
     assert all(not (cluster.root.datadir(n) / "postmaster.pid").exists() for n in NODES)
     assert stack.bazaar("db", "status").returncode == 7
     assert stack.bazaar("down").stdout.strip() == "bazaar was not running"

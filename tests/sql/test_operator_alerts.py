@@ -80,6 +80,7 @@ def test_every_admin_gets_each_alert_on_their_channels(worker: Api, db: Conn, ad
         [alert(name="Bad name; drop")],
         [{**alert(), "labels": {"alertname": 5}}],
         [alert(), {**alert(), "annotations": {"summary": ["not", "text"]}}],
+        [{**alert(), "annotations": {"summary": "x", "runbook_url": "https://evil.example/phish"}}],
     ],
 )
 def test_malformed_alerts_are_refused_whole(worker: Api, db: Conn, admins: list[User], alerts: Any) -> None:

@@ -70,34 +70,36 @@ as $$
     select 'bazaar_reservations_expiring_soon', '{}', count(*)
     from core.orders where status = 'reserved' and reserved_until < now() + interval '15 minutes'
     union all
-    -- the outbox per channel: waiting, and the age of the oldest waiting (every channel, 0 when none)
-    select 'bazaar_outbox_pending', jsonb_build_object('channel', ch.channel), coalesce(p.waiting, 0)
-    from unnest(enum_range(null::core.notification_channel)::text []) as ch (channel)
-    left join (
-        select n.channel::text as channel, count(*) as waiting, min(n.id) as oldest_id
-        from core.notifications as n
-        where n.delivered_at is null and n.failed_at is null
-        group by n.channel
-    ) as p on p.channel = ch.channel
+    -- the outbox per channel: waiting, and the age of the oldest waiting (every channel, 0 when
+    -- none), both from index_notifications_on_pending_channel (an index-only count, one probe)
+    select
+        'bazaar_outbox_pending',
+        jsonb_build_object('channel', ch.channel::text),
+        (
+            select count(*) from core.notifications as n
+            where n.channel = ch.channel and n.delivered_at is null and n.failed_at is null
+        )
+    from unnest(enum_range(null::core.notification_channel)) as ch (channel)
     union all
     select
         'bazaar_outbox_oldest_pending_seconds',
-        jsonb_build_object('channel', ch.channel),
+        jsonb_build_object('channel', ch.channel::text),
         coalesce(extract(epoch from now() - (
             select min(n.created_at) from core.notifications as n
-            where n.channel::text = ch.channel and n.delivered_at is null and n.failed_at is null
+            where n.channel = ch.channel and n.delivered_at is null and n.failed_at is null
         )), 0)
-    from unnest(enum_range(null::core.notification_channel)::text []) as ch (channel)
+    from unnest(enum_range(null::core.notification_channel)) as ch (channel)
     union all
     -- dead letters: set aside after outbox_max_attempts (index_notifications_on_failed)
     select 'bazaar_outbox_failed', '{}', count(*) from core.notifications where failed_at is not null
     union all
-    -- rows inserted since the statistics were reset, partitions counted with their table: rate()
-    -- gives new listings, orders, contact clicks … per minute (the leader's counters)
+    -- rows inserted since the statistics were reset, per partition (a partition that retention
+    -- drops must not make its table's sum fall: rate() would read a reset); sum by (table) gives
+    -- new listings, orders, contact clicks … per minute (the leader's counters)
     select
         'bazaar_rows_inserted_total',
-        jsonb_build_object('table', coalesce(parent.relname, t.relname)),
-        sum(t.n_tup_ins)
+        jsonb_build_object('table', coalesce(parent.relname, t.relname), 'partition', t.relname),
+        t.n_tup_ins
     from pg_stat_user_tables as t
     left join pg_inherits as i on i.inhrelid = t.relid
     left join pg_class as parent on parent.oid = i.inhparent
@@ -106,7 +108,6 @@ as $$
         and coalesce(parent.relname, t.relname) in (
             'users', 'listings', 'orders', 'contact_clicks', 'notifications', 'reviews', 'chat_messages'
         )
-    group by coalesce(parent.relname, t.relname)
     union all
     -- api functions: calls and seconds (track_functions = all)
     select 'bazaar_api_calls_total', jsonb_build_object('function', f.funcname), f.calls
