@@ -24,10 +24,27 @@ if ((${#missing[@]})); then
     # bazaar never uses Debian's default cluster: ask postgresql-common not to create 15/main.
     mkdir -p /etc/postgresql-common/createcluster.d
     echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/bazaar.conf
+    # Debian starts a package's own service on install (etcd, PgBouncer, Prometheus and its
+    # exporters...), on the very ports bazaar's stack uses: bazaar runs its own copies under
+    # supervisord and never those. A policy-rc.d that says "no" keeps them from starting (Docker
+    # images ship one; a full Debian does not), and on systemd the new units are disabled too.
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\n# bazaar install.sh: no service starts while packages install\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     log "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+    if [[ -d /run/systemd/system ]]; then
+        for p in "${missing[@]}"; do
+            for unit in $(dpkg-query -L "$p" 2>/dev/null | grep -E '^/(usr/)?lib/systemd/system/[^/]+\.service$' || true); do
+                systemctl disable --now "$(basename "$unit")" >/dev/null 2>&1 || true
+            done
+        done
+    fi
 fi
 
 stamp=.venv/.bazaar-installed
