@@ -41,6 +41,16 @@ if TYPE_CHECKING:
 BackupType = Literal["full", "diff", "incr"]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """The backups as they stand (Backups.standing): read once per scheduler tick, for both the
+    schedule's decision and the textfile metrics."""
+
+    backups: list[dict[str, Any]]
+    verified: dict[int, datetime]  # repository -> its newest good verification
+    timeline: int | None  # the primary's, now
+
+
 FAILED_MARK = "FAILED-VERIFICATION"  # in a verification copy kept for inspection
 LOCK_WAIT_S = 3600  # the longest `bazaar up` waits for a running backup before its own
 _VERIFY_WAL = re.compile(
@@ -220,11 +230,18 @@ class Backups:
         self.publish_metrics()  # the scheduler rewrites them every minute; until then, these
         return taken
 
-    def publish_metrics(self) -> None:
-        """Rewrite the backups' textfile metrics that node_exporter serves (bazaar/backup/metrics.py)."""
+    def standing(self) -> Standing:
+        """What the schedule and the metrics read, once: the repository's backups (pgBackRest's
+        info), each repository's last good verification, the timeline the primary writes on."""
         with connect(self.admin_dsn, autocommit=True) as conn:
             verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
-        text = metrics.exposition(self.backups(), verified, self.repositories(), datetime.now(UTC))
+            row = conn.execute(queries.load("server_timeline")).fetchone()
+        return Standing(self.backups(), verified, int(row[0]) if row else None)
+
+    def publish_metrics(self, standing: Standing | None = None) -> None:
+        """Rewrite the backups' textfile metrics that node_exporter serves (bazaar/backup/metrics.py)."""
+        state = standing or self.standing()
+        text = metrics.exposition(state.backups, state.verified, self.repositories(), datetime.now(UTC))
         metrics.write(self.root.metrics_dir, text)
 
     def backups(self) -> list[dict[str, Any]]:
@@ -310,16 +327,12 @@ class Backups:
 
     # -- the schedule --------------------------------------------------------------------------
 
-    def due(self, policy: Policy, skip: Collection[str] = ()) -> str | None:
+    def due(self, policy: Policy, skip: Collection[str] = (), standing: Standing | None = None) -> str | None:
         """The job the schedule says is due now (bazaar/backup/schedule.py), but for SKIP's."""
-        with connect(self.admin_dsn, autocommit=True) as conn:
-            verified = dict(conn.execute(queries.load("backup_last_verified")).fetchall())
-            row = conn.execute(queries.load("server_timeline")).fetchone()
-            current_timeline = int(row[0]) if row else None
-        backups = self.backups()
+        state = standing or self.standing()
         for repo in self.repositories():  # each repository on its own schedule, repo1 first
-            mine = [b for b in backups if b["repo"] == repo]
-            job = due(policy, mine, verified.get(repo), current_timeline, datetime.now(UTC))
+            mine = [b for b in state.backups if b["repo"] == repo]
+            job = due(policy, mine, state.verified.get(repo), state.timeline, datetime.now(UTC))
             if job is not None and f"{job}@repo{repo}" not in skip:
                 return f"{job}@repo{repo}"
         return None

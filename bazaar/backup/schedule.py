@@ -226,12 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     backups = Backups(ServerRoot(args.server_root), args.dsn, args.pgpass)
 
     def check(done: set[str]) -> str | None:
-        """What is due; first the metrics of what was done (node_exporter serves them)."""
+        """What is due; first the metrics of what was done (node_exporter serves them), from the
+        same reading of the repository and the database."""
+        standing = backups.standing()
         try:
-            backups.publish_metrics()
+            backups.publish_metrics(standing)
         except Exception as exc:  # the metrics go stale (an alert says so); the backups go on
             log(f"cannot write the backup metrics: {one_line(str(exc)) or type(exc).__name__}")
-        return backups.due(policy, done)
+        return backups.due(policy, done, standing)
 
     scheduler = Scheduler(policy, tick=args.tick)
     failures = scheduler.run(check, backups.run_job, log, once=args.once)

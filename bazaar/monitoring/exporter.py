@@ -16,12 +16,10 @@ The supervisord program ``marketplace-exporter`` (as postgres, from the package 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 
 import psycopg
 from prometheus_client import start_http_server
@@ -29,6 +27,7 @@ from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFam
 from prometheus_client.registry import Collector
 
 from bazaar.errors import one_line
+from bazaar.monitoring.jsonlog import log
 
 # what each metric of monitoring.marketplace_metrics() means; a counter's name ends in _total
 HELP = {
@@ -48,11 +47,6 @@ HELP = {
 }
 INTEGRITY_INTERVAL = 300.0  # seconds between two integrity checks (they read whole tables)
 RETRY = 10.0  # seconds before checking again after a check failed
-
-
-def log(level: str, message: str, **fields: object) -> None:
-    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "msg": message}
-    print(json.dumps(line | fields), flush=True)
 
 
 def families(rows: Sequence[tuple[str, dict[str, str], float]]) -> list[Metric]:

@@ -17,19 +17,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bazaar.monitoring.jsonlog import log
+
 MAX_BODY = 1 << 20  # Alertmanager sends at most 50 alerts per call (max_alerts); far below this
-
-
-def log(level: str, message: str, **fields: object) -> None:
-    line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "msg": message}
-    print(json.dumps(line | fields, ensure_ascii=False), flush=True)
 
 
 class Receiver(ThreadingHTTPServer):

@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from bazaar import config, migrate, queries
 from bazaar.backup.operations import Backups
@@ -194,13 +195,10 @@ class LocalStack:
     def archiving(self) -> dict[str, Any] | None:
         """The leader's WAL archiving (bazaar/sql/archiver_failing.sql); None when it cannot be asked."""
         try:
-            with connect(self.admin_dsn(), autocommit=True, connect_timeout=3) as conn:
-                cur = conn.execute(queries.load("archiver_failing"))
-                row = cur.fetchone()
-                names = [d.name for d in cur.description or []]
+            with connect(self.admin_dsn(), autocommit=True, connect_timeout=3, row_factory=dict_row) as conn:
+                return conn.execute(queries.load("archiver_failing")).fetchone()
         except (psycopg.Error, OSError, BazaarError):
             return None
-        return dict(zip(names, row, strict=True)) if row else None
 
 
 def _can_query(dsn: str) -> bool:
