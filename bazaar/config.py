@@ -31,6 +31,7 @@ PGBOUNCER_PORT = 6432
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 MARKETPLACE_EXPORTER_PORT = 9200
+PGBOUNCER_EXPORTER_PORT = 9127  # the port PgBouncer exporters customarily use
 ALERT_RECEIVER_PORT = 9095  # 9094 is Alertmanager's cluster port, which ours does not open
 NODE_EXPORTER_PORT = 9100
 POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
@@ -119,6 +120,10 @@ class Ports:
         return MARKETPLACE_EXPORTER_PORT + self.offset
 
     @property
+    def pgbouncer_exporter(self) -> int:
+        return PGBOUNCER_EXPORTER_PORT + self.offset
+
+    @property
     def alert_receiver(self) -> int:
         return ALERT_RECEIVER_PORT + self.offset
 
@@ -142,6 +147,7 @@ class Ports:
         ports |= {"node-exporter": self.node_exporter, "prometheus": self.prometheus}
         ports |= {"alertmanager": self.alertmanager, "alert-receiver": self.alert_receiver}
         ports["marketplace-exporter"] = self.marketplace_exporter
+        ports["pgbouncer-exporter"] = self.pgbouncer_exporter
         return ports
 
 

@@ -38,6 +38,7 @@ def up(settings: Settings) -> None:
         "read_only_dsn": stack.read_only_dsn(),
         "haproxy_stats": f"http://127.0.0.1:{stack.ports.stats}/",
         "prometheus": f"http://127.0.0.1:{stack.ports.prometheus}/",
+        "alertmanager": f"http://127.0.0.1:{stack.ports.alertmanager}/",
     }
     if settings.json:
         print_object(info, True)
@@ -49,6 +50,7 @@ def up(settings: Settings) -> None:
     click.echo(f'  read-only (a replica):    psql "{stack.read_only_dsn()}"')
     click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
     click.echo(f"  Prometheus (alerts):      {info['prometheus']}alerts")
+    click.echo(f"  Alertmanager:             {info['alertmanager']}")
     click.echo("  (`bazaar dsn [--admin | --read-only]`, `bazaar status`; stop with `make down`)")
 
 

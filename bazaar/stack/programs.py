@@ -220,6 +220,7 @@ MONITOR_PASSWORD = "monitor-password"  # noqa: S105 (a file name) in conf/: baza
 EXPORTER_QUERIES = "postgres-exporter-queries.yaml"
 PROMETHEUS_RULES = "prometheus-rules.yml"
 SCRAPE_INTERVAL = "15s"
+CLUSTER = "bazaar"  # Patroni's scope (patroni/patroni.yml): the `cluster` label of every target
 
 
 def _postgres_exporter(n: int, name: str) -> Program:
@@ -291,6 +292,22 @@ def _marketplace_exporter() -> Program:
     )
 
 
+PGBOUNCER_EXPORTER_PGPASS = "pgbouncer-exporter-pgpass"  # in conf/: bazaar_monitor's, for PgBouncer's console
+
+
+def _pgbouncer_exporter() -> Program:
+    return _python_service(
+        "pgbouncer-exporter",
+        "the PgBouncer exporter",
+        lambda ports: ports.pgbouncer_exporter,
+        MONITOR,
+        PGBOUNCER_EXPORTER_PGPASS,
+        lambda ports, pgpass: {
+            "dsn": loopback_dsn(ports.pgbouncer, MONITOR, "pgbouncer", passfile=pgpass),
+        },
+    )
+
+
 def _node_exporter() -> Program:
     return Program(
         name="node-exporter",
@@ -334,7 +351,10 @@ def _alertmanager() -> Program:
 def _prometheus() -> Program:
     def static(targets: list[tuple[str, int]]) -> str:
         """A scrape job's static_configs in YAML's flow style: one target per node, labelled."""
-        items = [f"{{targets: ['127.0.0.1:{port}'], labels: {{node: {node}}}}}" for node, port in targets]
+        items = [
+            f"{{targets: ['127.0.0.1:{port}'], labels: {{cluster: {CLUSTER}, node: {node}}}}}"
+            for node, port in targets
+        ]
         return "[" + ", ".join(items) + "]"
 
     def prometheus_yml(ctx: Context) -> str:
@@ -342,12 +362,14 @@ def _prometheus() -> Program:
         return ctx.render(
             "monitoring/prometheus/prometheus.yml",
             port=ctx.ports.prometheus,
+            cluster=CLUSTER,
             scrape_interval=SCRAPE_INTERVAL,
             rules=ctx.root.conf_dir / PROMETHEUS_RULES,
             patroni_targets=static([(name, ctx.ports.patroni(n)) for n, name in nodes]),
             postgres_targets=static([(name, ctx.ports.postgres_exporter(n)) for n, name in nodes]),
             node_exporter_port=ctx.ports.node_exporter,
             marketplace_exporter_port=ctx.ports.marketplace_exporter,
+            pgbouncer_exporter_port=ctx.ports.pgbouncer_exporter,
             alertmanager_port=ctx.ports.alertmanager,
         )
 
@@ -374,6 +396,7 @@ PROGRAMS: tuple[Program, ...] = (
     _backup_scheduler(),
     *(_postgres_exporter(n, name) for n, name in enumerate(NODES, start=1)),
     _marketplace_exporter(),
+    _pgbouncer_exporter(),
     _node_exporter(),
     _alert_receiver(),
     _alertmanager(),

@@ -26,6 +26,7 @@ EXPECTED_TARGETS = {
     "prometheus": 1,
     "alertmanager": 1,
     "bazaar": 1,
+    "pgbouncer": 1,
 }
 # PromQL words that are not metric names
 _PROMQL = {
@@ -89,7 +90,7 @@ def test_the_rendered_configuration_is_one_prometheus_accepts(stack: StackUnderT
     conf = ServerRoot(stack.local.server_root()).conf_dir / "prometheus.yml"
     result = run(["promtool", "check", "config", str(conf)], "promtool check config", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 21 rules found" in result.stdout
+    assert "SUCCESS: 23 rules found" in result.stdout
     conf = conf.with_name("alertmanager.yml")
     result = run(["amtool", "check-config", str(conf)], "amtool check-config", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -267,3 +268,25 @@ def test_the_receiver_refuses_what_is_not_alertmanagers_webhook(stack: StackUnde
     assert post(url.replace("/alerts", "/elsewhere"), {})[0] == 404
     log = (ServerRoot(stack.local.server_root()).log_dir / "alert-receiver.log").read_text()
     assert "Bad name;" not in log  # names of refused alerts are not logged; no payload is
+
+
+def test_pgbouncer_is_exported_and_read_again_after_a_restart(stack: StackUnderTest) -> None:
+    url = f"http://127.0.0.1:{stack.local.ports.pgbouncer_exporter}/metrics"
+
+    def scraped() -> str:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text: str = response.read().decode()
+        return text
+
+    with stack.connect(stack.local.dsn()) as app:  # an application's transaction through the pool
+        app.execute("select api.cluster_probe()").fetchone()
+    text = scraped()
+    assert "pgbouncer_up 1.0" in text
+    assert "pgbouncer_config_max_client_connections 5000.0" in text
+    served = re.search(r'pgbouncer_stats_sql_transactions_pooled_total\{database="bazaar"\} (\S+)', text)
+    assert served and float(served[1]) >= 1
+    assert 'pgbouncer_pools_server_active_connections{database="bazaar",user="bazaar_app"}' in text
+    # the exporter holds no connection: a restarted PgBouncer is read at the next scrape
+    stack.cluster().supervisor.ctl("restart", "pgbouncer")
+    poll(lambda: "pgbouncer_up 1.0" in scraped(), 30, "the exporter reading the restarted PgBouncer")
+    poll(lambda: query(stack, 'pgbouncer_up{job="pgbouncer"} == 1') or None, 60, "pgbouncer_up in Prometheus")

@@ -55,6 +55,7 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         "backup-scheduler",
         *(f"postgres-exporter-{n}" for n in NODES),
         "marketplace-exporter",
+        "pgbouncer-exporter",
         "node-exporter",
         "alert-receiver",
         "alertmanager",
@@ -74,7 +75,8 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
     assert {name for name, text in texts.items() if len(text) > 1} == set()
     assert summary() == (
         "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, 3 postgres_exporters, "
-        "the marketplace exporter, node_exporter, the alert receiver, Alertmanager, Prometheus"
+        "the marketplace exporter, the PgBouncer exporter, node_exporter, the alert receiver, "
+        "Alertmanager, Prometheus"
     )
 
 
@@ -107,6 +109,7 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
             "alertmanager",
             "alert-receiver",
             "node-exporter",
+            "pgbouncer-exporter",
             "marketplace-exporter",
             *(f"postgres-exporter-{n}" for n in reversed(NODES)),
             "backup-scheduler",
