@@ -32,6 +32,7 @@ PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 MARKETPLACE_EXPORTER_PORT = 9200
 PGBOUNCER_EXPORTER_PORT = 9127  # the port PgBouncer exporters customarily use
+GRAFANA_PORT = 3000  # docker-compose.yml only: no Grafana runs in the local stack
 ALERT_RECEIVER_PORT = 9095  # 9094 is Alertmanager's cluster port, which ours does not open
 NODE_EXPORTER_PORT = 9100
 POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
@@ -124,6 +125,10 @@ class Ports:
         return PGBOUNCER_EXPORTER_PORT + self.offset
 
     @property
+    def grafana(self) -> int:
+        return GRAFANA_PORT + self.offset
+
+    @property
     def alert_receiver(self) -> int:
         return ALERT_RECEIVER_PORT + self.offset
 
@@ -148,6 +153,7 @@ class Ports:
         ports |= {"alertmanager": self.alertmanager, "alert-receiver": self.alert_receiver}
         ports["marketplace-exporter"] = self.marketplace_exporter
         ports["pgbouncer-exporter"] = self.pgbouncer_exporter
+        ports["grafana"] = self.grafana
         return ports
 
 

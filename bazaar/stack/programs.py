@@ -32,6 +32,7 @@ from bazaar import config
 from bazaar.backup import schedule as backup_schedule
 from bazaar.backup import settings as backup
 from bazaar.db import loopback_dsn
+from bazaar.monitoring import configs as monitoring_configs
 from bazaar.stack import code, haproxy
 from bazaar.stack.host import bindir, make_server_dir, write_server_file
 from bazaar.stack.layout import NODES
@@ -219,8 +220,6 @@ def _backup_scheduler() -> Program:
 MONITOR_PASSWORD = "monitor-password"  # noqa: S105 (a file name) in conf/: bazaar_monitor's password, for postgres_exporter
 EXPORTER_QUERIES = "postgres-exporter-queries.yaml"
 PROMETHEUS_RULES = "prometheus-rules.yml"
-SCRAPE_INTERVAL = "15s"
-CLUSTER = "bazaar"  # Patroni's scope (patroni/patroni.yml): the `cluster` label of every target
 
 
 def _postgres_exporter(n: int, name: str) -> Program:
@@ -335,7 +334,7 @@ def _alert_receiver() -> Program:
 
 def _alertmanager() -> Program:
     def alertmanager_yml(ctx: Context) -> str:
-        return ctx.render("monitoring/alertmanager/alertmanager.yml", receiver_port=ctx.ports.alert_receiver)
+        return monitoring_configs.alertmanager_yml(f"127.0.0.1:{ctx.ports.alert_receiver}")
 
     return Program(
         name="alertmanager",
@@ -349,29 +348,9 @@ def _alertmanager() -> Program:
 
 
 def _prometheus() -> Program:
-    def static(targets: list[tuple[str, int]]) -> str:
-        """A scrape job's static_configs in YAML's flow style: one target per node, labelled."""
-        items = [
-            f"{{targets: ['127.0.0.1:{port}'], labels: {{cluster: {CLUSTER}, node: {node}}}}}"
-            for node, port in targets
-        ]
-        return "[" + ", ".join(items) + "]"
-
     def prometheus_yml(ctx: Context) -> str:
-        nodes = list(enumerate(NODES, start=1))
-        return ctx.render(
-            "monitoring/prometheus/prometheus.yml",
-            port=ctx.ports.prometheus,
-            cluster=CLUSTER,
-            scrape_interval=SCRAPE_INTERVAL,
-            rules=ctx.root.conf_dir / PROMETHEUS_RULES,
-            patroni_targets=static([(name, ctx.ports.patroni(n)) for n, name in nodes]),
-            postgres_targets=static([(name, ctx.ports.postgres_exporter(n)) for n, name in nodes]),
-            node_exporter_port=ctx.ports.node_exporter,
-            marketplace_exporter_port=ctx.ports.marketplace_exporter,
-            pgbouncer_exporter_port=ctx.ports.pgbouncer_exporter,
-            alertmanager_port=ctx.ports.alertmanager,
-        )
+        targets = monitoring_configs.Targets.local(ctx.ports)
+        return monitoring_configs.prometheus_yml(targets, str(ctx.root.conf_dir / PROMETHEUS_RULES))
 
     def rules(_ctx: Context) -> str:
         return (config.project_root() / "monitoring/prometheus/rules/bazaar.yml").read_text()

@@ -1,6 +1,7 @@
 """docker-compose.yml is not run here (no Docker engine on our machines): check what can be
 checked without one — it parses, every service has a healthcheck, the ports it publishes are
-the local stack's defaults, and every file and build context it names exists in the repository."""
+the local stack's defaults, every file and build context it names exists in the repository, and
+the configs it mounts are the local stack's templates rendered for the containers."""
 
 from __future__ import annotations
 
@@ -12,12 +13,23 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from bazaar import config
+from bazaar.monitoring import configs
 from bazaar.stack import haproxy
 from bazaar.stack.layout import NODES
 from bazaar.stack.patroni import TIMING
 from tests.harness import REPO
 
-SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer"}
+MONITORING = {
+    *(f"postgres-exporter-{n}" for n in NODES),
+    "node-exporter",
+    "marketplace-exporter",
+    "pgbouncer-exporter",
+    "alert-receiver",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+}
+SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer", *MONITORING}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +63,13 @@ def test_published_ports_are_the_local_stacks_defaults(compose: dict[str, Any]) 
         assert published[node] == {defaults.postgres(n), defaults.patroni(n)}
     assert published["haproxy"] == {defaults.rw, defaults.ro, defaults.stats}
     assert published["pgbouncer"] == {defaults.pgbouncer}
+    for n, node in enumerate(NODES, start=1):
+        assert published[f"postgres-exporter-{node}"] == {defaults.postgres_exporter(n)}
+    assert published["prometheus"] == {defaults.prometheus}
+    assert published["alertmanager"] == {defaults.alertmanager}
+    assert published["marketplace-exporter"] == {defaults.marketplace_exporter}
+    assert published["pgbouncer-exporter"] == {defaults.pgbouncer_exporter}
+    assert published["grafana"] == {defaults.grafana}
     every = set().union(*published.values())
     assert every <= set(defaults.all().values())
     assert all(p.startswith("127.0.0.1:") for s in compose["services"].values() for p in s.get("ports", []))
@@ -62,7 +81,9 @@ def test_files_build_contexts_and_volumes_exist(compose: dict[str, Any]) -> None
         for spec in service.get("volumes", []):
             source = host_path(spec)
             if source.startswith("./"):
-                assert (REPO / source).is_file(), (name, source)
+                assert (REPO / source).exists(), (name, source)
+            elif source == "/":  # node_exporter reads the host, read-only
+                assert name == "node-exporter" and spec.endswith(":ro,rslave"), spec
             else:
                 assert source in named, (name, source)
         build = service.get("build")
@@ -113,3 +134,22 @@ def test_compose_haproxy_cfg_is_the_local_template_for_containers() -> None:
     assert committed == haproxy.compose_config(), (
         f"{haproxy.COMPOSE_CONFIG} differs from patroni/haproxy.cfg: run `python -m bazaar.stack.haproxy`"
     )
+
+
+def test_compose_monitoring_configs_are_the_local_templates_for_containers() -> None:
+    """One source: monitoring/compose/{prometheus,alertmanager}.yml are the local stack's templates
+    rendered with the services' names (`python -m bazaar.monitoring.configs` writes them)."""
+    for path, text in configs.compose_files().items():
+        assert (REPO / path).read_text() == text, (
+            f"{path} is stale: run `python -m bazaar.monitoring.configs`"
+        )
+    prometheus = yaml.safe_load((REPO / configs.COMPOSE_PROMETHEUS).read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    for job in jobs.values():
+        for static in job["static_configs"]:
+            for target in static["targets"]:
+                host = target.split(":")[0]
+                assert host in compose["services"], (job["job_name"], target)
+    mounted = compose["services"]["prometheus"]["volumes"]
+    assert f"./monitoring/prometheus/rules/bazaar.yml:{configs.COMPOSE_RULES}:ro" in mounted
