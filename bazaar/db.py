@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from bazaar import queries
+from bazaar import queries, request
 from bazaar.errors import EXIT_UNREACHABLE, BazaarError, one_line
 
 CONNECT_TIMEOUT_S = 5
@@ -43,7 +43,10 @@ def connect(dsn: str, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Con
         params = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         raise BazaarError(f"invalid DSN: {one_line(str(exc))}", exit_code=EXIT_UNREACHABLE) from None
-    defaults: dict[str, str | int] = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "bazaar"}
+    defaults: dict[str, str | int] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "application_name": request.application_name(),  # the request id, in the server's log lines
+    }
     conninfo = make_conninfo(dsn, **{k: v for k, v in defaults.items() if k not in params})
     try:
         return psycopg.connect(conninfo, autocommit=autocommit, **kwargs)

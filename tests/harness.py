@@ -33,7 +33,7 @@ SQL_DIR = REPO / "sql"
 # A throwaway server: durability buys nothing, speed does.
 TEST_SETTINGS: dict[str, str | int] = {
     # pg_cron schedules the maintenance jobs in the session's database (V0006)
-    "shared_preload_libraries": "pg_cron,pg_stat_statements",
+    "shared_preload_libraries": "pg_cron,pg_stat_statements,auto_explain",
     "track_functions": "all",
     "cron.database_name": "bazaar_test",
     "cron.use_background_workers": "on",

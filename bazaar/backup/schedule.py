@@ -25,10 +25,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bazaar import jsonlog
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError, one_line
 
 _DURATION = re.compile(r"^(?P<n>[1-9]\d{0,5})(?P<unit>[smhd])$")
@@ -216,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
-        print(f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')} {message}", flush=True)
+        failed = ": FAILED: " in message or message.startswith("cannot ")
+        jsonlog.log("error" if failed else "info", message)
 
     try:
         policy = Policy.parse(args.policy)

@@ -9,7 +9,9 @@ Exit codes (docs/conventions.md → Errors): 0 ok; 1 failure or findings (`db ve
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from bazaar import __version__, api
+from bazaar import __version__, api, jsonlog, request
 from bazaar.db import connect
 from bazaar.errors import BazaarError
 from bazaar.output import print_object
@@ -42,10 +44,54 @@ class Settings:
         return self.dsn or os.environ.get("BAZAAR_WORKER_DSN") or LocalStack.from_env().dsn("bazaar_worker")
 
 
+class _Logged(click.ClickException):
+    """A failure already written as a JSON log line: only its exit code is left to give."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__("")
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
+
+    def show(self, file: Any = None) -> None:
+        pass
+
+
 class BazaarGroup(click.Group):
-    """Turns expected failures into one `error:` line and the documented exit code."""
+    """Turns expected failures into one `error:` line and the documented exit code; with
+    `--log-format json`, into one JSON log line instead, and every command ends with one."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        global _LOG_JSON
+        _LOG_JSON = ctx.params.get("log_format") == "json"
+        started = time.monotonic()
+        code = 0
+        try:
+            return self._invoke(ctx)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+            raise
+        except click.exceptions.Abort:  # ^C, or end of input at a prompt: click exits 1
+            code = 1
+            raise
+        except click.ClickException as exc:
+            code = exc.exit_code
+            if not _LOG_JSON:
+                raise
+            fields = exc.as_dict() if isinstance(exc, BazaarError) else {"error": exc.format_message()}
+            _log("error", fields.pop("error"), **{k: v for k, v in fields.items() if v is not None})
+            raise _Logged(code) from None
+        finally:
+            if _LOG_JSON:
+                seconds = round(time.monotonic() - started, 3)
+                level = "info" if code == 0 else "error"
+                _log(
+                    level,
+                    "command finished",
+                    command=self._command_path(ctx),  # names only
+                    exit_code=code,
+                    seconds=seconds,
+                )
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except psycopg.Error as exc:
@@ -55,6 +101,35 @@ class BazaarGroup(click.Group):
         if isinstance(ctx.obj, Settings) and ctx.obj.json:
             error.show_json()
         raise error
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        after_command = super().parse_args(ctx, list(args))
+        # what follows the root's own options: the command's name, then its arguments (a group
+        # stops parsing at its first argument, so these are the last tokens): _command_path
+        ctx.meta["bazaar.args"] = args[len(args) - len(after_command) - 1 :] if args else []
+        return after_command
+
+    def _command_path(self, ctx: click.Context) -> str:
+        """`bazaar moderation approve`: the names of the commands invoked, never a value (an
+        argument that is not a command's name is skipped, whatever it holds)."""
+        names = [ctx.command_path]
+        command: click.Command = self
+        for token in ctx.meta.get("bazaar.args", []):
+            if not isinstance(command, click.Group):
+                break
+            if token in command.commands:
+                names.append(token)
+                command = command.commands[token]
+        return " ".join(names)
+
+
+_LOG_JSON = False  # --log-format json: stderr gets JSON log lines (bazaar/jsonlog.py)
+
+
+def _log(level: str, message: str, **fields: Any) -> None:
+    with contextlib.suppress(BazaarError):  # BAZAAR_REQUEST_ID refused: the error being logged
+        fields["request_id"] = request.current()
+    jsonlog.log(level, message, **fields)
 
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -119,8 +194,12 @@ def done(settings: Settings, message: str, **fields: Any) -> None:
 
 
 def progress(message: str) -> None:
-    """Progress of long work, on stderr so stdout stays parseable."""
-    click.echo(message, err=True)
+    """Progress of long work, on stderr so stdout stays parseable (a JSON log line with
+    `--log-format json`)."""
+    if _LOG_JSON:
+        _log("info", message)
+    else:
+        click.echo(message, err=True)
 
 
 @click.group(cls=BazaarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,8 +210,17 @@ def progress(message: str) -> None:
     help="Connect here instead of BAZAAR_DSN / BAZAAR_ADMIN_DSN or the local stack.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (errors too).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="BAZAAR_LOG_FORMAT",
+    show_default=True,
+    help="stderr as text for people, or as JSON lines with a level and the request id "
+    "(BAZAAR_LOG_FORMAT). The request id: BAZAAR_REQUEST_ID, else a new one per command.",
+)
 @click.pass_context
-def cli(ctx: click.Context, dsn: str | None, as_json: bool) -> None:
+def cli(ctx: click.Context, dsn: str | None, as_json: bool, log_format: str) -> None:
     """bazaar: the marketplace database platform.
 
     Application DSN: --dsn, else BAZAAR_DSN, else the local stack (`bazaar dsn`).

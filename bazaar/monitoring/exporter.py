@@ -27,7 +27,7 @@ from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFam
 from prometheus_client.registry import Collector
 
 from bazaar.errors import one_line
-from bazaar.monitoring.jsonlog import log
+from bazaar.jsonlog import log
 
 # what each metric of monitoring.marketplace_metrics() means; a counter's name ends in _total
 HELP = {

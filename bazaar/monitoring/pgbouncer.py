@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 from psycopg.rows import dict_row
 
 from bazaar.errors import one_line
-from bazaar.monitoring.jsonlog import log
+from bazaar.jsonlog import log
 
 MICRO = 1e-6
 # SHOW STATS column -> (metric, help, scale): counters since PgBouncer started

@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bazaar.monitoring.jsonlog import log
+from bazaar.jsonlog import log
 
 MAX_BODY = 1 << 20  # Alertmanager sends at most 50 alerts per call (max_alerts); far below this
 

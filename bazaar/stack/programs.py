@@ -123,6 +123,7 @@ def _patroni_node(n: int, name: str) -> Program:
             rewind_password=ctx.secrets[REWIND_USER],
             socket_dir=backup.SOCKET_DIR,
             pgbackrest=backup.node_command(ctx.root, name),
+            pg_log_dir=ctx.root.log_dir / f"postgresql-{name}",
         )
 
     return Program(
@@ -132,7 +133,7 @@ def _patroni_node(n: int, name: str) -> Program:
         listen=lambda ports: f"pg :{ports.postgres(n)}  rest :{ports.patroni(n)}",
         values=lambda ctx: {"patroni": ctx.daemon_bin / "patroni"},
         configs=(ConfigFile(f"{name}.yml", patroni_yml),),
-        dirs=(name, f"{name}/backup-spool", f"{name}/backup-lock"),
+        dirs=(name, f"{name}/backup-spool", f"{name}/backup-lock", f"log/postgresql-{name}"),
     )
 
 

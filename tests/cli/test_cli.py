@@ -119,3 +119,26 @@ def test_installed_entry_point_prints_no_traceback() -> None:
     assert result.returncode == 7
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: cannot connect to 127.0.0.1:")
+
+
+def test_log_format_json_gives_json_lines_with_the_request_id_and_no_argument(runner: CliRunner) -> None:
+    dsn, _port = unreachable_dsn()
+    env = {"BAZAAR_REQUEST_ID": "cli-test-0001", "BAZAAR_LOG_FORMAT": "json"}
+    result = runner.invoke(cli, ["--dsn", dsn, "db", "status"], env=env, prog_name="bazaar")
+    assert result.exit_code == 7
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [(line["level"], line["request_id"]) for line in lines] == [("error", "cli-test-0001")] * 2
+    assert lines[0]["msg"].startswith("cannot connect to") and lines[0]["exit_code"] == 7
+    assert lines[1] == lines[1] | {"msg": "command finished", "command": "bazaar db status", "exit_code": 7}
+    assert "nobody" not in lines[1]["command"]  # the command's names, never its arguments
+    # text for people by default: the one `error:` line
+    result = runner.invoke(cli, ["--dsn", dsn, "db", "status"], env={"BAZAAR_REQUEST_ID": "cli-test-0001"})
+    assert result.stderr.splitlines()[0].startswith("error: cannot connect")
+
+
+@pytest.mark.parametrize("request_id", ["short", "has spaces in it", "x" * 41, "semi;colon-1234"])
+def test_a_request_id_the_database_would_refuse_is_a_bad_argument(runner: CliRunner, request_id: str) -> None:
+    dsn, _port = unreachable_dsn()
+    result = runner.invoke(cli, ["--dsn", dsn, "db", "status"], env={"BAZAAR_REQUEST_ID": request_id})
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: BAZAAR_REQUEST_ID must be 8 to 40")

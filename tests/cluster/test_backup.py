@@ -373,7 +373,8 @@ def test_the_scheduler_takes_what_is_due(stack: StackUnderTest) -> None:
         env=stack.env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "incr@repo1: done: incr backup" in result.stdout and "incr@repo2: done" in result.stdout
+    # its log: JSON lines on stderr (bazaar/jsonlog.py)
+    assert "incr@repo1: done: incr backup" in result.stderr and "incr@repo2: done" in result.stderr
     listed = stack.bazaar_json("backup", "list")
     assert len(listed) == before + 2 and sorted(b["repo"] for b in listed if b["type"] == "incr")[-2:] == [
         1,

@@ -24,5 +24,5 @@ def test_a_console_that_does_not_answer_is_down_and_logged_once(capsys: pytest.C
         text = scrape(collector)
         assert "pgbouncer_up 0.0" in text
         assert "pgbouncer_pools_" not in text
-    logged = capsys.readouterr().out.splitlines()
+    logged = capsys.readouterr().err.splitlines()
     assert len(logged) == 1 and '"level": "error"' in logged[0]

@@ -163,7 +163,9 @@ def test_application_roles_have_timeouts_and_log_nothing_they_send(db: Conn) -> 
         assert config["log_min_duration_statement"] == "-1"
         assert config["log_statement"] == "none"
         assert config["log_min_error_statement"] == "panic"
-        assert config["log_min_messages"] == "fatal"
+        # LOG lines (the audit trail's, V0023) but never an ERROR or WARNING, which quote arguments
+        assert config["log_min_messages"] == "log"
+        assert config["auto_explain.log_min_duration"] == "-1"
         assert "statement_timeout" in config and "idle_in_transaction_session_timeout" in config
     app = dict(item.split("=", 1) for item in settings["bazaar_app"])
     assert (app["statement_timeout"], app["idle_in_transaction_session_timeout"]) == ("5s", "15s")

@@ -119,3 +119,27 @@ def test_bootstrap_admin_is_for_operators_and_only_once(api: Api, db: Conn, make
     with pytest.raises(psycopg.errors.NoDataFound), db.transaction():
         db.execute("update core.users set role = 'user' where role = 'admin'")
         db.execute("select ops.bootstrap_admin('nobody@example.com')")
+
+
+def test_the_callers_request_id_is_kept_in_its_audit_rows_and_notifications(
+    api: Api, db: Conn, admin: User, user: User
+) -> None:
+    """application_name '<client>/<request id>' (V0023): the id goes into the rows the call writes."""
+    db.execute("set application_name = 'shop-web/req-0001abcd'")
+    api.one("block_user", admin.token, user.id, "sells stolen parts")
+    assert last_request_id(db, "core.audit_log") == "req-0001abcd"
+    queued = db.execute("select core.notify(%s, 'test_notice', '{}')", [admin.id]).fetchone()
+    assert queued is not None and queued[0] >= 1
+    assert last_request_id(db, "core.notifications") == "req-0001abcd"
+    # a name without an id, or with one the pattern refuses, leaves it empty
+    for name in ("shop-web", "shop-web/short", "shop-web/has spaces in it", "a/" + "x" * 41):
+        db.execute("select set_config('application_name', %s, false)", [name])
+        db.execute("select core.notify(%s, 'test_notice', '{}')", [admin.id])
+        assert last_request_id(db, "core.notifications") is None, name
+
+
+def last_request_id(db: Conn, table: str) -> str | None:
+    row = db.execute(f"select request_id from {table} order by id desc limit 1".encode()).fetchone()
+    assert row is not None
+    value: str | None = row[0]
+    return value
