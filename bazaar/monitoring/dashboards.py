@@ -460,7 +460,22 @@ POSTGRES = Dashboard(
                 ),
             ),
             unit="ops",
-            description="Every api error rolls its transaction back: this is the api's error rate.",
+            description="Every api error rolls its transaction back.",
+        ),
+        Panel(
+            "Share of transactions rolled back (the api's error rate)",
+            "timeseries",
+            (
+                PromQL(
+                    f"sum by (node) ({rate('pg_stat_database_xact_rollback', DB)}) / "
+                    f"(sum by (node) ({rate('pg_stat_database_xact_commit', DB)})"
+                    f" + sum by (node) ({rate('pg_stat_database_xact_rollback', DB)}) > 0)",
+                    "{{node}}",
+                ),
+            ),
+            unit="percentunit",
+            thresholds=((0.1, "red"),),
+            description="BazaarErrorRateHigh fires over 10% for 10 minutes.",
         ),
         Panel(
             "Deadlocks and replica conflicts per minute",
