@@ -106,8 +106,19 @@ def test_containers_use_the_local_stacks_timing_and_no_trust() -> None:
     assert rules[0] == "local all postgres peer"
     assert all(rule.endswith(("scram-sha-256", "reject")) for rule in rules[1:])
     # the same pg_hba as the local stack's, but for the address range
-    local = yaml.safe_load((REPO / "patroni" / "patroni.yml").read_text())["postgresql"]["pg_hba"]
+    local_node = yaml.safe_load((REPO / "patroni" / "patroni.yml").read_text())["postgresql"]
+    local = local_node["pg_hba"]
     assert [r.replace("0.0.0.0/0", "127.0.0.1/32") for r in patroni["postgresql"]["pg_hba"]] == local
+    # what the monitoring reads: the same libraries and settings (the log format aside)
+    monitored = (
+        "shared_preload_libraries",
+        "pg_stat_statements",
+        "track_functions",
+        "auto_explain",
+        "log_min_dur",
+    )
+    expected = {k: v for k, v in local_node["parameters"].items() if k.startswith(monitored)}
+    assert patroni["postgresql"]["parameters"] == expected
     for path in (REPO / "patroni").rglob("*"):
         if path.is_file():
             settings = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith(("#", ";"))]
@@ -123,7 +134,9 @@ def test_compose_configs_route_like_the_local_templates() -> None:
         "on-marked-down shutdown-sessions",
     ):
         assert check in local and check in containers
-    assert "pool_mode = transaction" in (REPO / "patroni" / "compose" / "pgbouncer.ini").read_text()
+    compose_pgbouncer = (REPO / "patroni" / "compose" / "pgbouncer.ini").read_text()
+    assert "pool_mode = transaction" in compose_pgbouncer
+    assert "stats_users = bazaar_monitor" in compose_pgbouncer  # the PgBouncer exporter's login
     assert Path(REPO / "patroni" / "Dockerfile").read_text().count("requirements.lock") >= 1
 
 
