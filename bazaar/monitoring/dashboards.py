@@ -465,17 +465,10 @@ POSTGRES = Dashboard(
         Panel(
             "Share of transactions rolled back (the api's error rate)",
             "timeseries",
-            (
-                PromQL(
-                    f"sum by (node) ({rate('pg_stat_database_xact_rollback', DB)}) / "
-                    f"(sum by (node) ({rate('pg_stat_database_xact_commit', DB)})"
-                    f" + sum by (node) ({rate('pg_stat_database_xact_rollback', DB)}) > 0)",
-                    "{{node}}",
-                ),
-            ),
+            (PromQL(f"bazaar:xact_rollback_ratio:rate5m{{{CN}}}", "{{node}}"),),
             unit="percentunit",
             thresholds=((0.1, "red"),),
-            description="BazaarErrorRateHigh fires over 10% for 10 minutes.",
+            description="The recording rule BazaarErrorRateHigh reads: over 10% for 10 minutes fires it.",
         ),
         Panel(
             "Deadlocks and replica conflicts per minute",

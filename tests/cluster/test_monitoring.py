@@ -72,13 +72,13 @@ def targets_by_health(stack: StackUnderTest) -> dict[str, dict[str, str]]:
 
 
 def metric_names(expr: str) -> set[str]:
-    """The metric names an alert expression reads (strings, label matchers, ranges, `by (…)` and
-    numbers taken out first)."""
+    """The metric names an alert expression reads (strings, label matchers, ranges, label lists
+    of `by`/`on`/… and numbers taken out first)."""
     for pattern in (
         r'"[^"]*"',
         r"\{[^}]*\}",
         r"\[[^\]]*\]",
-        r"\bby\s*\([^)]*\)",
+        r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)",
         r"\b\d+[smhdwy]\b",
         r"\b\d[\d.e+]*\b",
     ):
@@ -90,7 +90,7 @@ def test_the_rendered_configuration_is_one_prometheus_accepts(stack: StackUnderT
     conf = ServerRoot(stack.local.server_root()).conf_dir / "prometheus.yml"
     result = run(["promtool", "check", "config", str(conf)], "promtool check config", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 24 rules found" in result.stdout
+    assert "SUCCESS: 26 rules found" in result.stdout
     conf = conf.with_name("alertmanager.yml")
     result = run(["amtool", "check-config", str(conf)], "amtool check-config", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -242,6 +242,14 @@ def test_an_alert_reaches_every_admin_through_the_outbox_and_a_consequence_is_in
             assert poll(delivered, 60, "the alert in the admin's outbox") == [
                 ("email", "BazaarNoLeader", "drill BazaarNoLeader")
             ]
+            # the webhook call's request id is on the notification and in the receiver's log line
+            row = conn.execute(
+                "select request_id from core.notifications where user_id = %s and kind = 'operator_alert'",
+                [admin],
+            ).fetchone()
+            assert row is not None and row[0]
+            log = (ServerRoot(stack.local.server_root()).log_dir / "alert-receiver.log").read_text()
+            assert f'"request_id": "{row[0]}"' in log
 
             # without a leader, lag is a consequence: Alertmanager holds it back (inhibit_rules)
             def lag_inhibited() -> bool:
