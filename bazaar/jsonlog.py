@@ -13,6 +13,8 @@ import json
 import sys
 from datetime import UTC, datetime
 
+from bazaar.errors import one_line
+
 LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -24,3 +26,9 @@ def line(level: str, message: str, **fields: object) -> str:
 
 def log(level: str, message: str, **fields: object) -> None:
     print(line(level, message, **fields), file=sys.stderr, flush=True)
+
+
+def error(message: str, exc: BaseException, **fields: object) -> None:
+    """An error line with the exception's text on one line, cut to 300 characters (a libpq
+    message names a host and a reason, never a password: DSNs here carry passfiles)."""
+    log("error", message, error=one_line(str(exc))[:300] or type(exc).__name__, **fields)

@@ -137,14 +137,16 @@ class Scheduler:
         execute: Callable[[str], str],
         log: Callable[[str], None],
         once: bool = False,
+        error: Callable[[str], None] | None = None,
     ) -> int:
         """CHECK says what is due, but for the jobs it is given; EXECUTE runs one and returns a
-        summary. ONCE: each job at most once, then return. The number of failures."""
+        summary; LOG takes what happens, ERROR what fails (LOG too when not given). ONCE: each
+        job at most once, then return. The number of failures."""
         # the handlers are ours only while we run: a process that ran us and forks later (the
         # generator's producer) must not inherit a SIGTERM that no longer ends anything
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            return self._loop(check, execute, log, once)
+            return self._loop(check, execute, log, error or log, once)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -154,6 +156,7 @@ class Scheduler:
         check: Callable[[set[str]], str | None],
         execute: Callable[[str], str],
         log: Callable[[str], None],
+        error: Callable[[str], None],
         once: bool,
     ) -> int:
         failures = 0
@@ -168,7 +171,7 @@ class Scheduler:
                 waiting = {j for j, at in retry_at.items() if at > time.monotonic()}  # failed, not yet again
                 job = check((ran if once else set()) | waiting)
             except Exception as exc:  # a daemon: log it, try again next tick
-                log(f"cannot tell what is due: {one_line(str(exc)) or type(exc).__name__}")
+                error(f"cannot tell what is due: {one_line(str(exc)) or type(exc).__name__}")
             if job is not None:
                 ran.add(job)
                 log(f"{job}: starting")
@@ -185,7 +188,7 @@ class Scheduler:
                     failures += 1
                     retry_at[job] = time.monotonic() + self.policy.retry.total_seconds()
                     reason = one_line(str(exc)) or type(exc).__name__
-                    log(f"{job}: FAILED: {reason} (retry in {format_duration(self.policy.retry)})")
+                    error(f"{job}: FAILED: {reason} (retry in {format_duration(self.policy.retry)})")
                 continue  # something else may be due at once
             if once:
                 break
@@ -217,13 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
-        failed = ": FAILED: " in message or message.startswith("cannot ")
-        jsonlog.log("error" if failed else "info", message)
+        jsonlog.log("info", message)
+
+    def error(message: str) -> None:
+        jsonlog.log("error", message)
 
     try:
         policy = Policy.parse(args.policy)
     except BazaarError as exc:
-        log(str(exc))
+        error(str(exc))
         return 2
     backups = Backups(ServerRoot(args.server_root), args.dsn, args.pgpass)
 
@@ -234,11 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             backups.publish_metrics(standing)
         except Exception as exc:  # the metrics go stale (an alert says so); the backups go on
-            log(f"cannot write the backup metrics: {one_line(str(exc)) or type(exc).__name__}")
+            error(f"cannot write the backup metrics: {one_line(str(exc)) or type(exc).__name__}")
         return backups.due(policy, done, standing)
 
     scheduler = Scheduler(policy, tick=args.tick)
-    failures = scheduler.run(check, backups.run_job, log, once=args.once)
+    failures = scheduler.run(check, backups.run_job, log, once=args.once, error=error)
     return 1 if args.once and failures else 0
 
 

@@ -22,12 +22,12 @@ import time
 from collections.abc import Iterator, Sequence
 
 import psycopg
-from prometheus_client import start_http_server
-from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bazaar.errors import one_line
+from bazaar import jsonlog
 from bazaar.jsonlog import log
+from bazaar.monitoring.serve import serving
 
 # what each metric of monitoring.marketplace_metrics() means; a counter's name ends in _total
 HELP = {
@@ -84,7 +84,7 @@ class MarketplaceCollector(Collector):
             yield from families(rows)
         except psycopg.Error as exc:
             up = 0.0
-            log("error", "cannot read the marketplace metrics", error=one_line(str(exc))[:300])
+            jsonlog.error("cannot read the marketplace metrics", exc)
         with self._lock:
             integrity = self.integrity
         if integrity is not None:
@@ -114,14 +114,14 @@ class MarketplaceCollector(Collector):
         try:
             conn = psycopg.connect(self.replica_dsn, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
-            log("error", "cannot reach a replica for the integrity check", error=one_line(str(exc))[:300])
+            jsonlog.error("cannot reach a replica for the integrity check", exc)
             return False
         try:
             with conn:
                 conn.execute("set statement_timeout = '5min'")
                 row = conn.execute("select monitoring.integrity_violations()").fetchone()
         except psycopg.Error as exc:
-            log("error", "the integrity check failed", error=one_line(str(exc))[:300])
+            jsonlog.error("the integrity check failed", exc)
             return True
         violations = float(row[0]) if row else 0.0
         with self._lock:
@@ -144,16 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--integrity-interval", type=float, default=INTEGRITY_INTERVAL)
     args = parser.parse_args(argv)
     collector = MarketplaceCollector(args.dsn, args.replica_dsn)
-    REGISTRY.register(collector)
-    host, _, port = args.listen.rpartition(":")
-    server, thread = start_http_server(int(port), addr=host)
-    log("info", "marketplace exporter listening", listen=args.listen)
-    stop = threading.Event()
-    try:
-        collector.integrity_loop(args.integrity_interval, stop)
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with serving(collector, args.listen, "marketplace exporter"):
+        collector.integrity_loop(args.integrity_interval, threading.Event())
     return 0
 
 

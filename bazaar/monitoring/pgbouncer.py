@@ -17,13 +17,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
-from prometheus_client import start_http_server
-from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from psycopg.rows import dict_row
 
-from bazaar.errors import one_line
+from bazaar import jsonlog
 from bazaar.jsonlog import log
+from bazaar.monitoring.serve import serving
 
 MICRO = 1e-6
 # SHOW STATS column -> (metric, help, scale): counters since PgBouncer started
@@ -84,7 +84,7 @@ class PgBouncerCollector(Collector):
             shown = self.read()
         except psycopg.Error as exc:
             if not self._failing:  # once per outage, not once per scrape
-                log("error", "cannot read PgBouncer's console", error=one_line(str(exc))[:300])
+                jsonlog.error("cannot read PgBouncer's console", exc)
             self._failing = True
             shown = {}
         else:
@@ -131,15 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--listen", required=True, help="HOST:PORT")
     parser.add_argument("--dsn", required=True, help="PgBouncer's console as a stats user, with a passfile")
     args = parser.parse_args(argv)
-    REGISTRY.register(PgBouncerCollector(args.dsn))
-    host, _, port = args.listen.rpartition(":")
-    server, thread = start_http_server(int(port), addr=host)
-    log("info", "pgbouncer exporter listening", listen=args.listen)
-    try:
-        threading.Event().wait()
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with serving(PgBouncerCollector(args.dsn), args.listen, "pgbouncer exporter"):
+        threading.Event().wait()  # until supervisord's SIGTERM
     return 0
 
 

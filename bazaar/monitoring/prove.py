@@ -110,6 +110,12 @@ def substitute(text: str, values: dict[str, Value], sql: bool) -> str:
     return text
 
 
+def sql_text(raw: str, values: dict[str, Value], start: datetime, end: datetime) -> str:
+    """An SQL panel's query as Grafana sends it: $__timeFilter(col) over START..END, variables."""
+    between = rf"\1 between '{start.isoformat()}' and '{end.isoformat()}'"
+    return substitute(re.sub(r"\$__timeFilter\((\w+)\)", between, raw), values, sql=True)
+
+
 @dataclass(frozen=True)
 class Problem:
     dashboard: str
@@ -166,12 +172,7 @@ class Prover:
                         expr = expr.replace(macro, value)
                     what = self.promql(substitute(expr, values, sql=False))
                 else:
-                    sql = re.sub(
-                        r"\$__timeFilter\((\w+)\)",
-                        rf"\1 between '{start.isoformat()}' and '{end.isoformat()}'",
-                        target["rawSql"],
-                    )
-                    what = self.sql(substitute(sql, values, sql=True), target["format"])
+                    what = self.sql(sql_text(target["rawSql"], values, start, end), target["format"])
                 if what:
                     yield Problem(*where, what)
 

@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bazaar import request
 from bazaar.jsonlog import log
 
 MAX_BODY = 1 << 20  # Alertmanager sends at most 50 alerts per call (max_alerts); far below this
@@ -35,8 +36,11 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.dsn = dsn
 
-    def queue(self, alerts: Any) -> int:
-        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+    def queue(self, alerts: Any, request_id: str) -> int:
+        """Queue the alerts as one call named `alert-receiver/REQUEST_ID`: the notifications
+        carry the id (core.notifications.request_id), as this program's log line does."""
+        name = f"alert-receiver/{request_id}"
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5, application_name=name) as conn:
             row = conn.execute("select api.queue_operator_alerts(%s)", [Jsonb(alerts)]).fetchone()
         return int(row[0]) if row else 0
 
@@ -69,11 +73,18 @@ class Handler(BaseHTTPRequestHandler):
             log("warning", "refused a webhook that is not Alertmanager's", error=type(exc).__name__)
             self._reply(400, "expected Alertmanager's webhook JSON")
             return
+        request_id = request.new()
         try:
-            queued = self.server.queue(alerts)
+            queued = self.server.queue(alerts, request_id)
         except psycopg.errors.InvalidParameterValue as exc:
             # not their names: only what the database accepted is logged
-            log("warning", "the database refused the alerts", count=len(names), sqlstate=exc.sqlstate)
+            log(
+                "warning",
+                "the database refused the alerts",
+                count=len(names),
+                sqlstate=exc.sqlstate,
+                request_id=request_id,
+            )
             self._reply(400, "malformed alerts")
             return
         except psycopg.Error as exc:
@@ -82,10 +93,18 @@ class Handler(BaseHTTPRequestHandler):
                 "cannot queue the alerts; Alertmanager will retry",
                 alerts=names,
                 error=type(exc).__name__,
+                request_id=request_id,
             )
             self._reply(503, "the database is unavailable")
             return
-        log("info", "queued", status=body.get("status"), alerts=names, notifications=queued)
+        log(
+            "info",
+            "queued",
+            status=body.get("status"),
+            alerts=names,
+            notifications=queued,
+            request_id=request_id,
+        )
         self._reply(200, f"queued {queued}")
 
     def _reply(self, status: int, text: str) -> None:
