@@ -51,7 +51,8 @@ def up(settings: Settings) -> None:
     click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
     click.echo(f"  Prometheus (alerts):      {info['prometheus']}alerts")
     click.echo(f"  Alertmanager:             {info['alertmanager']}")
-    click.echo("  Grafana (with Docker):    `docker compose up -d grafana`, then http://127.0.0.1:3000/")
+    click.echo("  Grafana dashboards:       monitoring/grafana/ into your Grafana (README: Dashboards);")
+    click.echo("                            the compose stack serves them at http://127.0.0.1:3000/")
     click.echo("  (`bazaar dsn [--admin | --read-only]`, `bazaar status`; stop with `make down`)")
 
 
