@@ -29,9 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bazaar import migrate
-from generator.load import load
-from tests.harness import SQL_DIR, throwaway_server
+from bench.common import figures, loaded_database
 
 OURS = "select * from monitoring.marketplace_metrics()"
 BASELINE = (
@@ -53,15 +51,6 @@ def timed(conn: psycopg.Connection[Any], statements: tuple[str, ...]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def figures(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "median_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2),
-        "runs": len(ordered),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -70,27 +59,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--output")
     args = parser.parse_args()
-    with throwaway_server() as server:
-        with server.admin() as admin:
-            admin.execute("create database bench")
-        dsn = server.dsn("bench")
+    with loaded_database(args.scale) as loaded:
+        dsn, load_s = loaded.dsn, loaded.load_s
         with psycopg.connect(dsn, autocommit=True) as conn:
-            migrate.migrate(conn, SQL_DIR)
-        started = time.perf_counter()
-        load(
-            dsn,
-            scale=args.scale,
-            seed=1,
-            as_of=int(time.time()) // 86400 * 86400,
-            months=12,
-            password=None,
-            truncate=False,
-            progress=False,
-            report=lambda line: print(line, file=sys.stderr),
-        )
-        load_s = time.perf_counter() - started
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("analyze")
             rows = {}
             for table in ("listings", "orders", "users", "notifications"):
                 row = conn.execute(
@@ -114,7 +85,7 @@ def main() -> int:
         "benchmark": "exporter",
         "scale": args.scale,
         "rows": rows,
-        "load_s": round(load_s, 1),
+        "load_s": load_s,
         "machine": {"cpus": os.cpu_count(), "loadavg_1m": os.getloadavg()[0]},
         "ours": figures(ours) | {"series": series},
         "baseline_count_at_scrape": figures(baseline),

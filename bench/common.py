@@ -1,0 +1,61 @@
+"""What the benchmarks on generated data share: a throwaway PostgreSQL 15 server (tests/harness.py)
+with a database migrated from the repository and loaded by the generator, and the figures of a
+list of timings."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+
+from bazaar import migrate
+from generator.load import load
+from tests.harness import SQL_DIR, throwaway_server
+
+
+@dataclass(frozen=True)
+class Loaded:
+    dsn: str  # the superuser, on the loaded database
+    load_s: float
+
+
+@contextlib.contextmanager
+def loaded_database(scale: float, months: int = 12) -> Iterator[Loaded]:
+    """A database `bench` at SCALE (1 = 1M listings), generated as of today and ANALYZEd."""
+    with throwaway_server() as server:
+        with server.admin() as admin:
+            admin.execute("create database bench")
+        dsn = server.dsn("bench")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate.migrate(conn, SQL_DIR)
+        started = time.perf_counter()
+        load(
+            dsn,
+            scale=scale,
+            seed=1,
+            as_of=int(time.time()) // 86400 * 86400,
+            months=months,
+            password=None,
+            truncate=False,
+            progress=False,
+            report=lambda line: print(line, file=sys.stderr),
+        )
+        load_s = time.perf_counter() - started
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("analyze")
+        yield Loaded(dsn, round(load_s, 1))
+
+
+def figures(samples: list[float]) -> dict[str, float]:
+    """Median and p95 (milliseconds) of SAMPLES, and how many."""
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2),
+        "runs": len(ordered),
+    }
