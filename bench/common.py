@@ -5,11 +5,13 @@ list of timings."""
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -59,3 +61,12 @@ def figures(samples: list[float]) -> dict[str, float]:
         "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2),
         "runs": len(ordered),
     }
+
+
+def report(result: dict[str, Any], output: str | None) -> None:
+    """Print RESULT as JSON, and write it to OUTPUT when given (bench/results/)."""
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    if output:
+        with open(output, "w") as f:
+            f.write(text + "\n")

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from bazaar.monitoring import prove
-from bench.common import figures, loaded_database
+from bench.common import figures, loaded_database, report
 
 # the core table each analytics view reads most of
 TABLES = {
@@ -112,11 +112,7 @@ def main() -> int:
         "panels": results,
         "slowest_panel_median_ms": max(r["panel_ms"]["median_ms"] for r in results),
     }
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
+    report(result, args.output)
     return 0
 
 

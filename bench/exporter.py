@@ -19,7 +19,6 @@ ours is cheaper). The goal of issue 15: a scrape under 200 ms at scale 1.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bench.common import figures, loaded_database
+from bench.common import figures, loaded_database, report
 
 OURS = "select * from monitoring.marketplace_metrics()"
 BASELINE = (
@@ -92,11 +91,7 @@ def main() -> int:
         "ratio_median": round(statistics.median(baseline) / statistics.median(ours), 2),
         "goal": "a scrape under 200 ms at scale 1",
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
+    report(result, args.output)
     return 0
 
 
