@@ -130,3 +130,63 @@ $$;
 comment on function core.sign_in_locked(text) is
 'Whether the number entered sign_in_code_daily_failures wrong codes within sign_in_code_lockout_window: '
 'its codes stop working until the oldest of those falls out of the window.';
+
+create or replace function core.hash_secret(p_secret text) returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    return ext.crypt(p_secret, ext.gen_salt('bf', core.setting_int('bcrypt_cost')));
+end
+$$;
+comment on function core.hash_secret(text) is
+'A bcrypt hash of a password or a one-time code, at the bcrypt_cost setting.';
+
+create or replace function core.new_code() returns text
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+    -- six uniformly random digits (the modulo bias over 2^32 is below 0.03 %)
+    select lpad(((('x' || encode(ext.gen_random_bytes(4), 'hex'))::bit(32)::bigint % 1000000))::text, 6, '0')
+$$;
+comment on function core.new_code() is 'A six-digit one-time code (sign-in, password reset).';
+
+create or replace function core.identifier_key(p_identifier text) returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_identifier is null or btrim(p_identifier) = '' then
+        perform core.raise_invalid('an email address or phone number is required');
+    end if;
+    if position('@' in p_identifier) > 0 then
+        return 'email:' || core.normalize_email(p_identifier);
+    end if;
+    return 'phone:' || core.normalize_phone(p_identifier);
+end
+$$;
+comment on function core.identifier_key(text) is
+'What a person signs in with, normalised and typed: email:name@example.com or phone:+79161234567; '
+'22023 when it is neither.';
+
+create or replace function core.user_by_identifier(p_key text) returns core.users
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users;
+begin
+    if p_key like 'email:%' then
+        select u.* into v_user from core.users as u where u.email = substr(p_key, 7);
+    else
+        select u.* into v_user from core.users as u where u.phone = substr(p_key, 7);
+    end if;
+    return v_user;
+end
+$$;
+comment on function core.user_by_identifier(text) is
+'The account an identifier key (core.identifier_key) names, or a row of nulls.';

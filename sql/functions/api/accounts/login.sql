@@ -12,9 +12,7 @@ declare
     v_failures integer;
     v_oldest timestamptz;
 begin
-    if p_identifier is null or btrim(p_identifier) = '' then
-        perform core.raise_invalid('an email address or phone number is required');
-    end if;
+    v_key := core.identifier_key(p_identifier);
     if p_password is null or p_password = '' then
         perform core.raise_invalid('a password is required');
     end if;
@@ -22,13 +20,7 @@ begin
         -- no password is longer (core.check_password): refuse before hashing a megabyte
         perform core.raise_invalid('a password is at most 72 bytes long');
     end if;
-    if position('@' in p_identifier) > 0 then
-        v_key := 'email:' || core.normalize_email(p_identifier);
-        select u.* into v_user from core.users as u where u.email = core.normalize_email(p_identifier);
-    else
-        v_key := 'phone:' || core.normalize_phone(p_identifier);
-        select u.* into v_user from core.users as u where u.phone = core.normalize_phone(p_identifier);
-    end if;
+    v_user := core.user_by_identifier(v_key);
 
     -- One attempt per identifier at a time, so concurrent guesses are all counted.
     perform pg_advisory_xact_lock(hashtextextended(v_key, 0));
@@ -45,7 +37,7 @@ begin
     if v_user.id is null or ext.crypt(p_password, v_user.password_hash) <> v_user.password_hash then
         if v_user.id is null then
             -- cost the same as a real check, so timing does not tell which part was wrong
-            perform ext.crypt(p_password, ext.gen_salt('bf', core.setting_int('bcrypt_cost')));
+            perform core.hash_secret(p_password);
         end if;
         -- The failure must outlive this call, so it is not an exception (that would roll the
         -- record back): a WARNING carries SQLSTATE 28P01 and the function returns no row.

@@ -38,7 +38,7 @@ begin
     begin
         insert into core.users (display_name, email, phone, password_hash, notification_channels, signup_fingerprint)
         values (v_name, v_email, v_phone,
-                ext.crypt(p_password, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_channels, p_fingerprint)
+                core.hash_secret(p_password), v_channels, p_fingerprint)
         returning id into v_id;
     exception
         when unique_violation then

@@ -82,10 +82,9 @@ begin
     -- a new code replaces any code still pending
     update core.sign_in_codes as c set expires_at = now()
     where c.phone = v_phone and c.used_at is null and c.expires_at > now();
-    -- six uniformly random digits (the modulo bias over 2^32 is below 0.03 %)
-    v_code := lpad(((('x' || encode(ext.gen_random_bytes(4), 'hex'))::bit(32)::bigint % 1000000))::text, 6, '0');
+    v_code := core.new_code();
     insert into core.sign_in_codes (user_id, phone, code_hash, expires_at, max_attempts)
-    values (v_user.id, v_phone, ext.crypt(v_code, ext.gen_salt('bf', core.setting_int('bcrypt_cost'))), v_expires,
+    values (v_user.id, v_phone, core.hash_secret(v_code), v_expires,
             core.setting_int('sign_in_code_max_attempts'));
     if v_user.id is not null and not core.sign_in_locked(v_phone) then
         -- only the Telegram chat of the account gets the code: the caller (the application) never sees it
