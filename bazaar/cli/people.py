@@ -95,6 +95,58 @@ def user_request_code(settings: Settings, phone: str) -> None:
     )
 
 
+@user.command("change-password")
+@click.option("--current-password", help="The current password; prompted when omitted.")
+@click.option(
+    "--new-password", help="The new password (8 characters to 72 bytes); prompted twice when omitted."
+)
+@token_option
+@json_option
+@pass_settings
+def user_change_password(
+    settings: Settings, current_password: str | None, new_password: str | None, token: str
+) -> None:
+    """Change your password; your other sessions end."""
+    if current_password is None:
+        current_password = click.prompt("Current password", hide_input=True, err=True)
+    if new_password is None:
+        new_password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    ended = one(settings, "change_password", token, current_password, new_password)["sessions_ended"]
+    done(settings, f"password changed; {ended} other session(s) ended", sessions_ended=ended)
+
+
+@user.command("forgot-password")
+@click.argument("identifier")
+@json_option
+@pass_settings
+def user_forgot_password(settings: Settings, identifier: str) -> None:
+    """Ask for a password reset code: it goes to the notification channels of the account with this
+    email or phone, if there is one (the answer does not say whether there is)."""
+    expires_at = one(settings, "request_password_reset", identifier)["request_password_reset"]
+    done(
+        settings,
+        f"if this is an account's email or phone, a reset code is on its way to its channels, "
+        f"valid until {expires_at:%H:%M:%S}",
+        expires_at=expires_at,
+    )
+
+
+@user.command("reset-password")
+@click.argument("identifier")
+@click.option("--code", required=True, help="The six-digit code from `bazaar user forgot-password`.")
+@click.option(
+    "--new-password", help="The new password (8 characters to 72 bytes); prompted twice when omitted."
+)
+@json_option
+@pass_settings
+def user_reset_password(settings: Settings, identifier: str, code: str, new_password: str | None) -> None:
+    """Set a new password with a reset code; every session of the account ends."""
+    if new_password is None:
+        new_password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    ended = one(settings, "reset_password", identifier, code, new_password)["sessions_ended"]
+    done(settings, f"password reset; {ended} session(s) ended: sign in again", sessions_ended=ended)
+
+
 @user.command("logout")
 @click.option("--everywhere", is_flag=True, help="End every session of this user, not only this one.")
 @token_option

@@ -112,3 +112,36 @@ def test_telegram_code_sign_in_from_the_cli(run: Cli, server: ServerUnderTest) -
     wrong = "000000" if code != "000000" else "111111"
     run("user", "request-code", "+79990001122")  # too soon: refused, the old code is still the newest
     assert "code" in one_line_error(run("user", "login", "+79990001122", "--code", wrong), 5)
+
+
+def test_change_forget_and_reset_a_password(run: Cli) -> None:
+    run.register("Irina", "irina@example.com")
+    token = run.login("irina@example.com")
+    other = run.login("irina@example.com")
+    changed = run.json(
+        "user", "change-password", "--current-password", PASSWORD, "--new-password", "second-secret",
+        token=token,
+    )  # fmt: skip
+    assert changed == {"ok": True, "sessions_ended": 1}
+    one_line_error(run("user", "show", token=other), 5)  # the other session ended (28000)
+    wrong = run("user", "change-password", "--current-password", "nope-nope",
+                "--new-password", "third-secret", token=token)  # fmt: skip
+    assert one_line_error(wrong, 5) == "error: the current password is wrong"
+
+    asked = run.json("user", "forgot-password", "irina@example.com")
+    assert "expires_at" in asked
+    unknown = run.json("user", "forgot-password", "nobody@example.com")
+    assert unknown.keys() == asked.keys()  # the same answer
+    with psycopg.connect(run.env["BAZAAR_ADMIN_DSN"]) as admin:
+        row = admin.execute(
+            "select payload ->> 'code' from core.notifications where kind = 'password_reset_code' "
+            "order by id desc limit 1"
+        ).fetchone()
+    assert row is not None
+    bad = run("user", "reset-password", "irina@example.com", "--code", "12345", "--new-password", "x" * 10)
+    assert one_line_error(bad, 3) == "error: the code is six digits"
+    reset = run.json(
+        "user", "reset-password", "irina@example.com", "--code", row[0], "--new-password", "third-secret"
+    )
+    assert reset == {"ok": True, "sessions_ended": 1}
+    assert run.json("user", "login", "irina@example.com", "--password", "third-secret")["user_id"] > 0

@@ -248,6 +248,8 @@ PLAUSIBLE_TEXT: dict[str, list[str | None]] = {
     "p_seller_type": ["shop", "private"],
     "p_code": ["123456", "000000"],
     "p_password": [world_module.PASSWORD, "another password"],
+    "p_old_password": [world_module.PASSWORD, "another password"],
+    "p_new_password": ["a new passphrase", "short"],
     "p_tag": ["brakes", "новый"],
     "p_query": ["колодки", "Toyota Camry", "0 986 494 294", "bosch -bmw", '"тормозные колодки"'],
     "p_idempotency_key": ["fuzz-key-1", "fuzz-key-2"],

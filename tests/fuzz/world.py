@@ -135,6 +135,7 @@ def _build(db: Conn, api: Api, worker: Api, world: World) -> None:
     api.rows("link_telegram", buyer_token, 7001, world.phones[0])
     api.rows("link_telegram", seller_token, 7002, world.phones[1])
     api.rows("request_sign_in_code", world.phones[1])  # a code waits for the seller
+    api.rows("request_password_reset", world.emails[1])  # and a password reset code
 
     shop = world.name("shop", "shop", api.one("create_shop", seller_token, "Fuzz Parts", "a shop"))
     api.rows("add_shop_member", seller_token, shop, other, "seller")
@@ -228,6 +229,17 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
         },
         "request_sign_in_code": {"p_phone": world.phones[0]},
         "sign_in_with_code": {"p_phone": world.phones[1], "p_code": "123456"},
+        "change_password": {
+            "p_token": buyer,
+            "p_old_password": PASSWORD,
+            "p_new_password": "a new passphrase",
+        },
+        "request_password_reset": {"p_identifier": world.emails[0]},
+        "reset_password": {
+            "p_identifier": world.emails[1],
+            "p_code": "123456",
+            "p_new_password": "a new passphrase",
+        },
         "create_shop": {"p_token": buyer, "p_name": "Новый магазин", "p_description": "Запчасти"},
         "update_shop_description": {"p_token": seller, "p_shop_id": n["shop"], "p_description": "Новое"},
         "shop_profile": {"p_shop_id": n["shop"]},

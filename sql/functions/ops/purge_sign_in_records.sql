@@ -5,6 +5,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_codes integer;
+    v_reset_codes integer;
     v_failures integer;
 begin
     -- a code counts for its number's daily limits for sign_in_code_lockout_window (and is valid
@@ -13,13 +14,18 @@ begin
     where c.created_at < now() - greatest(core.setting_interval('sign_in_code_lockout_window'),
                                           core.setting_interval('sign_in_code_lifetime'));
     get diagnostics v_codes = row_count;
+    -- password reset codes follow the same settings (api.request_password_reset)
+    delete from core.password_reset_codes as c
+    where c.created_at < now() - greatest(core.setting_interval('sign_in_code_lockout_window'),
+                                          core.setting_interval('sign_in_code_lifetime'));
+    get diagnostics v_reset_codes = row_count;
     delete from core.sign_in_failures as f
     where f.failed_at < now() - core.setting_interval('sign_in_failure_window');
     get diagnostics v_failures = row_count;
-    return jsonb_build_object('codes', v_codes, 'failures', v_failures);
+    return jsonb_build_object('codes', v_codes, 'reset_codes', v_reset_codes, 'failures', v_failures);
 end
 $$;
 comment on function ops.purge_sign_in_records() is
-'Delete sign-in codes older than their lockout window and failed password sign-ins older than their '
-'window: they no longer count for any limit. pg_cron runs it hourly on the leader; returns '
-'{codes, failures}.';
+'Delete sign-in and password reset codes older than their lockout window and failed password sign-ins '
+'older than their window: they no longer count for any limit. pg_cron runs it hourly on the leader; '
+'returns {codes, reset_codes, failures}.';
