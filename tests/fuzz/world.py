@@ -194,6 +194,9 @@ def _build(db: Conn, api: Api, worker: Api, world: World) -> None:
     claimed = [row[0] for row in worker.rows("claim_notifications", WORKER, 5)]
     world.name("notification", "notification", claimed[0])
     world.add("notification", *claimed)
+    # one set aside as failed at once (a blocked bot, say): the dead letter of the fuzz world
+    worker.rows("fail_notification", claimed[-1], WORKER, "HTTP 403: bot was blocked by the user", True)
+    world.name("dead_letter", "notification", claimed[-1])
     posts = [row[0] for row in worker.rows("claim_channel_posts", WORKER, 5)]
     world.name("channel_post", "notification", posts[0])
     world.add("category", *(r[0] for r in db.execute("select id from core.categories order by id")))
@@ -364,7 +367,12 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
         "listing_stats": {"p_token": seller, "p_listing_id": n["shop_part"], "p_days": 30},
         "claim_notifications": {"p_worker": WORKER, "p_batch": 10},
         "claim_channel_posts": {"p_worker": WORKER, "p_batch": 10},
-        "ack_notification": {"p_id": n["notification"], "p_worker": WORKER},
+        "ack_notification": {"p_id": n["notification"], "p_worker": WORKER, "p_provider_message_id": "m-1"},
+        "sending_notification": {"p_id": n["notification"], "p_worker": WORKER},
+        "fail_notification": {"p_id": n["notification"], "p_worker": WORKER, "p_error": "HTTP 502"},
+        "dead_letters": {"p_limit": 10},
+        "dead_letter": {"p_id": n["dead_letter"]},
+        "retry_dead_letter": {"p_id": n["dead_letter"]},
         "channel_post_delivered": {
             "p_worker": WORKER,
             "p_notification_id": n["channel_post"],

@@ -19,7 +19,12 @@ def test_there_are_api_functions_to_check(db: Conn) -> None:
 # The outbox functions hand out contacts and sign-in codes: delivery workers only.
 WORKER_FUNCTIONS = {
     "api.claim_notifications(text,integer)",
-    "api.ack_notification(bigint,text)",
+    "api.ack_notification(bigint,text,text)",
+    "api.sending_notification(bigint,text)",
+    "api.fail_notification(bigint,text,text,boolean,integer)",
+    "api.dead_letters(integer,bigint)",
+    "api.dead_letter(bigint)",
+    "api.retry_dead_letter(bigint)",
     "api.outbox_stats()",
     "api.claim_channel_posts(text,integer)",
     "api.channel_post_delivered(text,bigint,bigint)",

@@ -67,6 +67,7 @@ begin
         from core.notifications as n
         where n.delivered_at is null and n.failed_at is null
             and (n.claimed_until is null or n.claimed_until < now())
+            and (n.next_attempt_at is null or n.next_attempt_at <= now())
             and (p_targets = 'all' or (p_targets = 'users') = (n.user_id is not null))
             and not exists (
                 select from core.notifications as e
@@ -106,10 +107,11 @@ $$;
 comment on function core.claim_outbox(text, integer, text) is
 'The outbox claim shared by api.claim_notifications and api.claim_channel_posts: lease up to P_BATCH '
 'rows (targets all, users or channels) to P_WORKER, oldest first, one at a time per target (a user on '
-'one channel, or a channel post); after outbox_max_attempts a row is set aside (failed_at). The '
-'destination is the user''s contact or the channel''s chat id. 22023 bad worker or batch.';
+'one channel, or a channel post), none before its next_attempt_at; after outbox_max_attempts a row is '
+'set aside (failed_at). The destination is the user''s contact or the channel''s chat id. 22023 bad '
+'worker or batch.';
 
-create or replace function core.ack_outbox(p_id bigint, p_worker text) returns boolean
+create or replace function core.leased_outbox_row(p_id bigint, p_worker text) returns core.notifications
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -121,20 +123,43 @@ begin
     if not found then
         raise exception using errcode = 'P0002', message = format('no notification %s', p_id);
     end if;
-    if v_row.delivered_at is not null then
-        return false;  -- acknowledging twice is harmless
-    end if;
-    if v_row.claimed_by is distinct from p_worker or v_row.claimed_until < now() then
+    if v_row.delivered_at is null and v_row.failed_at is null
+        and (v_row.claimed_by is distinct from p_worker or v_row.claimed_until < now()) then
         raise exception using
             errcode = '55000',
             message = format('notification %s is not leased to %s', p_id, p_worker),
             hint = 'its lease ran out and it may have gone to another worker: claim again';
     end if;
-    update core.notifications as n set delivered_at = now()
+    return v_row;
+end
+$$;
+comment on function core.leased_outbox_row(bigint, text) is
+'The outbox row P_ID, locked, when P_WORKER holds its lease (or it is already delivered or failed): '
+'P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
+
+create or replace function core.ack_outbox(
+    p_id bigint, p_worker text, p_provider_message_id text default null
+) returns boolean
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_row core.notifications := core.leased_outbox_row(p_id, p_worker);
+begin
+    if v_row.delivered_at is not null then
+        return false;  -- acknowledging twice is harmless
+    end if;
+    if char_length(p_provider_message_id) > 200 then
+        perform core.raise_invalid('a provider message id is at most 200 characters');
+    end if;
+    update core.notifications as n
+    set delivered_at = now(), failed_at = null, claimed_until = null, provider_message_id = p_provider_message_id
     where n.id = p_id and n.created_at = v_row.created_at;
     return true;
 end
 $$;
-comment on function core.ack_outbox(bigint, text) is
-'Mark an outbox row leased to P_WORKER delivered: true, or false when it was delivered before (twice '
-'is harmless). P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
+comment on function core.ack_outbox(bigint, text, text) is
+'Mark an outbox row leased to P_WORKER delivered, with the provider''s message id: true, or false when '
+'it was delivered before (twice is harmless). P0002 no such row; 55000 not (or no longer) leased to '
+'P_WORKER; 22023 message id over 200 characters.';
