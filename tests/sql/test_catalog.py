@@ -18,7 +18,7 @@ def test_there_are_api_functions_to_check(db: Conn) -> None:
 
 # The outbox functions hand out contacts and sign-in codes: delivery workers only.
 WORKER_FUNCTIONS = {
-    "api.claim_notifications(text,integer)",
+    "api.claim_notifications(text,integer,text[])",
     "api.ack_notification(bigint,text,text)",
     "api.sending_notification(bigint,text)",
     "api.fail_notification(bigint,text,text,boolean,integer)",

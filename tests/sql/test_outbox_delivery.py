@@ -156,3 +156,14 @@ def test_delivery_reports_refuse_bad_arguments(api: Api, worker: Api, db: Conn, 
         ("retry_dead_letter", (notification_id,)),
     ):
         api.fails("42501", function, *args)  # applications never reach the outbox
+
+
+@pytest.mark.usefixtures("quiet_outbox")
+def test_a_worker_claims_only_the_channels_it_can_deliver(worker: Api, db: Conn, user: User) -> None:
+    queue(db, user, "by_email")
+    queue(db, user, "by_sms", channel="sms")
+    rows = [r for r in worker.rows("claim_notifications", WORKER, 100, ["sms"]) if r[1] == user.id]
+    assert [(r[2], r[3]) for r in rows] == [("sms", "by_sms")]
+    worker.fails("22023", "claim_notifications", WORKER, 100, ["pigeon"])
+    worker.fails("22023", "claim_notifications", WORKER, 100, [])
+    worker.fails("22023", "claim_notifications", WORKER, 100, [None])

@@ -34,7 +34,9 @@ $$;
 comment on function core.wake_outbox_workers() is
 'Trigger: NOTIFY bazaar_outbox once per statement that queued notifications.';
 
-create or replace function core.claim_outbox(p_worker text, p_batch integer, p_targets text)
+create or replace function core.claim_outbox(
+    p_worker text, p_batch integer, p_targets text, p_channels text[] default null
+)
 returns table (
     notification_id bigint, user_id bigint, channel text, kind text, payload jsonb, destination text,
     attempts integer, claimed_until timestamptz, channel_post_id bigint
@@ -53,6 +55,12 @@ begin
     if p_batch is null or p_batch not between 1 and 1000 then
         perform core.raise_invalid('the batch size must be between 1 and 1000');
     end if;
+    if cardinality(p_channels) = 0 or exists (
+        select from unnest(p_channels) as c (name)
+        where c.name is null or c.name not in (select unnest(enum_range(null::core.notification_channel))::text)
+    ) then
+        perform core.raise_invalid('channels are telegram, email or sms', 'leave them out for every channel');
+    end if;
     -- Set aside what failed outbox_max_attempts times (its last lease ran out): it must not hold
     -- back the rest of its target's rows forever.
     update core.notifications as n set failed_at = now()
@@ -68,6 +76,7 @@ begin
         where n.delivered_at is null and n.failed_at is null
             and (n.claimed_until is null or n.claimed_until < now())
             and (n.next_attempt_at is null or n.next_attempt_at <= now())
+            and (p_channels is null or n.channel::text = any(p_channels))
             and (p_targets = 'all' or (p_targets = 'users') = (n.user_id is not null))
             and not exists (
                 select from core.notifications as e
@@ -104,12 +113,12 @@ begin
     order by c.id;
 end
 $$;
-comment on function core.claim_outbox(text, integer, text) is
+comment on function core.claim_outbox(text, integer, text, text[]) is
 'The outbox claim shared by api.claim_notifications and api.claim_channel_posts: lease up to P_BATCH '
-'rows (targets all, users or channels) to P_WORKER, oldest first, one at a time per target (a user on '
+'rows (targets all, users or channels; of P_CHANNELS only, when given) to P_WORKER, oldest first, one at a time per target (a user on '
 'one channel, or a channel post), none before its next_attempt_at; after outbox_max_attempts a row is '
 'set aside (failed_at). The destination is the user''s contact or the channel''s chat id. 22023 bad '
-'worker or batch.';
+'worker, batch or channel.';
 
 create or replace function core.leased_outbox_row(p_id bigint, p_worker text) returns core.notifications
 language plpgsql

@@ -1,4 +1,6 @@
-create or replace function api.claim_notifications(p_worker text, p_batch integer default 100)
+create or replace function api.claim_notifications(
+    p_worker text, p_batch integer default 100, p_channels text[] default null
+)
 returns table (
     notification_id bigint, user_id bigint, channel text, kind text, payload jsonb, destination text,
     attempts integer, claimed_until timestamptz, channel_post_id bigint
@@ -9,17 +11,18 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    return query select * from core.claim_outbox(p_worker, p_batch, 'users');
+    return query select * from core.claim_outbox(p_worker, p_batch, 'users', p_channels);
 end
 $$;
-comment on function api.claim_notifications(text, integer) is
+comment on function api.claim_notifications(text, integer, text[]) is
 'Delivery workers (role bazaar_worker) take up to P_BATCH notifications to users, leased to P_WORKER '
 'for outbox_lease (Telegram channel posts go to api.claim_channel_posts, whose workers report message '
 'ids). An unacknowledged row is handed out again after its lease, up to outbox_max_attempts, then set '
-'aside as failed. One user''s rows on one channel come one at a time, in order. LISTEN bazaar_outbox to '
-'be woken when new ones arrive. 22023 bad worker or batch; 42501 for any role but bazaar_worker.';
-revoke execute on function api.claim_notifications(text, integer) from bazaar_app;
-grant execute on function api.claim_notifications(text, integer) to bazaar_worker;
+'aside as failed. One user''s rows on one channel come one at a time, in order; P_CHANNELS (telegram, '
+'email, sms) limits the claim to the channels a worker can deliver. LISTEN bazaar_outbox to be woken '
+'when new ones arrive. 22023 bad worker, batch or channel; 42501 for any role but bazaar_worker.';
+revoke execute on function api.claim_notifications(text, integer, text[]) from bazaar_app;
+grant execute on function api.claim_notifications(text, integer, text[]) to bazaar_worker;
 
 create or replace function api.claim_channel_posts(p_worker text, p_batch integer default 100)
 returns table (
