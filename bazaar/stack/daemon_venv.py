@@ -14,7 +14,7 @@ from bazaar.stack.processes import run
 
 # What the daemon venv holds: Patroni, and what the copy of bazaar the backup scheduler runs
 # imports (bazaar/stack/code.py); versions come from requirements.lock (a constraints file).
-DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]", "click", "prometheus-client")
+DAEMON_REQUIREMENTS = ("patroni[etcd3]", "psycopg[binary]", "click", "prometheus-client", "httpx", "aiosmtpd")
 
 
 def daemon_bin() -> Path:
