@@ -236,4 +236,16 @@ def main() -> None:
 
 
 # The command modules register their commands on `cli` when imported; they need it defined first.
-from bazaar.cli import backup, cart, channels, cluster, db, generate, interactions, listings, people, stack  # noqa: E402, F401
+from bazaar.cli import (  # noqa: E402, F401
+    backup,
+    cart,
+    channels,
+    cluster,
+    db,
+    generate,
+    interactions,
+    listings,
+    people,
+    stack,
+    worker,
+)

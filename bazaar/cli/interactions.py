@@ -272,3 +272,35 @@ def outbox_ack(settings: Settings, notification_ids: tuple[int, ...], worker: st
 def outbox_stats(settings: Settings) -> None:
     """Waiting, leased and delivered notifications."""
     print_object(one(settings, "outbox_stats", as_worker=True), settings.json)
+
+
+@outbox.command("dead-letters")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--before", type=ID, help="Older than this notification id (the next page).")
+@json_option
+@pass_settings
+def outbox_dead_letters(settings: Settings, limit: int, before: int | None) -> None:
+    """Notifications set aside as failed, newest first: channel, kind, attempts, last error."""
+    rows = call(settings, "dead_letters", limit, before, as_worker=True)
+    columns = ["notification_id", "user_id", "channel", "kind", "attempts", "failed_at", "last_error"]
+    print_output(columns, rows, settings.json)
+
+
+@outbox.command("dead-letter")
+@click.argument("notification_id", type=ID)
+@json_option
+@pass_settings
+def outbox_dead_letter(settings: Settings, notification_id: int) -> None:
+    """One dead letter with its content (one-time codes removed) and request id."""
+    print_object(one(settings, "dead_letter", notification_id, as_worker=True), settings.json)
+
+
+@outbox.command("retry")
+@click.argument("notification_ids", type=ID, nargs=-1, required=True)
+@json_option
+@pass_settings
+def outbox_retry(settings: Settings, notification_ids: tuple[int, ...]) -> None:
+    """Put dead letters back in the outbox (each goes out in its place, before the user's later ones)."""
+    for notification_id in notification_ids:
+        call(settings, "retry_dead_letter", notification_id, as_worker=True)
+    done(settings, f"put back {len(notification_ids)}", retried=len(notification_ids))

@@ -127,3 +127,28 @@ def test_channel_create_pending_delivered_and_posts(run: Cli) -> None:
     assert run.json("channel", "pending", "--worker", "tg") == []
     one_line_error(run("channel", "delivered", "999999", "1", "--worker", "tg"), 4)
     run.json("channel", "activate", str(created["channel_id"]), "--off", token=moderator)
+
+
+def test_dead_letters_are_listed_read_and_put_back(run: Cli) -> None:
+    user = run.register("Dead Letter", "deadletter@example.com")
+    with psycopg.connect(run.env["BAZAAR_ADMIN_DSN"], autocommit=True) as conn:
+        conn.execute("update core.notifications set delivered_at = now() where delivered_at is null")
+        conn.execute("select core.notify(%s, 'password_reset_code', '{\"code\": \"123456\"}')", [user])
+        conn.execute("set role bazaar_worker")
+        [(notification_id,)] = conn.execute(
+            "select notification_id from api.claim_notifications('cli-worker', 10)"
+        ).fetchall()
+        conn.execute(
+            "select api.fail_notification(%s, 'cli-worker', 'SMTP 550: mailbox unavailable', true)",
+            [notification_id],
+        )
+    letters = run.json("outbox", "dead-letters")
+    assert [(d["notification_id"], d["last_error"]) for d in letters] == [
+        (notification_id, "SMTP 550: mailbox unavailable")
+    ]
+    letter = run.json("outbox", "dead-letter", str(notification_id))
+    assert letter["kind"] == "password_reset_code" and "code" not in letter["payload"]
+    assert run.json("outbox", "retry", str(notification_id)) == {"ok": True, "retried": 1}
+    assert run.json("outbox", "dead-letters") == []
+    one_line_error(run("outbox", "retry", str(notification_id)), 4)  # no longer a dead letter
+    assert run("outbox", "dead-letters", "--limit", "0").exit_code == 2  # click's range: a usage error

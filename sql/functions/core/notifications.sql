@@ -115,8 +115,9 @@ end
 $$;
 comment on function core.claim_outbox(text, integer, text, text[]) is
 'The outbox claim shared by api.claim_notifications and api.claim_channel_posts: lease up to P_BATCH '
-'rows (targets all, users or channels; of P_CHANNELS only, when given) to P_WORKER, oldest first, one at a time per target (a user on '
-'one channel, or a channel post), none before its next_attempt_at; after outbox_max_attempts a row is '
+'rows (targets all, users or channels; of P_CHANNELS only, when given) to P_WORKER, oldest first, one '
+'at a time per target (a user on one channel, or a channel post), none before its next_attempt_at; '
+'after outbox_max_attempts a row is '
 'set aside (failed_at). The destination is the user''s contact or the channel''s chat id. 22023 bad '
 'worker, batch or channel.';
 

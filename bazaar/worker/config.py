@@ -1,0 +1,62 @@
+"""The delivery worker's channels, from the environment (README, "The delivery worker"). A channel
+is delivered when it is configured; its secret is read from a file (0600), never from the
+environment or the command line, where `ps` and logs would show it.
+
+    BAZAAR_SMTP_HOST, BAZAAR_SMTP_PORT (587), BAZAAR_SMTP_STARTTLS (1 or 0), BAZAAR_SMTP_USER,
+    BAZAAR_SMTP_PASSWORD_FILE, BAZAAR_MAIL_FROM (noreply@<host>)
+    BAZAAR_TELEGRAM_TOKEN_FILE, BAZAAR_TELEGRAM_API (https://api.telegram.org)
+    BAZAAR_SMS_URL, BAZAAR_SMS_KEY_FILE
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
+from bazaar.worker.senders import EmailSender, Sender, SmsSender, TelegramSender
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    path = env.get(name)
+    if not path:
+        raise BazaarError(
+            f"{name} is not set: the secret is read from that file", exit_code=EXIT_BAD_ARGUMENT
+        )
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise BazaarError(
+            f"cannot read {name} ({path}): {exc.strerror}", exit_code=EXIT_BAD_ARGUMENT
+        ) from None
+    if not value:
+        raise BazaarError(f"{name} ({path}) is empty", exit_code=EXIT_BAD_ARGUMENT)
+    return value
+
+
+def senders_from(env: Mapping[str, str]) -> list[Sender]:
+    senders: list[Sender] = []
+    host = env.get("BAZAAR_SMTP_HOST")
+    if host:
+        port = env.get("BAZAAR_SMTP_PORT", "587")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise BazaarError(f"BAZAAR_SMTP_PORT is not a port: {port}", exit_code=EXIT_BAD_ARGUMENT)
+        user = env.get("BAZAAR_SMTP_USER") or None
+        senders.append(
+            EmailSender(
+                host=host,
+                port=int(port),
+                sender=env.get("BAZAAR_MAIL_FROM") or f"noreply@{host}",
+                starttls=env.get("BAZAAR_SMTP_STARTTLS", "1") not in ("0", "", "no", "false"),
+                username=user,
+                password=_secret(env, "BAZAAR_SMTP_PASSWORD_FILE") if user else None,
+            )
+        )
+    if env.get("BAZAAR_TELEGRAM_TOKEN_FILE"):
+        api = env.get("BAZAAR_TELEGRAM_API") or TELEGRAM_API
+        senders.append(TelegramSender(api, _secret(env, "BAZAAR_TELEGRAM_TOKEN_FILE")))
+    if env.get("BAZAAR_SMS_URL"):
+        senders.append(SmsSender(env["BAZAAR_SMS_URL"], _secret(env, "BAZAAR_SMS_KEY_FILE")))
+    return senders

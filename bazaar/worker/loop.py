@@ -1,0 +1,165 @@
+"""The delivery worker's loop: claim the notifications of the channels it can deliver (leases,
+SKIP LOCKED: several workers share the outbox), and for each one record `sending`, make the
+external call, then acknowledge with the provider's message id or report the failure.
+
+At least once: a worker that dies between the call and the acknowledgement leaves a row whose lease
+runs out and whose `sending_at` is set; the next worker sends it again and counts it as a possible
+duplicate. That window (one call per worker) is the only source of duplicates. One user's
+notifications on one channel go out one at a time, in order (the claim hands out only the oldest
+pending one of each). docs/adr/0018-notification-delivery.md.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from bazaar.jsonlog import log
+from bazaar.worker.messages import render
+from bazaar.worker.senders import Permanent, Sender, Transient
+
+
+@dataclass
+class Counts:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    possible_duplicates: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in ("delivered", "retried", "dead", "possible_duplicates"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Worker:
+    dsn: str
+    senders: Mapping[str, Sender]
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{threading.get_native_id()}")
+    batch: int = 20
+    poll: float = 1.0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, once: bool = False, until_idle: bool = False) -> Counts:
+        """Deliver until STOP is set (the command sets it on SIGTERM and SIGINT); ONCE: one
+        batch; UNTIL_IDLE: until a claim comes back empty. The counts of what it did."""
+        total = Counts()
+        log("info", "delivery worker started", worker=self.name, channels=sorted(self.senders))
+        try:
+            conn: psycopg.Connection[Any] | None = None
+            while not self.stop.is_set():
+                try:
+                    if conn is None or conn.closed:
+                        conn = psycopg.connect(
+                            self.dsn,
+                            autocommit=True,
+                            connect_timeout=5,
+                            application_name=f"worker/{self.name}",
+                        )
+                    done = self.deliver_batch(conn)
+                except psycopg.OperationalError as exc:
+                    log("error", "the database is out of reach; trying again", error=type(exc).__name__)
+                    conn = None
+                    self.stop.wait(self.poll)
+                    continue
+                total.add(done)
+                idle = done == Counts()
+                if once or (until_idle and idle):
+                    break
+                if idle:
+                    self.stop.wait(self.poll)  # nothing to claim: poll again (LISTEN does not pass PgBouncer)
+            if conn is not None:
+                conn.close()
+        finally:
+            log("info", "delivery worker stopped", worker=self.name, **vars(total))
+        return total
+
+    def close(self) -> None:
+        """Close the senders' connections (SMTP, HTTP): after the last run."""
+        for sender in self.senders.values():
+            sender.close()
+
+    def deliver_batch(self, conn: psycopg.Connection[Any]) -> Counts:
+        done = Counts()
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(
+                "select * from api.claim_notifications(%s, %s, %s)",
+                [self.name, self.batch, sorted(self.senders)],
+            ).fetchall()
+        for row in rows:
+            if self.stop.is_set():
+                break  # the rest of the batch goes back when its lease runs out
+            self.deliver(conn, row, done)
+        return done
+
+    def deliver(self, conn: psycopg.Connection[Any], row: Mapping[str, Any], done: Counts) -> None:
+        notification_id, channel = row["notification_id"], row["channel"]
+        fields = {"notification_id": notification_id, "channel": channel, "kind": row["kind"]}
+        if not row["destination"]:
+            self._fail(conn, notification_id, f"the user has no {channel} contact", True, None, done, fields)
+            return
+        message = render(row["kind"], row["payload"] or {})
+        maybe_sent = conn.execute(
+            "select api.sending_notification(%s, %s)", [notification_id, self.name]
+        ).fetchone()
+        if maybe_sent and maybe_sent[0]:
+            done.possible_duplicates += 1
+            log("warning", "sending again what an earlier attempt may have sent", **fields)
+        started = time.monotonic()
+        try:
+            provider_id = self.senders[channel].send(row["destination"], message, notification_id)
+        except Permanent as exc:
+            self._fail(conn, notification_id, str(exc), True, None, done, fields)
+            return
+        except Transient as exc:
+            self._fail(conn, notification_id, str(exc), False, exc.retry_after, done, fields)
+            return
+        try:
+            conn.execute("select api.ack_notification(%s, %s, %s)", [notification_id, self.name, provider_id])
+        except psycopg.errors.ObjectNotInPrerequisiteState:
+            # the call outlasted the lease: another worker may send it again (counted there)
+            log("warning", "delivered after the lease ran out", **fields)
+            return
+        done.delivered += 1
+        log("info", "delivered", seconds=round(time.monotonic() - started, 3), **fields)
+
+    def _fail(
+        self,
+        conn: psycopg.Connection[Any],
+        notification_id: int,
+        reason: str,
+        permanent: bool,
+        retry_after: int | None,
+        done: Counts,
+        fields: Mapping[str, Any],
+    ) -> None:
+        try:
+            row = conn.execute(
+                "select api.fail_notification(%s, %s, %s, %s, %s)",
+                [notification_id, self.name, reason or "failed", permanent, retry_after],
+            ).fetchone()
+        except psycopg.errors.ObjectNotInPrerequisiteState:
+            log("warning", "failed after the lease ran out", **fields)
+            return
+        outcome = row[0] if row else "retry"
+        if outcome == "dead":
+            done.dead += 1
+        else:
+            done.retried += 1
+        # the provider's status only ("SMTP 550", "Telegram 403"): its full text may name the
+        # address; it is kept in core.notifications.last_error, for `bazaar outbox dead-letter`
+        status = reason.split(":", 1)[0][:60]
+        log(
+            "warning" if outcome == "retry" else "error", f"not delivered: {outcome}", status=status, **fields
+        )
+
+
+def channels_of(senders: Sequence[Sender]) -> dict[str, Sender]:
+    return {sender.channel: sender for sender in senders}

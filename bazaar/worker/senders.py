@@ -1,0 +1,237 @@
+"""The channels a notification leaves through: e-mail over SMTP, Telegram through the Bot API, SMS
+through an HTTP gateway. Each sender returns the provider's message id, or raises Transient (worth
+trying again, maybe after the provider's own retry_after) or Permanent (the address or chat will
+never take it: set aside at once). docs/adr/0018-notification-delivery.md.
+
+No error text carries a secret: the bot token sits in the Bot API's URL, so every text that could
+hold a URL goes through `redact()`.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+import httpx
+
+from bazaar.errors import one_line
+from bazaar.worker.messages import Message
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class Transient(Exception):
+    """Worth trying again (after RETRY_AFTER seconds, when the provider said)."""
+
+    def __init__(self, reason: str, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Permanent(Exception):
+    """This address or chat will never take it: set it aside at once."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def redact(text: str, *secrets: str) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return one_line(text)[:500]
+
+
+# -- pacing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pacer:
+    """At most RATE sends per PERIOD seconds, per key and overall (a sliding window): a burst to one
+    busy chat is spread out instead of refused."""
+
+    rate: int
+    period: float
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, key: str = "") -> float:
+        """Sleep until KEY may send; how long it slept."""
+        slept = 0.0
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                window = self._sent.setdefault(key, deque())
+                while window and window[0] <= now - self.period:
+                    window.popleft()
+                if len(window) < self.rate:
+                    window.append(now)
+                    return slept
+                pause = window[0] + self.period - now
+            time.sleep(pause)  # pacing a provider's limit, not synchronising a test
+            slept += pause
+
+
+# -- e-mail -------------------------------------------------------------------------------------
+
+
+@dataclass
+class EmailSender:
+    host: str
+    port: int
+    sender: str
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    channel: str = "email"
+    _smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=10)
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = destination
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        message_id = make_msgid(idstring=f"n{notification_id}", domain=self.sender.rpartition("@")[2] or None)
+        mail["Message-ID"] = message_id
+        mail.set_content(message.text)
+        mail.add_alternative(message.html(), subtype="html")
+        try:
+            self._connection().send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            self.close()
+            text = f"SMTP {code}: {reply.decode(errors='replace')}"
+            raise (Permanent(one_line(text)) if 500 <= code < 600 else Transient(one_line(text))) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            said = exc.smtp_error
+            text = (
+                f"SMTP {exc.smtp_code}: {said.decode(errors='replace') if isinstance(said, bytes) else said}"
+            )
+            if 500 <= exc.smtp_code < 600 and exc.smtp_code != 530:  # 530: authentication needed: ours
+                raise Permanent(one_line(text)) from None
+            raise Transient(one_line(text)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise Transient(f"SMTP: {one_line(str(exc)) or type(exc).__name__}") from None
+        return message_id
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+
+# -- HTTP providers -----------------------------------------------------------------------------
+
+
+def _retry_after(response: httpx.Response, body: Any) -> int | None:
+    if isinstance(body, dict):
+        seconds = (body.get("parameters") or {}).get("retry_after")
+        if isinstance(seconds, int):
+            return seconds
+    header = response.headers.get("Retry-After", "")
+    return int(header) if header.isdigit() else None
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+@dataclass
+class TelegramSender:
+    """sendMessage through the Bot API at BASE_URL (https://api.telegram.org, or a local Bot API
+    server: the same protocol). Paced to Telegram's published limits: about 30 messages a second
+    overall and 20 a minute to one group or channel (chat ids below zero)."""
+
+    base_url: str
+    token: str = field(repr=False)
+    channel: str = "telegram"
+    overall: Pacer = field(default_factory=lambda: Pacer(30, 1.0))
+    per_group: Pacer = field(default_factory=lambda: Pacer(20, 60.0))
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT))
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str:
+        if destination.startswith("-"):
+            self.per_group.wait(destination)
+        self.overall.wait()
+        url = f"{self.base_url.rstrip('/')}/bot{self.token}/sendMessage"
+        try:
+            response = self.client.post(url, json={"chat_id": destination, "text": message.text})
+        except httpx.HTTPError as exc:
+            raise Transient(redact(f"Telegram: {type(exc).__name__}: {exc}", self.token)) from None
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("ok"):
+            return str(body["result"]["message_id"])
+        described = body.get("description", "") if isinstance(body, dict) else ""
+        reason = redact(f"Telegram {response.status_code}: {described or response.reason_phrase}", self.token)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Transient(reason, _retry_after(response, body))
+        # 400 chat not found, 403 bot was blocked by the user / kicked: this chat will not take it
+        raise Permanent(reason)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@dataclass
+class SmsSender:
+    """One generic gateway shape (README): POST URL with a JSON body {"to", "text", "reference"} and
+    `Authorization: Bearer KEY`; a 2xx answer's JSON "id" is the message id. 4xx but 408/429 is the
+    number's or the request's fault (permanent); 408, 429 (with Retry-After) and 5xx pass."""
+
+    url: str
+    key: str = field(repr=False)
+    channel: str = "sms"
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT))
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str:
+        payload = {"to": destination, "text": message.text, "reference": f"bazaar-{notification_id}"}
+        try:
+            response = self.client.post(
+                self.url, json=payload, headers={"Authorization": f"Bearer {self.key}"}
+            )
+        except httpx.HTTPError as exc:
+            raise Transient(redact(f"SMS gateway: {type(exc).__name__}: {exc}", self.key)) from None
+        body = _json(response)
+        if 200 <= response.status_code < 300 and isinstance(body, dict) and body.get("id"):
+            return str(body["id"])[:200]
+        described = body.get("error", "") if isinstance(body, dict) else ""
+        reason = redact(
+            f"SMS gateway {response.status_code}: {described or response.reason_phrase}", self.key
+        )
+        if response.status_code in (408, 429) or response.status_code >= 500 or response.status_code < 300:
+            raise Transient(reason, _retry_after(response, body))
+        raise Permanent(reason)
+
+    def close(self) -> None:
+        self.client.close()
