@@ -135,7 +135,7 @@ def test_codes_are_throttled_per_identifier(api: Api, db: Conn, user: User) -> N
     api.one("request_password_reset", user.email)  # the second of the day
     db.execute("update core.password_reset_codes set created_at = created_at - interval '10 minutes'")
     error = api.fails("BZ429", "request_password_reset", user.email)
-    assert error.diag.message_primary == "too many password reset codes were asked for today"
+    assert error.diag.message_primary == "too many codes were asked for today"
     api.one("request_password_reset", user.phone)  # another identifier has its own count
 
 

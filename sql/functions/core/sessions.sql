@@ -190,3 +190,124 @@ end
 $$;
 comment on function core.user_by_identifier(text) is
 'The account an identifier key (core.identifier_key) names, or a row of nulls.';
+
+create or replace function core.limit_failures(p_key text, p_message text) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_window interval := core.setting_interval('sign_in_failure_window');
+    v_failures integer;
+    v_oldest timestamptz;
+begin
+    -- one attempt per key at a time, so concurrent guesses are all counted
+    perform pg_advisory_xact_lock(hashtextextended(p_key, 0));
+    select count(*), min(f.failed_at) into v_failures, v_oldest
+    from core.sign_in_failures as f
+    where f.identifier = p_key and f.failed_at > now() - v_window;
+    if v_failures >= core.setting_int('sign_in_failure_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = p_message,
+            hint = format('try again after %s', to_char(v_oldest + v_window, 'YYYY-MM-DD HH24:MI:SS TZ'));
+    end if;
+end
+$$;
+comment on function core.limit_failures(text, text) is
+'Serialise the password checks of P_KEY (a login identifier, or password-change:<user id>) and raise '
+'BZ429 with P_MESSAGE after sign_in_failure_limit failures within sign_in_failure_window.';
+
+create or replace function core.limit_code_requests(
+    p_last timestamptz, p_today integer, p_last_minute integer, p_hint text
+) returns void
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_last > now() - core.setting_interval('sign_in_code_resend_interval') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'a code was sent moments ago',
+            hint = format('wait until %s before asking for another',
+                          to_char(p_last + core.setting_interval('sign_in_code_resend_interval'), 'HH24:MI:SS'));
+    end if;
+    if p_today >= core.setting_int('sign_in_code_daily_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many codes were asked for today',
+            hint = p_hint || ', or try again tomorrow';
+    end if;
+    -- every request costs a bcrypt hash and a row, whatever the identifier: the whole marketplace
+    -- issues at most so many a minute
+    if p_last_minute >= core.setting_int('sign_in_code_global_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many codes are being asked for right now',
+            hint = p_hint || ', or try again in a minute';
+    end if;
+end
+$$;
+comment on function core.limit_code_requests(timestamptz, integer, integer, text) is
+'The limits on asking for one-time codes (sign-in, password reset), BZ429 with P_HINT: one per '
+'sign_in_code_resend_interval after P_LAST, sign_in_code_daily_limit (P_TODAY asked already), and '
+'sign_in_code_global_limit a minute for the marketplace (P_LAST_MINUTE).';
+
+create or replace function core.check_code_format(p_code text) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_code is null or char_length(p_code) > 20 or btrim(p_code) !~ '^[0-9]{6}$' then
+        perform core.raise_invalid('the code is six digits');
+    end if;
+end
+$$;
+comment on function core.check_code_format(text) is
+'A one-time code is six digits (spaces around allowed); 22023.';
+
+create or replace function core.code_matches(
+    p_code text, p_hash text, p_used_at timestamptz, p_expires_at timestamptz, p_attempts integer,
+    p_max_attempts integer, p_what text
+) returns boolean
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_hash is null or p_used_at is not null or p_expires_at <= now() then
+        raise exception using
+            errcode = '28000',
+            message = format('no valid %s: it expired, was used, or was never sent', p_what),
+            hint = 'request a new code';
+    end if;
+    if p_attempts >= p_max_attempts then
+        raise exception using
+            errcode = '28000',
+            message = 'too many wrong entries: this code no longer works',
+            hint = 'request a new code';
+    end if;
+    return ext.crypt(btrim(p_code), p_hash) = p_hash;
+end
+$$;
+comment on function core.code_matches(text, text, timestamptz, timestamptz, integer, integer, text) is
+'Whether P_CODE is the one-time code hashed in P_HASH; 28000 when there is no valid code (none, used, '
+'expired: named P_WHAT in the message) or its attempts are spent.';
+
+create or replace function core.warn_wrong_code(p_attempts_left integer) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- a warning, not an exception: the counted attempt must be committed (see api.login)
+    raise warning using
+        errcode = '28P01',
+        message = 'wrong code',
+        detail = format('%s attempt(s) left', p_attempts_left);
+end
+$$;
+comment on function core.warn_wrong_code(integer) is
+'The WARNING 28P01 of a wrong one-time code, with the attempts left.';

@@ -8,9 +8,6 @@ as $$
 declare
     v_key text;
     v_user core.users;
-    v_window interval := core.setting_interval('sign_in_failure_window');
-    v_failures integer;
-    v_oldest timestamptz;
 begin
     v_key := core.identifier_key(p_identifier);
     if p_password is null or p_password = '' then
@@ -22,18 +19,7 @@ begin
     end if;
     v_user := core.user_by_identifier(v_key);
 
-    -- One attempt per identifier at a time, so concurrent guesses are all counted.
-    perform pg_advisory_xact_lock(hashtextextended(v_key, 0));
-    select count(*), min(f.failed_at) into v_failures, v_oldest
-    from core.sign_in_failures as f
-    where f.identifier = v_key and f.failed_at > now() - v_window;
-    if v_failures >= core.setting_int('sign_in_failure_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many failed sign-in attempts',
-            hint = format('try again after %s', to_char(v_oldest + v_window, 'YYYY-MM-DD HH24:MI:SS TZ'));
-    end if;
-
+    perform core.limit_failures(v_key, 'too many failed sign-in attempts');
     if v_user.id is null or ext.crypt(p_password, v_user.password_hash) <> v_user.password_hash then
         if v_user.id is null then
             -- cost the same as a real check, so timing does not tell which part was wrong

@@ -8,9 +8,6 @@ as $$
 declare
     v_user core.users := core.authenticate(p_token);
     v_key text := 'password-change:' || v_user.id;
-    v_window interval := core.setting_interval('sign_in_failure_window');
-    v_failures integer;
-    v_oldest timestamptz;
     v_revoked integer;
 begin
     if p_old_password is null or p_old_password = '' then
@@ -24,16 +21,7 @@ begin
         perform core.raise_invalid('the new password is the same as the current one');
     end if;
     -- a stolen session must not become a password oracle: wrong guesses are counted like sign-ins
-    perform pg_advisory_xact_lock(hashtextextended(v_key, 0));
-    select count(*), min(f.failed_at) into v_failures, v_oldest
-    from core.sign_in_failures as f
-    where f.identifier = v_key and f.failed_at > now() - v_window;
-    if v_failures >= core.setting_int('sign_in_failure_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many wrong current passwords',
-            hint = format('try again after %s', to_char(v_oldest + v_window, 'YYYY-MM-DD HH24:MI:SS TZ'));
-    end if;
+    perform core.limit_failures(v_key, 'too many wrong current passwords');
     if ext.crypt(p_old_password, v_user.password_hash) <> v_user.password_hash then
         insert into core.sign_in_failures (identifier, user_id) values (v_key, v_user.id);
         raise warning using errcode = '28P01', message = 'the current password is wrong';
@@ -77,26 +65,11 @@ begin
     perform pg_advisory_xact_lock(hashtextextended('password-reset:' || v_key, 0));
     select max(c.created_at), count(*) filter (where c.created_at > now() - v_window) into v_last, v_today
     from core.password_reset_codes as c where c.identifier = v_key;
-    if v_last > now() - core.setting_interval('sign_in_code_resend_interval') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'a code was sent moments ago',
-            hint = format('wait until %s before asking for another',
-                          to_char(v_last + core.setting_interval('sign_in_code_resend_interval'), 'HH24:MI:SS'));
-    end if;
-    if v_today >= core.setting_int('sign_in_code_daily_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many password reset codes were asked for today',
-            hint = 'try again tomorrow';
-    end if;
-    if (select count(*) from core.password_reset_codes as c where c.created_at > now() - interval '1 minute')
-        >= core.setting_int('sign_in_code_global_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many password reset codes are being asked for right now',
-            hint = 'try again in a minute';
-    end if;
+    perform core.limit_code_requests(
+        v_last, v_today,
+        (select count(*) from core.password_reset_codes as c where c.created_at > now() - interval '1 minute')::integer,
+        'sign in with your password if you remember it'
+    );
     v_user := core.user_by_identifier(v_key);
     -- a new code replaces any code still pending
     update core.password_reset_codes as c set expires_at = now()
@@ -132,11 +105,10 @@ declare
     v_key text := core.identifier_key(p_identifier);
     v_user core.users;
     v_code core.password_reset_codes;
+    v_matches boolean;
     v_revoked integer;
 begin
-    if p_code is null or char_length(p_code) > 20 or btrim(p_code) !~ '^[0-9]{6}$' then
-        perform core.raise_invalid('the code is six digits');
-    end if;
+    perform core.check_code_format(p_code);
     -- checked before the code, so a password the api refuses does not cost an attempt
     perform core.check_password(p_new_password);
     -- codes belong to the identifier, with an account or not: every answer below is the same for both
@@ -146,26 +118,14 @@ begin
     order by c.created_at desc, c.id desc
     limit 1
     for update;
-    if v_code.id is null or v_code.used_at is not null or v_code.expires_at <= now() then
-        raise exception using
-            errcode = '28000',
-            message = 'no valid password reset code: it expired, was used, or was never sent',
-            hint = 'request a new code';
-    end if;
-    if v_code.attempts >= v_code.max_attempts then
-        raise exception using
-            errcode = '28000',
-            message = 'too many wrong entries: this code no longer works',
-            hint = 'request a new code';
-    end if;
     select u.* into v_user from core.users as u where u.id = v_code.user_id;
-    if ext.crypt(btrim(p_code), v_code.code_hash) <> v_code.code_hash or v_user.id is null then
+    -- raises 28000 for no valid code: called on its own, since OR's operands run in no set order
+    v_matches := core.code_matches(p_code, v_code.code_hash, v_code.used_at, v_code.expires_at, v_code.attempts,
+                                   v_code.max_attempts, 'password reset code');
+    if not v_matches or v_user.id is null then
         -- counted, so not an exception (that would roll the count back): see api.login
         update core.password_reset_codes as c set attempts = c.attempts + 1 where c.id = v_code.id;
-        raise warning using
-            errcode = '28P01',
-            message = 'wrong code',
-            detail = format('%s attempt(s) left', v_code.max_attempts - v_code.attempts - 1);
+        perform core.warn_wrong_code(v_code.max_attempts - v_code.attempts - 1);
         return;
     end if;
     if v_user.blocked_at is not null then

@@ -55,28 +55,11 @@ begin
     perform pg_advisory_xact_lock(hashtextextended('sign-in-code:' || v_phone, 0));
     select max(c.created_at), count(*) filter (where c.created_at > now() - v_window) into v_last, v_today
     from core.sign_in_codes as c where c.phone = v_phone;
-    if v_last > now() - core.setting_interval('sign_in_code_resend_interval') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'a code was sent moments ago',
-            hint = format('wait until %s before asking for another',
-                          to_char(v_last + core.setting_interval('sign_in_code_resend_interval'), 'HH24:MI:SS'));
-    end if;
-    if v_today >= core.setting_int('sign_in_code_daily_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many sign-in codes were asked for this number today',
-            hint = 'sign in with your password, or try again tomorrow';
-    end if;
-    -- every request costs a bcrypt hash and a row, whatever the number: the whole marketplace
-    -- issues at most so many a minute
-    if (select count(*) from core.sign_in_codes as c where c.created_at > now() - interval '1 minute')
-        >= core.setting_int('sign_in_code_global_limit') then
-        raise exception using
-            errcode = 'BZ429',
-            message = 'too many sign-in codes are being asked for right now',
-            hint = 'try again in a minute, or sign in with your password';
-    end if;
+    perform core.limit_code_requests(
+        v_last, v_today,
+        (select count(*) from core.sign_in_codes as c where c.created_at > now() - interval '1 minute')::integer,
+        'sign in with your password'
+    );
     select u.* into v_user from core.users as u
     where u.phone = v_phone and u.telegram_chat_id is not null and u.blocked_at is null;
     -- a new code replaces any code still pending
@@ -113,13 +96,12 @@ declare
     v_phone text := core.normalize_phone(p_phone);
     v_user core.users;
     v_code core.sign_in_codes;
+    v_matches boolean;
 begin
     if v_phone is null then
         perform core.raise_invalid('a phone number is required');
     end if;
-    if p_code is null or char_length(p_code) > 20 or btrim(p_code) !~ '^[0-9]{6}$' then
-        perform core.raise_invalid('the code is six digits');
-    end if;
+    perform core.check_code_format(p_code);
     -- codes belong to the number, registered or not: every answer below is the same for both
     perform pg_advisory_xact_lock(hashtextextended('sign-in-code:' || v_phone, 0));
     if core.sign_in_locked(v_phone) then
@@ -133,20 +115,11 @@ begin
     order by c.created_at desc, c.id desc
     limit 1
     for update;
-    if v_code.id is null or v_code.used_at is not null or v_code.expires_at <= now() then
-        raise exception using
-            errcode = '28000',
-            message = 'no valid sign-in code for this phone: it expired, was used, or was never sent',
-            hint = 'request a new code';
-    end if;
-    if v_code.attempts >= v_code.max_attempts then
-        raise exception using
-            errcode = '28000',
-            message = 'too many wrong entries: this code no longer works',
-            hint = 'request a new code';
-    end if;
     select u.* into v_user from core.users as u where u.id = v_code.user_id;
-    if ext.crypt(btrim(p_code), v_code.code_hash) <> v_code.code_hash or v_user.id is null then
+    -- raises 28000 for no valid code: called on its own, since OR's operands run in no set order
+    v_matches := core.code_matches(p_code, v_code.code_hash, v_code.used_at, v_code.expires_at, v_code.attempts,
+                                   v_code.max_attempts, 'sign-in code for this phone');
+    if not v_matches or v_user.id is null then
         -- counted, so not an exception (that would roll the count back): see api.login
         update core.sign_in_codes as c set attempts = c.attempts + 1 where c.id = v_code.id;
         if v_user.id is not null and core.sign_in_locked(v_phone) then
@@ -154,10 +127,7 @@ begin
             perform core.notify(v_user.id, 'sign_in_locked', jsonb_build_object(
                 'phone', v_phone, 'until', now() + core.setting_interval('sign_in_code_lockout_window')));
         end if;
-        raise warning using
-            errcode = '28P01',
-            message = 'wrong code',
-            detail = format('%s attempt(s) left', v_code.max_attempts - v_code.attempts - 1);
+        perform core.warn_wrong_code(v_code.max_attempts - v_code.attempts - 1);
         return;
     end if;
     if v_user.blocked_at is not null then
