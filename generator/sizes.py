@@ -21,6 +21,7 @@ BASE: dict[str, int] = {
     "platform_reviews": 5_000,
     "sign_in_failures": 5_000,
     "sign_in_codes": 3_000,
+    "password_reset_codes": 1_000,
     "ad_campaigns": 60,
     "moderators": 50,
     "admins": 5,
@@ -53,6 +54,7 @@ class Sizes:
     platform_reviews: int
     sign_in_failures: int
     sign_in_codes: int
+    password_reset_codes: int
     ad_campaigns: int
     moderators: int
     admins: int

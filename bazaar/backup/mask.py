@@ -102,6 +102,7 @@ TABLES = (
     "sessions",
     "sign_in_failures",
     "sign_in_codes",
+    "password_reset_codes",
     "listings",
     "listing_status_history",
     "order_status_history",

@@ -87,6 +87,13 @@ from (
             4 + j.source,
             j.id
         from pg_temp.mask_json_strings as j where j.kind = 'phone'
+        union all
+        -- password reset codes' identifiers (V0024); last, so the ranks of the others stay
+        select
+            substr(r.identifier, 7),
+            10,
+            r.id
+        from core.password_reset_codes as r where r.identifier like 'phone:%%'
     ) as s
     group by s.original
 ) as o;
@@ -120,6 +127,12 @@ from (
             2 + j.source,
             j.id
         from pg_temp.mask_json_strings as j where j.kind = 'email'
+        union all
+        select
+            substr(r.identifier, 7),
+            10,
+            r.id
+        from core.password_reset_codes as r where r.identifier like 'email:%%'
     ) as s
     group by s.original
 ) as o

@@ -187,6 +187,25 @@ def write_accounts(ctx: Context, plan: Plan) -> None:
             f"{ts(at + lifetime)}\t{attempts}\t{max_attempts}\t{ts_opt(used)}"
         )
     codes.close()
+    resets = ctx.table(
+        "password_reset_codes",
+        "id identifier user_id code_hash created_at expires_at attempts max_attempts used_at",
+    )
+    for rid in range(1, ctx.sizes.password_reset_codes + 1):
+        user = rng.choice(traders)
+        at = created[user - 1] + int((as_of - created[user - 1]) * rng.random())
+        if rng.random() < 0.15:  # asked for an address nobody has: stored, never sent
+            identifier, owner = f"email:reset{rid}@example.net", NULL
+        else:
+            email, phone = people.email[user], people.phone[user]
+            identifier, owner = (f"email:{email}" if email else f"phone:{phone}"), str(user)
+        used = at + rng.between(5, lifetime) if owner != NULL and rng.random() < 0.6 else None
+        attempts = min(rng.choice((0, 0, 1)), max_attempts - 1)
+        resets.add(
+            f"{rid}\t{identifier}\t{owner}\t{ctx.config.password_hash}\t{ts(at)}\t"
+            f"{ts(at + lifetime)}\t{attempts}\t{max_attempts}\t{ts_opt(used)}"
+        )
+    resets.close()
 
 
 def write_audit(ctx: Context, plan: Plan) -> None:

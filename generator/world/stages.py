@@ -91,7 +91,11 @@ STAGES: tuple[Stage, ...] = (
         writes=("cart_items", "saved_searches", "saved_search_queue"),
     ),
     Stage(messaging.write_notifications, reads=("people", "outbox"), writes=("notifications",)),
-    Stage(people.write_accounts, reads=("people",), writes=("sessions", "sign_in_failures", "sign_in_codes")),
+    Stage(
+        people.write_accounts,
+        reads=("people",),
+        writes=("sessions", "sign_in_failures", "sign_in_codes", "password_reset_codes"),
+    ),
     Stage(people.write_audit, reads=("audit",), writes=("audit_log",)),
 )
 

@@ -38,6 +38,8 @@ PERSONAL: dict[str, str] = {
     "sign_in_failures.identifier": "select id::text, identifier from core.sign_in_failures",
     "sign_in_codes.phone": "select id::text, phone from core.sign_in_codes",
     "sign_in_codes.code_hash": "select id::text, code_hash from core.sign_in_codes",
+    "password_reset_codes.identifier": "select id::text, identifier from core.password_reset_codes",
+    "password_reset_codes.code_hash": "select id::text, code_hash from core.password_reset_codes",
     "listings.contact_name": "select id::text, contact_name from core.listings",
     "listings.contact_phone": "select id::text, contact_phone from core.listings",
     "listings.rejection_reason": "select id::text, rejection_reason from core.listings",
