@@ -33,6 +33,7 @@ ALERTMANAGER_PORT = 9093
 MARKETPLACE_EXPORTER_PORT = 9200
 PGBOUNCER_EXPORTER_PORT = 9127  # the port PgBouncer exporters customarily use
 GRAFANA_PORT = 3000  # docker-compose.yml only: no Grafana runs in the local stack
+MAIL_SINK_PORT = 2525  # the local stack's SMTP server (bazaar/worker/mailsink.py)
 ALERT_RECEIVER_PORT = 9095  # 9094 is Alertmanager's cluster port, which ours does not open
 NODE_EXPORTER_PORT = 9100
 POSTGRES_EXPORTER_BASE_PORT = 9187  # postgres_exporter's own default, then one per node
@@ -125,6 +126,10 @@ class Ports:
         return PGBOUNCER_EXPORTER_PORT + self.offset
 
     @property
+    def mail_sink(self) -> int:
+        return MAIL_SINK_PORT + self.offset
+
+    @property
     def grafana(self) -> int:
         return GRAFANA_PORT + self.offset
 
@@ -154,6 +159,7 @@ class Ports:
         ports["marketplace-exporter"] = self.marketplace_exporter
         ports["pgbouncer-exporter"] = self.pgbouncer_exporter
         ports["grafana"] = self.grafana
+        ports["mail-sink"] = self.mail_sink
         return ports
 
 

@@ -39,6 +39,7 @@ def up(settings: Settings) -> None:
         "haproxy_stats": f"http://127.0.0.1:{stack.ports.stats}/",
         "prometheus": f"http://127.0.0.1:{stack.ports.prometheus}/",
         "alertmanager": f"http://127.0.0.1:{stack.ports.alertmanager}/",
+        "mail_dir": str(stack.cluster().root.mail_dir),
     }
     if settings.json:
         print_object(info, True)
@@ -51,6 +52,7 @@ def up(settings: Settings) -> None:
     click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
     click.echo(f"  Prometheus (alerts):      {info['prometheus']}alerts")
     click.echo(f"  Alertmanager:             {info['alertmanager']}")
+    click.echo(f"  e-mails sent (mail sink): {info['mail_dir']}")
     click.echo("  Grafana dashboards:       monitoring/grafana/ into your Grafana (README: Dashboards);")
     click.echo("                            the compose stack serves them at http://127.0.0.1:3000/")
     click.echo("  (`bazaar dsn [--admin | --read-only]`, `bazaar status`; stop with `make down`)")

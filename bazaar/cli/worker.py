@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
-
 import click
 
 from bazaar.cli import Settings, cli, json_option, pass_settings
-from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.output import print_object
-from bazaar.worker import config
-from bazaar.worker.loop import Worker, channels_of
+from bazaar.worker.main import serve
 
 
 @cli.command("worker")
@@ -42,27 +36,7 @@ def worker(
     (BAZAAR_WORKER_DSN). Several may run at once. Channels come from the environment
     (BAZAAR_SMTP_*, BAZAAR_TELEGRAM_*, BAZAAR_SMS_*: README, "The delivery worker"); stops on
     SIGTERM after the message in hand."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would show the bot's URL
-    configured = channels_of(config.senders_from(os.environ))
-    wanted = {c: configured[c] for c in channels if c in configured} if channels else configured
-    missing = sorted(set(channels) - set(configured))
-    if missing or not wanted:
-        raise BazaarError(
-            f"no delivery configured for {', '.join(missing) or 'any channel'}",
-            exit_code=EXIT_BAD_ARGUMENT,
-            hint="set BAZAAR_SMTP_HOST, BAZAAR_TELEGRAM_TOKEN_FILE or BAZAAR_SMS_URL (README)",
-        )
-    run = Worker(settings.worker_dsn(), wanted, batch=batch, poll=poll)
-    if name:
-        run.name = name
-    # SIGTERM (supervisord, docker) and ^C: the message in hand is finished first
-    previous = {sig: signal.signal(sig, lambda *_: run.stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        counts = run.run(until_idle=until_idle)
-    finally:
-        run.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    counts = serve(settings.worker_dsn(), channels, name, batch, poll, until_idle)
     if settings.json:
         print_object(vars(counts), True)
     else:

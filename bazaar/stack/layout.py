@@ -45,6 +45,11 @@ class ServerRoot:
         return self.run_dir / "metrics"
 
     @property
+    def mail_dir(self) -> Path:
+        """What the mail sink received: one .eml file per message."""
+        return self.path / "mail"
+
+    @property
     def log_dir(self) -> Path:
         return self.path / "log"
 

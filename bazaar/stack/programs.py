@@ -32,6 +32,7 @@ from bazaar import config
 from bazaar.backup import schedule as backup_schedule
 from bazaar.backup import settings as backup
 from bazaar.db import loopback_dsn
+from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.monitoring import configs as monitoring_configs
 from bazaar.stack import code, haproxy
 from bazaar.stack.host import bindir, make_server_dir, write_server_file
@@ -333,6 +334,54 @@ def _alert_receiver() -> Program:
     )
 
 
+def _mail_sink() -> Program:
+    return Program(
+        name="mail-sink",
+        title="the mail sink",
+        section="worker/supervisord-mail-sink.conf",
+        listen=lambda ports: f"127.0.0.1:{ports.mail_sink}",
+        values=lambda ctx: _python(ctx) | {"port": ctx.ports.mail_sink, "mail_dir": ctx.root.mail_dir},
+        configs=(CODE,),
+        dirs=("mail",),  # ServerRoot.mail_dir
+        reload="restart",
+    )
+
+
+DELIVERY_PGPASS = "delivery-worker-pgpass"  # in conf/: bazaar_worker's password for the delivery worker
+# what `bazaar up` passes on to the delivery worker when it is set: Telegram and SMS (ADR 0018)
+DELIVERY_ENVIRONMENT = (
+    "BAZAAR_TELEGRAM_TOKEN_FILE",
+    "BAZAAR_TELEGRAM_API",
+    "BAZAAR_SMS_URL",
+    "BAZAAR_SMS_KEY_FILE",
+)
+
+
+def _delivery_worker() -> Program:
+    def values(ctx: Context) -> Mapping[str, object]:
+        pgpass = str(ctx.root.conf_dir / DELIVERY_PGPASS)
+        passed = {key: os.environ[key] for key in DELIVERY_ENVIRONMENT if os.environ.get(key)}
+        for key, value in passed.items():  # into supervisord's environment line: no quote, %, newline
+            if any(c in value for c in '"%\n'):
+                raise BazaarError(f"{key} may not hold a quote, % or a newline", exit_code=EXIT_BAD_ARGUMENT)
+        extra = "".join(f',{key}="{value}"' for key, value in passed.items())
+        return _python(ctx) | {
+            "dsn": loopback_dsn(ctx.ports.pgbouncer, WORKER, config.DATABASE, passfile=pgpass),
+            "mail_port": ctx.ports.mail_sink,
+            "channels_env": extra,
+        }
+
+    return Program(
+        name="delivery-worker",
+        title="the delivery worker",
+        section="worker/supervisord-delivery-worker.conf",
+        listen=lambda _ports: "-",
+        values=values,
+        configs=(CODE, _pgpass(DELIVERY_PGPASS, WORKER)),
+        reload="restart",
+    )
+
+
 def _alertmanager() -> Program:
     def alertmanager_yml(ctx: Context) -> str:
         return monitoring_configs.alertmanager_yml(f"127.0.0.1:{ctx.ports.alert_receiver}")
@@ -374,6 +423,8 @@ PROGRAMS: tuple[Program, ...] = (
     _haproxy(),
     _pgbouncer(),
     _backup_scheduler(),
+    _mail_sink(),
+    _delivery_worker(),
     *(_postgres_exporter(n, name) for n, name in enumerate(NODES, start=1)),
     _marketplace_exporter(),
     _pgbouncer_exporter(),

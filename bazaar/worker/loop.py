@@ -69,6 +69,10 @@ class Worker:
                     conn = None
                     self.stop.wait(self.poll)
                     continue
+                except psycopg.Error as exc:  # a row gone under us (a truncated outbox): the next claim
+                    log("error", "a delivery report failed", error=type(exc).__name__, sqlstate=exc.sqlstate)
+                    self.stop.wait(self.poll)
+                    continue
                 total.add(done)
                 idle = done == Counts()
                 if once or (until_idle and idle):

@@ -53,6 +53,8 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         "haproxy",
         "pgbouncer",
         "backup-scheduler",
+        "mail-sink",
+        "delivery-worker",
         *(f"postgres-exporter-{n}" for n in NODES),
         "marketplace-exporter",
         "pgbouncer-exporter",
@@ -74,7 +76,8 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         texts.setdefault(file.name, set()).add(file.text(with_secrets))
     assert {name for name, text in texts.items() if len(text) > 1} == set()
     assert summary() == (
-        "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, 3 postgres_exporters, "
+        "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, the mail sink, "
+        "the delivery worker, 3 postgres_exporters, "
         "the marketplace exporter, the PgBouncer exporter, node_exporter, the alert receiver, "
         "Alertmanager, Prometheus"
     )
@@ -112,6 +115,8 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
             "pgbouncer-exporter",
             "marketplace-exporter",
             *(f"postgres-exporter-{n}" for n in reversed(NODES)),
+            "delivery-worker",
+            "mail-sink",
             "backup-scheduler",
             "pgbouncer",
             "haproxy",
