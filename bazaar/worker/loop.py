@@ -57,11 +57,14 @@ class Worker:
             while not self.stop.is_set():
                 try:
                     if conn is None or conn.closed:
+                        # prepare_threshold None: PgBouncer's transaction pooling shares server
+                        # sessions, where a statement psycopg prepared collides with another client's
                         conn = psycopg.connect(
                             self.dsn,
                             autocommit=True,
                             connect_timeout=5,
                             application_name=f"worker/{self.name}",
+                            prepare_threshold=None,
                         )
                     done = self.deliver_batch(conn)
                 except psycopg.OperationalError as exc:
