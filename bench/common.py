@@ -27,14 +27,21 @@ class Loaded:
 
 
 @contextlib.contextmanager
-def loaded_database(scale: float, months: int = 12) -> Iterator[Loaded]:
-    """A database `bench` at SCALE (1 = 1M listings), generated as of today and ANALYZEd."""
+def migrated_database() -> Iterator[str]:
+    """The superuser's DSN of a database `bench` on a throwaway server, migrated from the repository."""
     with throwaway_server() as server:
         with server.admin() as admin:
             admin.execute("create database bench")
         dsn = server.dsn("bench")
         with psycopg.connect(dsn, autocommit=True) as conn:
             migrate.migrate(conn, SQL_DIR)
+        yield dsn
+
+
+@contextlib.contextmanager
+def loaded_database(scale: float, months: int = 12) -> Iterator[Loaded]:
+    """A database `bench` at SCALE (1 = 1M listings), generated as of today and ANALYZEd."""
+    with migrated_database() as dsn:
         started = time.perf_counter()
         load(
             dsn,

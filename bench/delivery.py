@@ -27,11 +27,10 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from bazaar import migrate
 from bazaar.worker.loop import Counts, Worker, channels_of
 from bazaar.worker.senders import SmsSender
-from bench.common import report
-from tests.harness import SQL_DIR, free_port, throwaway_server
+from bench.common import migrated_database, report
+from tests.harness import free_port
 from tests.worker.conftest import SMS_KEY, StandIn, _Handler, _Server
 
 
@@ -92,36 +91,31 @@ def main() -> int:
     args = parser.parse_args()
     sms, httpd = standin(args.delay)
     results = []
-    with throwaway_server() as server:
-        with server.admin() as admin:
-            admin.execute("create database bench")
-        dsn = server.dsn("bench")
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            migrate.migrate(admin, SQL_DIR)
-            admin.execute("alter role bazaar_worker login")
-            admin.execute(
-                "insert into core.users (display_name, phone, password_hash, notification_channels) "
-                "select 'Bench ' || n, '+7926' || lpad(n::text, 7, '0'), '$2b$04$' || repeat('x', 53), "
-                "'{sms}' from generate_series(1, %s) as n",
-                [args.notifications],
+    with migrated_database() as dsn, psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("alter role bazaar_worker login")
+        admin.execute(
+            "insert into core.users (display_name, phone, password_hash, notification_channels) "
+            "select 'Bench ' || n, '+7926' || lpad(n::text, 7, '0'), '$2b$04$' || repeat('x', 53), "
+            "'{sms}' from generate_series(1, %s) as n",
+            [args.notifications],
+        )
+        for workers in (1, 2, 4):
+            fill(admin, args.notifications)
+            seconds, counts = run(make_conninfo(dsn, user="bazaar_worker"), f"{sms.url}/send", workers)
+            assert counts.delivered == args.notifications, counts
+            waits = latencies(admin)
+            rate = args.notifications / seconds
+            results.append(
+                {
+                    "workers": workers,
+                    "delivered": counts.delivered,
+                    "seconds": round(seconds, 2),
+                    "per_second": round(rate, 1),
+                    "per_worker_of_ceiling": round(rate / workers * args.delay, 2),
+                    "latency_p50_s": round(statistics.median(waits), 2),
+                    "latency_p95_s": round(waits[int(len(waits) * 0.95) - 1], 2),
+                }
             )
-            for workers in (1, 2, 4):
-                fill(admin, args.notifications)
-                seconds, counts = run(make_conninfo(dsn, user="bazaar_worker"), f"{sms.url}/send", workers)
-                assert counts.delivered == args.notifications, counts
-                waits = latencies(admin)
-                rate = args.notifications / seconds
-                results.append(
-                    {
-                        "workers": workers,
-                        "delivered": counts.delivered,
-                        "seconds": round(seconds, 2),
-                        "per_second": round(rate, 1),
-                        "per_worker_of_ceiling": round(rate / workers * args.delay, 2),
-                        "latency_p50_s": round(statistics.median(waits), 2),
-                        "latency_p95_s": round(waits[int(len(waits) * 0.95) - 1], 2),
-                    }
-                )
     httpd.shutdown()
     base = results[0]["per_second"]
     for r in results:
