@@ -167,3 +167,50 @@ def test_a_worker_claims_only_the_channels_it_can_deliver(worker: Api, db: Conn,
     worker.fails("22023", "claim_notifications", WORKER, 100, ["pigeon"])
     worker.fails("22023", "claim_notifications", WORKER, 100, [])
     worker.fails("22023", "claim_notifications", WORKER, 100, [None])
+
+
+@pytest.mark.usefixtures("quiet_outbox")
+def test_a_late_report_stands_unless_another_worker_claimed_the_row(
+    worker: Api, db: Conn, user: User
+) -> None:
+    queue(db, user, "first", "second")
+    [(first, *_)] = claimed(worker, user)
+    before = db.execute("select claimed_until from core.notifications where id = %s", [first]).fetchone()
+    worker.one("sending_notification", first, WORKER)
+    after = db.execute("select claimed_until from core.notifications where id = %s", [first]).fetchone()
+    assert before is not None and after is not None and after[0] >= before[0]  # the lease starts afresh
+    db.execute(
+        "update core.notifications set claimed_until = now() - interval '1 second' where id = %s", [first]
+    )
+    worker.rows("ack_notification", first, WORKER, "late")  # ran out, nobody claimed it: still ours
+    assert row(db, first)["provider_message_id"] == "late"
+    [(second, *_)] = claimed(worker, user)
+    db.execute(
+        "update core.notifications set claimed_until = now() - interval '1 second' where id = %s", [second]
+    )
+    rows = [r for r in worker.rows("claim_notifications", "other-worker", 10) if r[1] == user.id]
+    assert [r[0] for r in rows] == [second]  # taken over
+    worker.fails("55000", "ack_notification", second, WORKER)
+    worker.fails("55000", "fail_notification", second, WORKER, "x")
+    worker.one("fail_notification", second, "other-worker", "HTTP 502")
+    worker.fails("55000", "ack_notification", second, "other-worker")  # reported: released
+
+
+@pytest.mark.usefixtures("quiet_outbox")
+def test_a_dead_letter_is_not_anyones_to_acknowledge(worker: Api, db: Conn, user: User) -> None:
+    queue(db, user, "only")
+    [(only, *_)] = claimed(worker, user)
+    worker.one("fail_notification", only, WORKER, "SMTP 550: no such mailbox", True)
+    worker.fails("55000", "ack_notification", only, "any-worker")
+    worker.fails("55000", "ack_notification", only, WORKER)
+
+
+@pytest.mark.usefixtures("quiet_outbox")
+def test_the_backoff_of_a_late_attempt_stays_within_its_maximum(worker: Api, db: Conn, user: User) -> None:
+    db.execute("update core.settings set value = '100' where key = 'outbox_max_attempts'")
+    queue(db, user, "stubborn")
+    [(stubborn, *_)] = claimed(worker, user)
+    db.execute("update core.notifications set attempts = 60 where id = %s", [stubborn])
+    assert worker.one("fail_notification", stubborn, WORKER, "HTTP 502") == "retry"  # no interval overflow
+    assert db.execute("select next_attempt_at - now() from core.notifications where id = %s",
+                      [stubborn]).fetchone() == (timedelta(hours=1),)  # fmt: skip

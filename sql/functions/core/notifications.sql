@@ -133,19 +133,21 @@ begin
     if not found then
         raise exception using errcode = 'P0002', message = format('no notification %s', p_id);
     end if;
-    if v_row.delivered_at is null and v_row.failed_at is null
-        and (v_row.claimed_by is distinct from p_worker or v_row.claimed_until < now()) then
+    -- Held while no other worker claimed it since: a lease that ran out unclaimed is still the
+    -- worker's (its late report is the truth: better than a resend). A report releases the row
+    -- (claimed_by null). A delivered row is anyone's to acknowledge again (harmless).
+    if v_row.delivered_at is null and v_row.claimed_by is distinct from p_worker then
         raise exception using
             errcode = '55000',
             message = format('notification %s is not leased to %s', p_id, p_worker),
-            hint = 'its lease ran out and it may have gone to another worker: claim again';
+            hint = 'its lease ran out and another worker claimed it, or it was already reported';
     end if;
     return v_row;
 end
 $$;
 comment on function core.leased_outbox_row(bigint, text) is
-'The outbox row P_ID, locked, when P_WORKER holds its lease (or it is already delivered or failed): '
-'P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
+'The outbox row P_ID, locked, when P_WORKER holds it (no other worker claimed it since, and it was '
+'not reported yet) or it is delivered: P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
 
 create or replace function core.ack_outbox(
     p_id bigint, p_worker text, p_provider_message_id text default null
@@ -164,7 +166,8 @@ begin
         perform core.raise_invalid('a provider message id is at most 200 characters');
     end if;
     update core.notifications as n
-    set delivered_at = now(), failed_at = null, claimed_until = null, provider_message_id = p_provider_message_id
+    set delivered_at = now(), failed_at = null, claimed_by = null, claimed_until = null,
+        provider_message_id = p_provider_message_id
     where n.id = p_id and n.created_at = v_row.created_at;
     return true;
 end

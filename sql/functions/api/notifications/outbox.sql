@@ -86,13 +86,17 @@ begin
             message = format('notification %s is already %s', p_id,
                              case when v_row.delivered_at is not null then 'delivered' else 'set aside' end);
     end if;
-    update core.notifications as n set sending_at = now() where n.id = p_id and n.created_at = v_row.created_at;
+    -- a full lease for the call: a send begun near the end of the lease must not overlap another claim
+    update core.notifications as n
+    set sending_at = now(), claimed_until = now() + core.setting_interval('outbox_lease')
+    where n.id = p_id and n.created_at = v_row.created_at;
     return v_row.sending_at is not null;
 end
 $$;
 comment on function api.sending_notification(bigint, text) is
 'A worker records, right before the external call, that it is sending a notification it holds. '
-'True when an earlier attempt got this far without reporting back: that attempt may have delivered '
+'The lease starts afresh (outbox_lease) for the call. True when an earlier attempt got this far '
+'without reporting back: that attempt may have delivered '
 'it, so this one may be a duplicate (the worker counts them). P0002 no such notification; 55000 not '
 'leased to this worker, or already delivered or set aside.';
 revoke execute on function api.sending_notification(bigint, text) from bazaar_app;
@@ -132,18 +136,21 @@ begin
     end if;
     if coalesce(p_permanent, false) or v_row.attempts >= core.setting_int('outbox_max_attempts') then
         update core.notifications as n
-        set failed_at = now(), last_error = v_error, claimed_until = null, sending_at = null
+        set failed_at = now(), last_error = v_error, claimed_by = null, claimed_until = null, sending_at = null
         where n.id = p_id and n.created_at = v_row.created_at;
         return 'dead';
     end if;
     -- the provider's own wait (Telegram's retry_after) when it is the longer one
     v_wait := greatest(
         make_interval(secs => coalesce(p_retry_after_seconds, 0)),
-        least(core.setting_interval('outbox_retry_base') * power(2, greatest(v_row.attempts - 1, 0)),
+        -- the exponent is capped: 2^20 times any base is past outbox_retry_max, and 2^40 would
+        -- overflow an interval
+        least(core.setting_interval('outbox_retry_base') * power(2, least(greatest(v_row.attempts - 1, 0), 20)),
               core.setting_interval('outbox_retry_max'))
     );
     update core.notifications as n
-    set next_attempt_at = now() + v_wait, last_error = v_error, claimed_until = null, sending_at = null
+    set next_attempt_at = now() + v_wait, last_error = v_error, claimed_by = null, claimed_until = null,
+        sending_at = null
     where n.id = p_id and n.created_at = v_row.created_at;
     return 'retry';
 end
