@@ -206,3 +206,21 @@ def test_the_purge_removes_reset_codes_that_count_for_nothing(api: Api, db: Conn
             "max_attempts) values ('someone', 'x', now() + interval '1 minute', 5)"
         )
     db.execute("rollback to savepoint s")
+
+
+def test_a_changed_or_reset_password_ends_the_accounts_other_pending_codes(
+    api: Api, db: Conn, user: User
+) -> None:
+    api.one("request_password_reset", user.email)
+    api.one("request_password_reset", user.phone)
+    first_phone_code = reset_code(db, user)  # the newest: the phone's
+    assert api.one("change_password", user.token, PASSWORD, NEW_PASSWORD) == 0
+    api.fails("28000", "reset_password", user.phone, first_phone_code, "yet another secret")
+    db.execute("update core.password_reset_codes set created_at = created_at - interval '10 minutes'")
+    api.one("request_password_reset", user.email)
+    email_code = reset_code(db, user)
+    db.execute("update core.password_reset_codes set created_at = created_at - interval '10 minutes'")
+    api.one("request_password_reset", user.phone)
+    phone_code = reset_code(db, user)
+    assert api.one("reset_password", user.email, email_code, "yet another secret") == 1  # this session
+    api.fails("28000", "reset_password", user.phone, phone_code, "and one more secret")

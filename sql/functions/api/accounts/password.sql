@@ -29,6 +29,9 @@ begin
     end if;
     delete from core.sign_in_failures as f where f.identifier = v_key;
     update core.users as u set password_hash = core.hash_secret(p_new_password) where u.id = v_user.id;
+    -- reset codes asked for before the change stop working, whichever identifier they were for
+    update core.password_reset_codes as c set expires_at = now()
+    where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
     -- every other session ends: whoever else knew the old password is signed out
     update core.sessions as s set revoked_at = now()
     where s.user_id = v_user.id and s.revoked_at is null and s.token_hash <> core.token_hash(p_token);
@@ -132,6 +135,9 @@ begin
         raise exception using errcode = '42501', message = 'this account is blocked', detail = v_user.blocked_reason;
     end if;
     update core.password_reset_codes as c set used_at = now() where c.id = v_code.id;
+    -- the account's other pending codes (its other identifier's) stop working too
+    update core.password_reset_codes as c set expires_at = now()
+    where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
     update core.users as u set password_hash = core.hash_secret(p_new_password) where u.id = v_user.id;
     -- every session ends, and the password lockout is lifted: the owner proved the account is theirs
     update core.sessions as s set revoked_at = now() where s.user_id = v_user.id and s.revoked_at is null;
