@@ -361,9 +361,12 @@ def _delivery_worker() -> Program:
     def values(ctx: Context) -> Mapping[str, object]:
         pgpass = str(ctx.root.conf_dir / DELIVERY_PGPASS)
         passed = {key: os.environ[key] for key in DELIVERY_ENVIRONMENT if os.environ.get(key)}
-        for key, value in passed.items():  # into supervisord's environment line: no quote, %, newline
-            if any(c in value for c in '"%\n'):
-                raise BazaarError(f"{key} may not hold a quote, % or a newline", exit_code=EXIT_BAD_ARGUMENT)
+        for key, value in passed.items():  # into supervisord's environment line (an INI file)
+            if any(ord(c) < 32 or ord(c) == 127 or c in "\"'\\%" for c in value):
+                raise BazaarError(
+                    f"{key} may not hold a control character, a quote, a backslash or %",
+                    exit_code=EXIT_BAD_ARGUMENT,
+                )
         extra = "".join(f',{key}="{value}"' for key, value in passed.items())
         return _python(ctx) | {
             "dsn": loopback_dsn(ctx.ports.pgbouncer, WORKER, config.DATABASE, passfile=pgpass),

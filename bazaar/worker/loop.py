@@ -112,7 +112,13 @@ class Worker:
         if not row["destination"]:
             self._fail(conn, notification_id, f"the user has no {channel} contact", True, None, done, fields)
             return
-        message = render(row["kind"], row["payload"] or {})
+        try:
+            message = render(row["kind"], row["payload"] or {})
+        except Exception as exc:  # a template that cannot take this payload: ours to fix, not the person's
+            self._fail(
+                conn, notification_id, f"cannot render: {type(exc).__name__}", False, None, done, fields
+            )
+            return
         maybe_sent = conn.execute(
             "select api.sending_notification(%s, %s)", [notification_id, self.name]
         ).fetchone()
@@ -128,11 +134,20 @@ class Worker:
         except Transient as exc:
             self._fail(conn, notification_id, str(exc), False, exc.retry_after, done, fields)
             return
+        except Exception as exc:  # a sender's bug must not crash-loop the worker on this row
+            log("error", "the sender failed unexpectedly", error=type(exc).__name__, **fields)
+            self._fail(
+                conn, notification_id, f"sender error: {type(exc).__name__}", False, None, done, fields
+            )
+            return
         try:
-            conn.execute("select api.ack_notification(%s, %s, %s)", [notification_id, self.name, provider_id])
+            conn.execute(
+                "select api.ack_notification(%s, %s, %s)", [notification_id, self.name, provider_id or None]
+            )
         except psycopg.errors.ObjectNotInPrerequisiteState:
-            # the call outlasted the lease: another worker may send it again (counted there)
-            log("warning", "delivered after the lease ran out", **fields)
+            # the call outlasted the lease and another worker claimed it: it may send it again
+            # (and counts it there, sending_at being set)
+            log("warning", "delivered after another worker claimed it", **fields)
             return
         done.delivered += 1
         log("info", "delivered", seconds=round(time.monotonic() - started, 3), **fields)
@@ -153,7 +168,10 @@ class Worker:
                 [notification_id, self.name, reason or "failed", permanent, retry_after],
             ).fetchone()
         except psycopg.errors.ObjectNotInPrerequisiteState:
-            log("warning", "failed after the lease ran out", **fields)
+            log("warning", "failed after another worker claimed it", **fields)
+            return
+        except psycopg.errors.InvalidParameterValue as exc:  # a report the database refuses
+            log("error", "the failure report was refused", sqlstate=exc.sqlstate, **fields)
             return
         outcome = row[0] if row else "retry"
         if outcome == "dead":

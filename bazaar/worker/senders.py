@@ -9,6 +9,7 @@ hold a URL goes through `redact()`.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import threading
@@ -25,6 +26,9 @@ from bazaar.errors import one_line
 from bazaar.worker.messages import Message
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+MAX_RETRY_AFTER = 86400  # what api.fail_notification accepts
+# an address the mail headers carry as one recipient: no separators, brackets, quotes or spaces
+_ONE_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\\\"]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 
 
 class Transient(Exception):
@@ -108,36 +112,61 @@ class EmailSender:
             self._smtp = smtp
         return self._smtp
 
-    def send(self, destination: str, message: Message, notification_id: int) -> str:
+    def _mail(self, destination: str, message: Message, notification_id: int) -> EmailMessage:
+        # one address, as stored: a value the headers cannot hold (or that would name several
+        # recipients) is refused here, not sent to whoever it happens to parse into
+        if not _ONE_ADDRESS.fullmatch(destination):
+            raise Permanent("not a deliverable e-mail address")
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = destination
         mail["Subject"] = message.subject
         mail["Date"] = formatdate(localtime=False)
-        message_id = make_msgid(idstring=f"n{notification_id}", domain=self.sender.rpartition("@")[2] or None)
-        mail["Message-ID"] = message_id
+        mail["Message-ID"] = make_msgid(
+            idstring=f"n{notification_id}", domain=self.sender.rpartition("@")[2] or None
+        )
         mail.set_content(message.text)
         mail.add_alternative(message.html(), subtype="html")
-        try:
-            self._connection().send_message(mail)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            self.close()
-            text = f"SMTP {code}: {reply.decode(errors='replace')}"
-            raise (Permanent(one_line(text)) if 500 <= code < 600 else Transient(one_line(text))) from None
-        except smtplib.SMTPResponseException as exc:
-            self.close()
-            said = exc.smtp_error
-            text = (
-                f"SMTP {exc.smtp_code}: {said.decode(errors='replace') if isinstance(said, bytes) else said}"
-            )
-            if 500 <= exc.smtp_code < 600 and exc.smtp_code != 530:  # 530: authentication needed: ours
-                raise Permanent(one_line(text)) from None
-            raise Transient(one_line(text)) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            self.close()
-            raise Transient(f"SMTP: {one_line(str(exc)) or type(exc).__name__}") from None
-        return message_id
+        return mail
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str:
+        mail = self._mail(destination, message, notification_id)
+        for attempt in (1, 2):
+            try:
+                refused = self._connection().send_message(mail, self.sender, [destination])
+            except smtplib.SMTPServerDisconnected:
+                self.close()  # the relay dropped an idle connection: once more on a fresh one
+                if attempt == 1:
+                    continue
+                raise Transient("SMTP: the server disconnected") from None
+            except smtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
+                self.close()  # our login or our sender address: a configuration to fix, not the person's
+                raise Transient(self._reason(exc.smtp_code, exc.smtp_error)) from None
+            except smtplib.SMTPResponseException as exc:
+                self.close()
+                code = exc.smtp_code
+                reason = self._reason(code, exc.smtp_error)
+                # 5xx but 530/534/535 (authentication) and 554 (the relay refusing us): the message's
+                raise (
+                    Permanent(reason)
+                    if 500 <= code < 600 and code not in (530, 534, 535, 554)
+                    else Transient(reason)
+                ) from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise Transient(self._reason(None, str(exc) or type(exc).__name__)) from None
+            break
+        if refused:
+            code, reply = next(iter(refused.values()))
+            reason = self._reason(code, reply)
+            raise (Permanent(reason) if 500 <= code < 600 else Transient(reason))
+        return str(mail["Message-ID"])
+
+    def _reason(self, code: int | None, said: bytes | str) -> str:
+        text = said.decode(errors="replace") if isinstance(said, bytes) else said
+        return redact(f"SMTP {code}: {text}" if code else f"SMTP: {text}", self.password or "")
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -152,12 +181,14 @@ class EmailSender:
 
 
 def _retry_after(response: httpx.Response, body: Any) -> int | None:
+    seconds: int | None = None
     if isinstance(body, dict):
-        seconds = (body.get("parameters") or {}).get("retry_after")
-        if isinstance(seconds, int):
-            return seconds
-    header = response.headers.get("Retry-After", "")
-    return int(header) if header.isdigit() else None
+        said = (body.get("parameters") or {}).get("retry_after")
+        seconds = said if isinstance(said, int) else None
+    if seconds is None:
+        header = response.headers.get("Retry-After", "")
+        seconds = int(header) if header.isdigit() else None
+    return None if seconds is None else min(max(seconds, 0), MAX_RETRY_AFTER)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -196,8 +227,11 @@ class TelegramSender:
         reason = redact(f"Telegram {response.status_code}: {described or response.reason_phrase}", self.token)
         if response.status_code == 429 or response.status_code >= 500:
             raise Transient(reason, _retry_after(response, body))
-        # 400 chat not found, 403 bot was blocked by the user / kicked: this chat will not take it
-        raise Permanent(reason)
+        if response.status_code in (400, 403):
+            # 400 chat not found, 403 bot was blocked by the user / kicked: this chat will not take it
+            raise Permanent(reason)
+        # 401/404 (a wrong or revoked token, a wrong base URL), 3xx: our configuration, not the chat
+        raise Transient(reason)
 
     def close(self) -> None:
         self.client.close()
@@ -206,8 +240,9 @@ class TelegramSender:
 @dataclass
 class SmsSender:
     """One generic gateway shape (README): POST URL with a JSON body {"to", "text", "reference"} and
-    `Authorization: Bearer KEY`; a 2xx answer's JSON "id" is the message id. 4xx but 408/429 is the
-    number's or the request's fault (permanent); 408, 429 (with Retry-After) and 5xx pass."""
+    `Authorization: Bearer KEY`; a 2xx answer means sent, its JSON "id" (if any) is the message id.
+    401/403 (our key), 3xx, 408, 429 (with Retry-After) and 5xx pass; other 4xx are the number's
+    (permanent)."""
 
     url: str
     key: str = field(repr=False)
@@ -223,13 +258,19 @@ class SmsSender:
         except httpx.HTTPError as exc:
             raise Transient(redact(f"SMS gateway: {type(exc).__name__}: {exc}", self.key)) from None
         body = _json(response)
-        if 200 <= response.status_code < 300 and isinstance(body, dict) and body.get("id"):
-            return str(body["id"])[:200]
+        if 200 <= response.status_code < 300:
+            # sent: a gateway that names no id is still not asked again (that would send it twice)
+            return str(body["id"])[:200] if isinstance(body, dict) and body.get("id") else ""
         described = body.get("error", "") if isinstance(body, dict) else ""
         reason = redact(
             f"SMS gateway {response.status_code}: {described or response.reason_phrase}", self.key
         )
-        if response.status_code in (408, 429) or response.status_code >= 500 or response.status_code < 300:
+        # 401/403 (our key) and 3xx are our configuration; 408, 429 and 5xx pass; other 4xx: the number's
+        if (
+            response.status_code in (401, 403, 408, 429)
+            or response.status_code >= 500
+            or response.status_code < 400
+        ):
             raise Transient(reason, _retry_after(response, body))
         raise Permanent(reason)
 

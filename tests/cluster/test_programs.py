@@ -7,7 +7,10 @@ import dataclasses
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from bazaar import config
+from bazaar.errors import BazaarError
 from bazaar.stack.cluster import Cluster
 from bazaar.stack.layout import NODES, ServerRoot
 from bazaar.stack.patroni import TIMING, PatroniAPI
@@ -126,3 +129,18 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
         ("stop", "etcd"),
         ("shutdown",),
     ]
+
+
+@pytest.mark.parametrize("value", ["x\r[program:evil]", 'a"b', "50%", "a\\b", "it's", "tab\there"])
+def test_what_up_passes_to_the_delivery_worker_cannot_break_its_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("BAZAAR_TELEGRAM_API", value)
+    ctx = Context(ServerRoot(tmp_path), config.Ports(0), {}, TIMING, Path("/venv/bin"), "/home")
+    worker = next(p for p in PROGRAMS if p.name == "delivery-worker")
+    with pytest.raises(BazaarError, match="BAZAAR_TELEGRAM_API may not hold"):
+        worker.values(ctx)
+    monkeypatch.setenv("BAZAAR_TELEGRAM_API", "https://bot-api.example.net:8081/path?x=1")
+    assert ',BAZAAR_TELEGRAM_API="https://bot-api.example.net:8081/path?x=1"' in str(
+        worker.values(ctx)["channels_env"]
+    )

@@ -256,3 +256,41 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_only_its_call_in
     # the doomed worker sends one message at a time: at most the one in flight went twice, and the
     # survivor saw that it might have (sending_at was set)
     assert duplicates <= 1 and duplicates <= found.possible_duplicates <= 1
+
+
+def test_an_address_the_headers_cannot_carry_is_set_aside_and_the_next_one_goes(
+    outbox: Database, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    bad, good = person(outbox, ["email"]), person(outbox, ["email"])
+    with outbox.admin() as conn:  # stored before the api checked addresses this strictly
+        conn.execute("update core.users set email = 'x,victim@gmail.com' where id = %s", [bad["id"]])
+    notify(outbox, bad, "order_paid", {"order_id": 1})
+    notify(outbox, good, "order_paid", {"order_id": 2})
+    done = worker(outbox, EmailSender("127.0.0.1", port, "noreply@bazaar.test")).run(until_idle=True)
+    assert done == Counts(delivered=1, dead=1)  # no crash, and no mail to victim@gmail.com
+    assert [m["To"] for m in mailbox.messages] == [good["email"]]
+    assert rows(outbox, bad)[0]["last_error"] == "not a deliverable e-mail address"
+
+
+def test_our_own_configuration_errors_are_retried_not_set_aside(outbox: Database, standin: StandIn) -> None:
+    user = person(outbox, ["telegram", "sms"])
+    notify(outbox, user, "order_paid", {"order_id": 4})
+    senders = (
+        TelegramSender(standin.url, "999:a-revoked-token"),
+        SmsSender(f"{standin.url}/send", "wrong-key"),
+    )
+    assert worker(outbox, *senders).run(until_idle=True) == Counts(retried=2)  # 401 each: ours to fix
+    assert {r["last_error"].split(":")[0] for r in rows(outbox, user)} == {"Telegram 401", "SMS gateway 401"}
+
+
+def test_a_gateway_that_names_no_message_id_still_counts_as_sent(outbox: Database, standin: StandIn) -> None:
+    user = person(outbox, ["sms"])
+    standin.script(user["phone"], (202, {"status": "queued"}))
+    notify(outbox, user, "order_paid", {"order_id": 5})
+    assert worker(outbox, SmsSender(f"{standin.url}/send", SMS_KEY)).run(until_idle=True) == Counts(
+        delivered=1
+    )
+    [stored] = rows(outbox, user)
+    assert stored["delivered_at"] is not None and stored["provider_message_id"] is None
+    assert len(standin.texts(user["phone"])) == 1  # sent once, not again
