@@ -149,6 +149,23 @@ comment on function core.leased_outbox_row(bigint, text) is
 'The outbox row P_ID, locked, when P_WORKER holds it (no other worker claimed it since, and it was '
 'not reported yet) or it is delivered: P0002 no such row; 55000 not (or no longer) leased to P_WORKER.';
 
+create or replace function core.require_undelivered(p_row core.notifications) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_row.delivered_at is not null or p_row.failed_at is not null then
+        raise exception using
+            errcode = '55000',
+            message = format('notification %s is already %s', p_row.id,
+                             case when p_row.delivered_at is not null then 'delivered' else 'set aside' end);
+    end if;
+end
+$$;
+comment on function core.require_undelivered(core.notifications) is
+'55000 when the outbox row is already delivered or set aside: nothing is left to report about it.';
+
 create or replace function core.ack_outbox(
     p_id bigint, p_worker text, p_provider_message_id text default null
 ) returns boolean

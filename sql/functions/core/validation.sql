@@ -16,6 +16,20 @@ $$;
 comment on function core.raise_invalid(text, text) is
 'Raise 22023 invalid_parameter_value with MESSAGE (and HINT).';
 
+create or replace function core.check_limit(p_limit integer, p_max integer) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_limit is null or p_limit not between 1 and p_max then
+        perform core.raise_invalid(format('the limit must be between 1 and %s', p_max));
+    end if;
+end
+$$;
+comment on function core.check_limit(integer, integer) is
+'A page size is 1 to P_MAX rows; 22023 otherwise.';
+
 create or replace function core.quoted(p_value text) returns text
 language sql
 immutable

@@ -58,9 +58,7 @@ begin
         v_viewer := core.authenticate(p_token);
         v_staff := v_viewer.role >= 'moderator';
     end if;
-    if p_limit is null or p_limit not between 1 and 200 then
-        perform core.raise_invalid('the limit must be between 1 and 200');
-    end if;
+    perform core.check_limit(p_limit, 200);
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
     if not found or (v_listing.status not in ('published', 'reserved', 'sold') and not v_staff) then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);

@@ -12,9 +12,7 @@ declare
     v_user core.users := core.authenticate(p_token);
 begin
     perform core.require_platform_role(v_user, 'moderator');
-    if p_limit is null or p_limit not between 1 and 500 then
-        perform core.raise_invalid('the limit must be between 1 and 500');
-    end if;
+    perform core.check_limit(p_limit, 500);
     return query
     select l.id, l.kind::text, l.title, l.seller_id, l.shop_id, l.category_id, l.status_changed_at
     from core.listings as l

@@ -80,12 +80,7 @@ as $$
 declare
     v_row core.notifications := core.leased_outbox_row(p_id, p_worker);
 begin
-    if v_row.delivered_at is not null or v_row.failed_at is not null then
-        raise exception using
-            errcode = '55000',
-            message = format('notification %s is already %s', p_id,
-                             case when v_row.delivered_at is not null then 'delivered' else 'set aside' end);
-    end if;
+    perform core.require_undelivered(v_row);
     -- a full lease for the call: a send begun near the end of the lease must not overlap another claim
     update core.notifications as n
     set sending_at = now(), claimed_until = now() + core.setting_interval('outbox_lease')
@@ -128,12 +123,7 @@ begin
     if p_retry_after_seconds not between 0 and 86400 then
         perform core.raise_invalid('retry_after_seconds must be between 0 and 86400 (a day)');
     end if;
-    if v_row.delivered_at is not null or v_row.failed_at is not null then
-        raise exception using
-            errcode = '55000',
-            message = format('notification %s is already %s', p_id,
-                             case when v_row.delivered_at is not null then 'delivered' else 'set aside' end);
-    end if;
+    perform core.require_undelivered(v_row);
     if coalesce(p_permanent, false) or v_row.attempts >= core.setting_int('outbox_max_attempts') then
         update core.notifications as n
         set failed_at = now(), last_error = v_error, claimed_by = null, claimed_until = null, sending_at = null
@@ -178,9 +168,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if p_limit is null or p_limit not between 1 and 500 then
-        perform core.raise_invalid('the limit must be between 1 and 500');
-    end if;
+    perform core.check_limit(p_limit, 500);
     return query
     select n.id, n.user_id, n.channel::text, n.kind, n.attempts, n.last_error, n.created_at, n.failed_at
     from core.notifications as n

@@ -105,9 +105,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if p_limit is null or p_limit not between 1 and 100 then
-        perform core.raise_invalid('the limit must be between 1 and 100');
-    end if;
+    perform core.check_limit(p_limit, 100);
     return query
     select r.id, u.display_name, r.rating, r.body, r.created_at
     from core.reviews as r join core.users as u on u.id = r.author_id

@@ -136,9 +136,7 @@ declare
     v_user core.users := core.authenticate(p_token);
 begin
     perform core.require_platform_role(v_user, 'moderator');
-    if p_limit is null or p_limit not between 1 and 500 then
-        perform core.raise_invalid('the limit must be between 1 and 500');
-    end if;
+    perform core.check_limit(p_limit, 500);
     return query
     select a.id, a.created_at, a.actor_id, u.display_name, a.action, a.target_user_id, a.target_shop_id,
         a.reason, a.details
