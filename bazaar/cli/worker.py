@@ -6,7 +6,6 @@ import click
 
 from bazaar.cli import Settings, cli, json_option, pass_settings
 from bazaar.output import print_object
-from bazaar.worker.main import serve
 
 
 @cli.command("worker")
@@ -36,6 +35,9 @@ def worker(
     (BAZAAR_WORKER_DSN). Several may run at once. Channels come from the environment
     (BAZAAR_SMTP_*, BAZAAR_TELEGRAM_*, BAZAAR_SMS_*: README, "The delivery worker"); stops on
     SIGTERM after the message in hand."""
+    # imported here: httpx and smtplib would cost every other command ≈ 20 ms at start-up
+    from bazaar.worker.main import serve
+
     counts = serve(settings.worker_dsn(), channels, name, batch, poll, until_idle)
     if settings.json:
         print_object(vars(counts), True)
