@@ -21,7 +21,6 @@ import statistics
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -30,16 +29,7 @@ from psycopg.conninfo import make_conninfo
 from bazaar.worker.loop import Counts, Worker, channels_of
 from bazaar.worker.senders import SmsSender
 from bench.common import migrated_database, report
-from tests.harness import free_port
-from tests.worker.conftest import SMS_KEY, StandIn, _Handler, _Server
-
-
-def standin(delay: float) -> tuple[StandIn, ThreadingHTTPServer]:
-    port = free_port()
-    httpd = _Server(("127.0.0.1", port), _Handler)
-    httpd.standin = StandIn(port, delay=delay)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd.standin, httpd
+from tests.worker.conftest import SMS_KEY, running_standin
 
 
 def fill(admin: psycopg.Connection[Any], people: int) -> None:
@@ -89,9 +79,12 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.02)
     parser.add_argument("--output")
     args = parser.parse_args()
-    sms, httpd = standin(args.delay)
     results = []
-    with migrated_database() as dsn, psycopg.connect(dsn, autocommit=True) as admin:
+    with (
+        running_standin(args.delay) as sms,
+        migrated_database() as dsn,
+        psycopg.connect(dsn, autocommit=True) as admin,
+    ):
         admin.execute("alter role bazaar_worker login")
         admin.execute(
             "insert into core.users (display_name, phone, password_hash, notification_channels) "
@@ -116,7 +109,6 @@ def main() -> int:
                     "latency_p95_s": round(waits[int(len(waits) * 0.95) - 1], 2),
                 }
             )
-    httpd.shutdown()
     base = results[0]["per_second"]
     for r in results:
         r["ratio_to_one_worker"] = round(r["per_second"] / base, 2)

@@ -9,12 +9,12 @@ import contextlib
 import json
 import re
 import urllib.error
-import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
 from bazaar.errors import BazaarError
+from bazaar.monitoring import prove
 from bazaar.stack.layout import NODES, ServerRoot
 from bazaar.stack.processes import poll, run
 from tests.cluster.conftest import StackUnderTest
@@ -49,13 +49,10 @@ _PROMQL = {
 
 
 def api(stack: StackUnderTest, path: str, **params: str) -> Any:
-    url = f"http://127.0.0.1:{stack.local.ports.prometheus}/api/v1/{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback, our port)
-        body = json.load(response)
-    assert body["status"] == "success", body
-    return body["data"]
+    """Prometheus's HTTP API (the client the dashboards' proof uses): the data of a success."""
+    return prove.Prometheus(f"http://127.0.0.1:{stack.local.ports.prometheus}").get(
+        path, list(params.items())
+    )
 
 
 def query(stack: StackUnderTest, promql: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ number. The stand-in lives here only; the worker reaches it through its configur
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -157,11 +158,12 @@ class _Server(ThreadingHTTPServer):
     standin: StandIn
 
 
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
+@contextlib.contextmanager
+def running_standin(delay: float = 0.0) -> Iterator[StandIn]:
+    """The stand-in on a free loopback port, answering after DELAY seconds, until the block ends."""
     port = free_port()
     httpd = _Server(("127.0.0.1", port), _Handler)
-    httpd.standin = StandIn(port)
+    httpd.standin = StandIn(port, delay=delay)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -170,3 +172,9 @@ def standin() -> Iterator[StandIn]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    with running_standin() as running:
+        yield running
