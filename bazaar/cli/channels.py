@@ -34,13 +34,24 @@ def channel_pending(settings: Settings, worker: str, batch: int) -> None:
 @click.argument("notification_id", type=ID)
 @click.argument("telegram_message_id", type=ID)
 @click.option("--worker", required=True)
+@click.option(
+    "--photo", metavar="STORAGE_KEY", help="The photo a photo message shows (edits go to its caption)."
+)
 @json_option
 @pass_settings
 def channel_delivered(
-    settings: Settings, notification_id: int, telegram_message_id: int, worker: str
+    settings: Settings, notification_id: int, telegram_message_id: int, worker: str, photo: str | None
 ) -> None:
     """Report a channel post (or edit) sent, with the channel's message id."""
-    one(settings, "channel_post_delivered", worker, notification_id, telegram_message_id, as_worker=True)
+    one(
+        settings,
+        "channel_post_delivered",
+        worker,
+        notification_id,
+        telegram_message_id,
+        photo or None,
+        as_worker=True,
+    )
     done(
         settings,
         f"notification {notification_id} delivered as message {telegram_message_id}",

@@ -5,6 +5,8 @@ environment or the command line, where `ps` and logs would show it.
     BAZAAR_SMTP_HOST, BAZAAR_SMTP_PORT (587), BAZAAR_SMTP_STARTTLS (1 or 0), BAZAAR_SMTP_USER,
     BAZAAR_SMTP_PASSWORD_FILE, BAZAAR_MAIL_FROM (noreply@<host>)
     BAZAAR_TELEGRAM_TOKEN_FILE, BAZAAR_TELEGRAM_API (https://api.telegram.org)
+    BAZAAR_PHOTO_URL (channel posts with a photo: the photo is PHOTO_URL/<storage key>; unset: text)
+    BAZAAR_LISTING_URL (the link under a channel post, with {id}: https://bazaar.example/l/{id})
     BAZAAR_SMS_URL, BAZAAR_SMS_KEY_FILE
 """
 
@@ -36,6 +38,13 @@ def _secret(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name) or None
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise BazaarError(f"{name} is not an http(s) URL: {value}", exit_code=EXIT_BAD_ARGUMENT)
+    return value
+
+
 def senders_from(env: Mapping[str, str]) -> list[Sender]:
     senders: list[Sender] = []
     host = env.get("BAZAAR_SMTP_HOST")
@@ -55,8 +64,19 @@ def senders_from(env: Mapping[str, str]) -> list[Sender]:
             )
         )
     if env.get("BAZAAR_TELEGRAM_TOKEN_FILE"):
-        api = env.get("BAZAAR_TELEGRAM_API") or TELEGRAM_API
-        senders.append(TelegramSender(api, _secret(env, "BAZAAR_TELEGRAM_TOKEN_FILE")))
+        listing_url = _url(env, "BAZAAR_LISTING_URL")
+        if listing_url and "{id}" not in listing_url:
+            raise BazaarError(
+                "BAZAAR_LISTING_URL must say where the listing id goes: {id}", exit_code=EXIT_BAD_ARGUMENT
+            )
+        senders.append(
+            TelegramSender(
+                _url(env, "BAZAAR_TELEGRAM_API") or TELEGRAM_API,
+                _secret(env, "BAZAAR_TELEGRAM_TOKEN_FILE"),
+                photo_url=_url(env, "BAZAAR_PHOTO_URL"),
+                listing_url=listing_url,
+            )
+        )
     if env.get("BAZAAR_SMS_URL"):
         senders.append(SmsSender(env["BAZAAR_SMS_URL"], _secret(env, "BAZAAR_SMS_KEY_FILE")))
     return senders

@@ -1,6 +1,8 @@
 """The delivery worker's loop: claim the notifications of the channels it can deliver (leases,
-SKIP LOCKED: several workers share the outbox), and for each one record `sending`, make the
-external call, then acknowledge with the provider's message id or report the failure.
+SKIP LOCKED: several workers share the outbox), and the Telegram channel posts and edits when it
+delivers Telegram; for each one record `sending`, make the external call, then acknowledge with
+the provider's message id (a channel post: the channel's message id and photo, which its later
+edits go to) or report the failure.
 
 At least once: a worker that dies between the call and the acknowledgement leaves a row whose lease
 runs out and whose `sending_at` is set; the next worker sends it again and counts it as a possible
@@ -14,7 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +24,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bazaar.jsonlog import log
-from bazaar.worker.messages import render
-from bazaar.worker.senders import Permanent, Sender, Transient
+from bazaar.worker.messages import channel_post, render
+from bazaar.worker.senders import Permanent, Published, Sender, TelegramSender, Transient
+
+Report = Callable[[psycopg.Connection[Any], Any], None]
 
 
 @dataclass
@@ -100,6 +104,10 @@ class Worker:
                 "select * from api.claim_notifications(%s, %s, %s)",
                 [self.name, self.batch, sorted(self.senders)],
             ).fetchall()
+            if isinstance(self.senders.get("telegram"), TelegramSender):
+                rows += cur.execute(
+                    "select * from api.claim_channel_posts(%s, %s)", [self.name, self.batch]
+                ).fetchall()
         for row in rows:
             if self.stop.is_set():
                 break  # the rest of the batch goes back when its lease runs out
@@ -113,7 +121,7 @@ class Worker:
             self._fail(conn, notification_id, f"the user has no {channel} contact", True, None, done, fields)
             return
         try:
-            message = render(row["kind"], row["payload"] or {})
+            send, report = self._prepare(row)
         except Exception as exc:  # a template that cannot take this payload: ours to fix, not the person's
             self._fail(
                 conn, notification_id, f"cannot render: {type(exc).__name__}", False, None, done, fields
@@ -127,7 +135,7 @@ class Worker:
             log("warning", "sending again what an earlier attempt may have sent", **fields)
         started = time.monotonic()
         try:
-            provider_id = self.senders[channel].send(row["destination"], message, notification_id)
+            result = send()
         except Permanent as exc:
             self._fail(conn, notification_id, str(exc), True, None, done, fields)
             return
@@ -141,9 +149,7 @@ class Worker:
             )
             return
         try:
-            conn.execute(
-                "select api.ack_notification(%s, %s, %s)", [notification_id, self.name, provider_id or None]
-            )
+            report(conn, result)
         except psycopg.errors.ObjectNotInPrerequisiteState:
             # the call outlasted the lease and another worker claimed it: it may send it again
             # (and counts it there, sending_at being set)
@@ -151,6 +157,42 @@ class Worker:
             return
         done.delivered += 1
         log("info", "delivered", seconds=round(time.monotonic() - started, 3), **fields)
+
+    def _prepare(self, row: Mapping[str, Any]) -> tuple[Callable[[], Any], Report]:
+        """The external call for ROW and how to report its result: a notification is sent and
+        acknowledged with the provider's id; a channel post is posted or edited and reported
+        with the channel's message id and photo."""
+        notification_id, payload, destination = (
+            row["notification_id"],
+            row["payload"] or {},
+            row["destination"],
+        )
+        sender = self.senders[row["channel"]]
+        if row["channel_post_id"] is None:
+            message = render(row["kind"], payload)
+
+            def acknowledge(conn: psycopg.Connection[Any], provider_id: str) -> None:
+                conn.execute(
+                    "select api.ack_notification(%s, %s, %s)",
+                    [notification_id, self.name, provider_id or None],
+                )
+
+            return lambda: sender.send(destination, message, notification_id), acknowledge
+        assert isinstance(sender, TelegramSender)  # channel posts are claimed only with one
+        post = channel_post(payload, sender.listing_url)
+
+        def posted(conn: psycopg.Connection[Any], published: Published) -> None:
+            conn.execute(
+                "select api.channel_post_delivered(%s, %s, %s, %s)",
+                [self.name, notification_id, published.message_id, published.photo],
+            )
+
+        return (
+            lambda: sender.publish(
+                destination, post, payload.get("telegram_message_id"), payload.get("telegram_photo")
+            ),
+            posted,
+        )
 
     def _fail(
         self,

@@ -105,3 +105,52 @@ def render(kind: str, payload: Mapping[str, Any]) -> Message:
     if template is None:
         return Message("Уведомление Bazaar", f"Уведомление Bazaar ({kind}). Подробности в приложении.")
     return template(payload)
+
+
+# -- channel posts ------------------------------------------------------------------------------
+
+CAPTION_LIMIT = 1024  # Telegram: a photo's caption
+TEXT_LIMIT = 4096  # Telegram: a text message
+_STATUS = {"reserved": "🔒 Зарезервировано", "sold": "⛔ Больше не продаётся"}
+_CURRENCY = {"RUB": "₽", "USD": "$", "EUR": "€"}
+
+
+@dataclass(frozen=True)
+class Post:
+    """A listing's post in a Telegram channel, from the snapshot the database queued: its text
+    (the caption of a photo message, cut to Telegram's limit) and the photo, if it has one."""
+
+    text: str
+    caption: str
+    photo: str | None  # the storage key of the first photo
+
+
+def _price(amount: Any, currency: Any) -> str:
+    try:
+        figure = f"{int(amount) / 100:,.2f}".replace(",", " ").removesuffix(".00")
+    except (TypeError, ValueError):
+        return "цена не указана"
+    return f"{figure} {_CURRENCY.get(str(currency), str(currency or ''))}".strip()
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def channel_post(payload: Mapping[str, Any], listing_url: str | None = None) -> Post:
+    """What a channel shows for a snapshot: the status when off sale, the title, the price, the
+    description and a link to the listing (LISTING_URL with {id}). The description is what gets
+    cut when the whole does not fit."""
+    snapshot = payload["snapshot"]
+    head = [_STATUS[s] for s in [snapshot.get("status")] if s in _STATUS]
+    head += [str(snapshot["title"]), _price(snapshot.get("price_amount"), snapshot.get("currency"))]
+    tail = [listing_url.format(id=payload["listing_id"])] if listing_url else []
+
+    def fitted(limit: int) -> str:
+        fixed = "\n".join(head) + "\n\n" + ("\n\n" + "\n".join(tail) if tail else "")
+        room = limit - len(fixed)
+        description = _cut(str(snapshot.get("description") or ""), max(room, 0))
+        return _cut("\n\n".join(p for p in ["\n".join(head), description, *tail] if p), limit)
+
+    photos = snapshot.get("photos") or []
+    return Post(fitted(TEXT_LIMIT), fitted(CAPTION_LIMIT), str(photos[0]) if photos else None)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from bazaar.errors import one_line
-from bazaar.worker.messages import Message
+from bazaar.worker.messages import Message, Post
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_RETRY_AFTER = 86400  # what api.fail_notification accepts
@@ -198,31 +198,47 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+@dataclass(frozen=True)
+class Published:
+    """A channel message as Telegram now shows it: its id and the photo it shows (None: text)."""
+
+    message_id: int
+    photo: str | None
+
+
 @dataclass
 class TelegramSender:
-    """sendMessage through the Bot API at BASE_URL (https://api.telegram.org, or a local Bot API
-    server: the same protocol). Paced to Telegram's published limits: about 30 messages a second
-    overall and 20 a minute to one group or channel (chat ids below zero)."""
+    """The Bot API at BASE_URL (https://api.telegram.org, or a local Bot API server: the same
+    protocol). Paced to Telegram's published limits: about 30 messages a second overall and 20 a
+    minute to one group or channel (chat ids below zero), edits included. Channel posts with a
+    photo go out as photos from PHOTO_URL/<storage key> when PHOTO_URL is set, as text otherwise."""
 
     base_url: str
     token: str = field(repr=False)
+    photo_url: str | None = None
+    listing_url: str | None = None  # a listing's page, with {id}: the link under a channel post
     channel: str = "telegram"
     overall: Pacer = field(default_factory=lambda: Pacer(30, 1.0))
     per_group: Pacer = field(default_factory=lambda: Pacer(20, 60.0))
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT))
 
-    def send(self, destination: str, message: Message, notification_id: int) -> str:
-        if destination.startswith("-"):
-            self.per_group.wait(destination)
-        self.overall.wait()
-        url = f"{self.base_url.rstrip('/')}/bot{self.token}/sendMessage"
+    def call(self, method: str, payload: dict[str, Any], timeout: float | None = None) -> Any:
+        """One Bot API call: its result, or Transient/Permanent with Telegram's description."""
+        chat = str(payload.get("chat_id", ""))
+        if chat.startswith("-"):
+            self.per_group.wait(chat)
+        if method != "getUpdates":
+            self.overall.wait()
+        url = f"{self.base_url.rstrip('/')}/bot{self.token}/{method}"
         try:
-            response = self.client.post(url, json={"chat_id": destination, "text": message.text})
+            response = self.client.post(
+                url, json=payload, timeout=TIMEOUT if timeout is None else httpx.Timeout(timeout, connect=5.0)
+            )
         except httpx.HTTPError as exc:
             raise Transient(redact(f"Telegram: {type(exc).__name__}: {exc}", self.token)) from None
         body = _json(response)
         if response.status_code == 200 and isinstance(body, dict) and body.get("ok"):
-            return str(body["result"]["message_id"])
+            return body.get("result")
         described = body.get("description", "") if isinstance(body, dict) else ""
         reason = redact(f"Telegram {response.status_code}: {described or response.reason_phrase}", self.token)
         if response.status_code == 429 or response.status_code >= 500:
@@ -232,6 +248,43 @@ class TelegramSender:
             raise Permanent(reason)
         # 401/404 (a wrong or revoked token, a wrong base URL), 3xx: our configuration, not the chat
         raise Transient(reason)
+
+    def send(self, destination: str, message: Message, notification_id: int) -> str:
+        result = self.call("sendMessage", {"chat_id": destination, "text": message.text})
+        return str(result["message_id"])
+
+    def publish(self, chat: str, post: Post, message_id: int | None, shown_photo: str | None) -> Published:
+        """Post POST in the channel CHAT, or edit message MESSAGE_ID (which shows SHOWN_PHOTO) to
+        say it: the same message id, so an edit sent twice leaves one message. A photo message is
+        edited through its caption, or its media when the first photo changed; a text message stays
+        text (Telegram cannot turn one into the other)."""
+        photo = post.photo if self.photo_url else None
+        if message_id is None:
+            if photo:
+                result = self.call(
+                    "sendPhoto", {"chat_id": chat, "photo": self._url(photo), "caption": post.caption}
+                )
+            else:
+                result = self.call("sendMessage", {"chat_id": chat, "text": post.text})
+            return Published(int(result["message_id"]), photo)
+        target: dict[str, Any] = {"chat_id": chat, "message_id": message_id}
+        try:
+            if shown_photo is None:
+                self.call("editMessageText", {**target, "text": post.text})
+            elif photo and photo != shown_photo:
+                media = {"type": "photo", "media": self._url(photo), "caption": post.caption}
+                self.call("editMessageMedia", {**target, "media": media})
+                return Published(message_id, photo)
+            else:
+                self.call("editMessageCaption", {**target, "caption": post.caption})
+        except Permanent as exc:
+            # the message already says this (an edit sent again after a crash): done, not failed
+            if "message is not modified" not in str(exc):
+                raise
+        return Published(message_id, shown_photo)
+
+    def _url(self, key: str) -> str:
+        return f"{(self.photo_url or '').rstrip('/')}/{key}"
 
     def close(self) -> None:
         self.client.close()

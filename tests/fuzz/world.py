@@ -377,6 +377,7 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
             "p_worker": WORKER,
             "p_notification_id": n["channel_post"],
             "p_telegram_message_id": 42,
+            "p_photo": "listings/1/front.jpg",
         },
         "outbox_stats": {},
         "queue_operator_alerts": {

@@ -27,7 +27,7 @@ WORKER_FUNCTIONS = {
     "api.retry_dead_letter(bigint)",
     "api.outbox_stats()",
     "api.claim_channel_posts(text,integer)",
-    "api.channel_post_delivered(text,bigint,bigint)",
+    "api.channel_post_delivered(text,bigint,bigint,text)",
     "api.queue_operator_alerts(jsonb)",
 }
 

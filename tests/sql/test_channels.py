@@ -250,6 +250,8 @@ def test_delivery_report_refusals(
     row = claim(worker)[0]
     worker.fails("22023", "channel_post_delivered", WORKER, row["notification_id"], 0)
     worker.fails("22023", "channel_post_delivered", WORKER, row["notification_id"], None)
+    worker.fails("22023", "channel_post_delivered", WORKER, row["notification_id"], 1, "")
+    worker.fails("22023", "channel_post_delivered", WORKER, row["notification_id"], 1, "x" * 257)
     worker.fails("P0002", "channel_post_delivered", WORKER, 10**12, 1)
     worker.fails("55000", "channel_post_delivered", "another-worker", row["notification_id"], 1)
     worker.fails("55000", "ack_notification", row["notification_id"], WORKER)  # a channel post needs its id

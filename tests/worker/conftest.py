@@ -90,7 +90,12 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 @dataclass
 class StandIn:
     """Scripted answers per destination (a chat id or a phone): each call takes the next one of
-    its script, then `ok` forever. Every request is recorded, in arrival order."""
+    its script, then the provider's own answer. Every request is recorded, in arrival order.
+
+    The Bot API side keeps each chat's messages as Telegram would: sendMessage and sendPhoto add
+    one, editMessageText/Caption/Media change one (400 when it does not exist, has no text or no
+    caption, or would not change), and getUpdates long-polls the updates `says`/`shares_contact`
+    queue, confirming those below its offset."""
 
     port: int
     scripts: dict[str, deque[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: defaultdict(deque))
@@ -98,6 +103,10 @@ class StandIn:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
     delay: float = 0.0  # the provider's response time (seconds), for the benchmark and the crash test
+    chats: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    polls: int = 0
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def url(self) -> str:
@@ -107,26 +116,107 @@ class StandIn:
         self.scripts[destination].extend(answers)
 
     def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if path.startswith("/bot") and path != f"/bot{BOT_TOKEN}/{path.rsplit('/', 1)[-1]}":
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if path.endswith("/getUpdates"):
+            return self._get_updates(body)
         destination = str(body.get("chat_id") or body.get("to"))
         if self.delay:
             time.sleep(self.delay)  # a slow provider, not a synchronisation
         with self.lock:
-            self.requests.append({"path": path, "headers": headers, "body": body})
+            self.requests.append({"path": path, "headers": headers, "body": body, "at": time.monotonic()})
             if self.scripts[destination]:
                 return self.scripts[destination].popleft()
+            if path.startswith("/bot"):
+                return self._telegram(path.rsplit("/", 1)[-1], destination, body)
             self.next_id += 1
             message_id = self.next_id
-        if path.endswith("/sendMessage"):
-            if path != f"/bot{BOT_TOKEN}/sendMessage":
-                return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-            return 200, {"ok": True, "result": {"message_id": message_id, "chat": {"id": body["chat_id"]}}}
         if headers.get("authorization") != f"Bearer {SMS_KEY}":
             return 401, {"error": "unauthorized"}
         return 200, {"id": f"sms-{message_id}"}
 
+    def _telegram(self, method: str, chat: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        def bad(description: str) -> tuple[int, dict[str, Any]]:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+
+        if method in ("sendMessage", "sendPhoto"):
+            self.next_id += 1
+            shown = {"text": body.get("text") or body.get("caption"), "photo": body.get("photo")}
+            self.chats[chat][self.next_id] = shown
+            return 200, {"ok": True, "result": {"message_id": self.next_id, "chat": {"id": body["chat_id"]}}}
+        if method not in ("editMessageText", "editMessageCaption", "editMessageMedia"):
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        message = self.chats[chat].get(int(body.get("message_id") or 0))
+        if message is None:
+            return bad("message to edit not found")
+        if method == "editMessageText" and message["photo"]:
+            return bad("there is no text in the message to edit")
+        if method == "editMessageCaption" and not message["photo"]:
+            return bad("there is no caption in the message to edit")
+        media = body.get("media") or {}
+        new = {
+            "text": body.get("text") or body.get("caption") or media.get("caption"),
+            "photo": media.get("media") or message["photo"],
+        }
+        if new == message:
+            return bad(
+                "message is not modified: specified new message content and reply markup are exactly the same"
+            )
+        message.update(new)
+        return 200, {
+            "ok": True,
+            "result": {"message_id": body["message_id"], "chat": {"id": body["chat_id"]}},
+        }
+
+    def _get_updates(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        offset = int(body.get("offset") or 0)
+        deadline = time.monotonic() + min(float(body.get("timeout") or 0), 5.0)
+        with self.arrived:
+            self.polls += 1
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]  # confirmed
+            while not self.updates and self.arrived.wait(max(deadline - time.monotonic(), 0)):
+                pass
+            return 200, {"ok": True, "result": list(self.updates)}
+
+    def _update(self, chat_id: int, **message: Any) -> None:
+        with self.lock:
+            self.next_id += 1
+            update_id = self.next_id
+        with self.arrived:
+            sender = {"id": chat_id, "is_bot": False, "first_name": "Тест"}
+            self.updates.append({
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id, "from": sender, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}, **message,
+                },
+            })  # fmt: skip
+            self.arrived.notify_all()
+
+    def says(self, chat_id: int, text: str) -> None:
+        """A person writes TEXT to the bot from chat CHAT_ID (their Telegram user id)."""
+        self._update(chat_id, text=text)
+
+    def shares_contact(self, chat_id: int, phone: str, contact_user_id: int | None = None) -> None:
+        """A person shares a contact with the bot: their own unless CONTACT_USER_ID says whose."""
+        contact = {"phone_number": phone, "first_name": "Тест", "user_id": contact_user_id or chat_id}
+        self._update(chat_id, contact=contact)
+
+    def pending_updates(self) -> int:
+        with self.arrived:
+            return len(self.updates)
+
     def texts(self, destination: str) -> list[str]:
         return [
-            r["body"]["text"]
+            r["body"].get("text") or r["body"].get("caption")
+            for r in self.requests
+            if str(r["body"].get("chat_id") or r["body"].get("to")) == destination
+        ]
+
+    def calls(self, destination: str) -> list[str]:
+        """The methods called for DESTINATION, in order (sendMessage, editMessageText, …)."""
+        return [
+            r["path"].rsplit("/", 1)[-1]
             for r in self.requests
             if str(r["body"].get("chat_id") or r["body"].get("to")) == destination
         ]

@@ -101,7 +101,8 @@ begin
     )
     select c.id, c.user_id, c.channel::text, c.kind,
         case when c.channel_post_id is null then c.payload
-             else c.payload || jsonb_build_object('telegram_message_id', p.telegram_message_id) end,
+             else c.payload || jsonb_build_object('telegram_message_id', p.telegram_message_id,
+                                                  'telegram_photo', p.telegram_photo) end,
         case when c.channel_post_id is not null then ch.telegram_chat_id::text
              when c.channel = 'email' then u.email when c.channel = 'sms' then u.phone
              else u.telegram_chat_id::text end,
@@ -118,7 +119,9 @@ comment on function core.claim_outbox(text, integer, text, text[]) is
 'rows (targets all, users or channels; of P_CHANNELS only, when given) to P_WORKER, oldest first, one '
 'at a time per target (a user on one channel, or a channel post), none before its next_attempt_at; '
 'after outbox_max_attempts a row is '
-'set aside (failed_at). The destination is the user''s contact or the channel''s chat id. 22023 bad '
+'set aside (failed_at). The destination is the user''s contact or the channel''s chat id; a channel '
+'post''s payload also carries the message id and photo the channel shows (null before the first '
+'delivery). 22023 bad '
 'worker, batch or channel.';
 
 create or replace function core.leased_outbox_row(p_id bigint, p_worker text) returns core.notifications

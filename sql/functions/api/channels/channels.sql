@@ -95,7 +95,7 @@ comment on function api.channels(text) is
 'The configured Telegram channels with their post counts, for staff. 28000/42501 token; 42501 not staff.';
 
 create or replace function api.channel_post_delivered(
-    p_worker text, p_notification_id bigint, p_telegram_message_id bigint
+    p_worker text, p_notification_id bigint, p_telegram_message_id bigint, p_photo text default null
 ) returns void
 language plpgsql
 volatile
@@ -107,6 +107,9 @@ declare
 begin
     if p_telegram_message_id is null or p_telegram_message_id <= 0 then
         perform core.raise_invalid('the Telegram message id must be a positive number');
+    end if;
+    if char_length(p_photo) not between 1 and 256 then
+        perform core.raise_invalid('the photo is the storage key of the photo the message shows (1-256 characters)');
     end if;
     select n.* into v_row from core.notifications as n where n.id = p_notification_id;
     if not found then
@@ -121,19 +124,22 @@ begin
         -- the channel now shows this version: rows of one post are delivered in order
         update core.channel_posts as p set
             telegram_message_id = p_telegram_message_id,
+            telegram_photo = p_photo,
             snapshot = v_row.payload -> 'snapshot',
             delivered_at = now()
         where p.id = v_row.channel_post_id;
     end if;
 end
 $$;
-comment on function api.channel_post_delivered(text, bigint, bigint) is
+comment on function api.channel_post_delivered(text, bigint, bigint, text) is
 'A worker reports that it posted (or edited) a channel post it holds: the channel message id is '
-'recorded, the post''s snapshot becomes what was sent, and the outbox row is acknowledged. Twice is '
-'harmless. 22023 bad message id; P0002 no such notification; 55000 not a channel post, or not (or no '
-'longer) leased to this worker.';
-revoke execute on function api.channel_post_delivered(text, bigint, bigint) from bazaar_app;
-grant execute on function api.channel_post_delivered(text, bigint, bigint) to bazaar_worker;
+'recorded with P_PHOTO, the storage key of the photo a photo message shows (null: a text message; '
+'the next claim hands both back, so edits go to the same message the same way), the post''s snapshot '
+'becomes what was sent, and the outbox row is acknowledged. Twice is harmless. 22023 bad message id '
+'or photo; P0002 no such notification; 55000 not a channel post, or not (or no longer) leased to this '
+'worker.';
+revoke execute on function api.channel_post_delivered(text, bigint, bigint, text) from bazaar_app;
+grant execute on function api.channel_post_delivered(text, bigint, bigint, text) to bazaar_worker;
 
 create or replace function api.channel_posts(p_listing_id bigint, p_token text default null)
 returns table (

@@ -1,0 +1,150 @@
+"""Telegram channel posts through the worker and the Bot API stand-in: a publication is one post,
+a change of what it shows edits that same message (its caption, or its photo, when it is a photo),
+a price-only change calls nothing, a sale says so in the post, an edit sent again after a crash
+leaves one message, and a burst to one channel is spread to Telegram's per-chat limit."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bazaar.worker.loop import Counts, Worker, channels_of
+from bazaar.worker.messages import channel_post
+from bazaar.worker.senders import Pacer, TelegramSender
+from tests.worker.conftest import BOT_TOKEN, Database, StandIn
+from tests.worker.marketplace import Account, Marketplace
+
+PHOTOS = "https://photos.bazaar.test/p"
+_chats = itertools.count(1_001_234_500_000)
+
+
+@pytest.fixture
+def market(outbox: Database) -> Marketplace:
+    return Marketplace(outbox)
+
+
+@pytest.fixture
+def staff(market: Marketplace) -> Account:
+    return market.account(role="moderator")
+
+
+@pytest.fixture
+def seller(market: Marketplace) -> Account:
+    return market.account()
+
+
+@pytest.fixture
+def channel(market: Marketplace, staff: Account) -> Iterator[str]:
+    """An active channel for every listing; switched off after the test, so the next test's
+    listings are not posted to it."""
+    chat = -next(_chats)
+    channel_id = market.call(
+        "create_channel", p_token=staff.token, p_name=f"Все объявления {chat}", p_telegram_chat_id=chat
+    )
+    yield str(chat)
+    market.call("set_channel_active", p_token=staff.token, p_channel_id=channel_id, p_active=False)
+
+
+def poster(outbox: Database, standin: StandIn, name: str = "poster", **options: Any) -> Worker:
+    sender = TelegramSender(standin.url, BOT_TOKEN, listing_url="https://bazaar.test/l/{id}", **options)
+    w = Worker(outbox.worker_dsn, channels_of([sender]), poll=0.1)
+    w.name = name
+    return w
+
+
+def shown(standin: StandIn, chat: str) -> list[dict[str, Any]]:
+    """The messages the channel shows now, oldest first."""
+    return [standin.chats[chat][k] for k in sorted(standin.chats[chat])]
+
+
+def test_a_post_is_edited_in_place_never_for_a_price_and_says_when_sold(
+    outbox: Database, standin: StandIn, market: Marketplace, staff: Account, seller: Account, channel: str
+) -> None:
+    listing = market.published_part(seller, staff, title="Колодки Bosch", description="Передние, новые")
+    worker = poster(outbox, standin)
+    assert worker.run(until_idle=True).delivered == 1
+    assert standin.calls(channel) == ["sendMessage"]
+    [post] = shown(standin, channel)
+    assert (
+        post["text"].startswith("Колодки Bosch\n3 500 ₽")
+        and f"https://bazaar.test/l/{listing}" in post["text"]
+    )
+    message_id = next(iter(standin.chats[channel]))
+
+    market.edit(seller, listing, title="Колодки Bosch, комплект")
+    assert worker.run(until_idle=True).delivered == 1
+    assert standin.calls(channel) == ["sendMessage", "editMessageText"]
+    assert standin.requests[-1]["body"]["message_id"] == message_id  # the same message
+    assert [p["text"].split("\n")[0] for p in shown(standin, channel)] == ["Колодки Bosch, комплект"]
+
+    market.call("change_price", p_token=seller.token, p_listing_id=listing, p_price_amount=300000)
+    assert market.pending_posts() == 0 and worker.run(until_idle=True) == Counts()
+    assert len(standin.calls(channel)) == 2  # a price-only change calls nothing at all
+
+    market.call("mark_listing_sold", p_token=seller.token, p_listing_id=listing)
+    assert worker.run(until_idle=True).delivered == 1
+    [post] = shown(standin, channel)
+    assert post["text"].startswith("⛔ Больше не продаётся\nКолодки Bosch, комплект")
+    posts = market.rows("channel_posts", p_listing_id=listing)
+    assert [(p[4], p[5]["status"], p[8]) for p in posts] == [(message_id, "sold", 0)]
+
+
+def test_a_photo_post_is_edited_through_its_caption_or_its_photo(
+    outbox: Database, standin: StandIn, market: Marketplace, staff: Account, seller: Account, channel: str
+) -> None:
+    listing = market.published_part(seller, staff, photos=["l/1/front.jpg", "l/1/back.jpg"])
+    worker = poster(outbox, standin, photo_url=PHOTOS)
+    worker.run(until_idle=True)
+    market.edit(seller, listing, description="Оригинал, в упаковке")
+    worker.run(until_idle=True)
+    market.edit(seller, listing, photos=["l/1/box.jpg"])
+    worker.run(until_idle=True)
+    assert standin.calls(channel) == ["sendPhoto", "editMessageCaption", "editMessageMedia"]
+    [post] = shown(standin, channel)
+    assert post["photo"] == f"{PHOTOS}/l/1/box.jpg" and "Оригинал, в упаковке" in post["text"]
+    # the caption keeps to Telegram's 1024 characters however long the description
+    market.edit(seller, listing, description="Очень подробно. " * 300)
+    assert worker.run(until_idle=True).delivered == 1
+    [post] = shown(standin, channel)
+    assert len(post["text"]) <= 1024 and post["text"].endswith(f"https://bazaar.test/l/{listing}")
+
+
+def test_an_edit_sent_again_after_a_crash_leaves_one_message(
+    outbox: Database, standin: StandIn, market: Marketplace, staff: Account, seller: Account, channel: str
+) -> None:
+    listing = market.published_part(seller, staff)
+    poster(outbox, standin).run(until_idle=True)
+    market.edit(seller, listing, title="Колодки, новая цена доставки")
+    # a worker claims the edit, records `sending`, makes the call and dies before reporting it
+    crashed = poster(outbox, standin, name="crashed")
+    with outbox.admin() as conn:
+        conn.execute("set role bazaar_worker")
+        [row] = conn.execute("select notification_id, payload from api.claim_channel_posts('crashed', 10)")
+        conn.execute("select api.sending_notification(%s, 'crashed')", [row[0]])
+        conn.execute("reset role")
+        conn.execute("update core.notifications set claimed_until = now() where id = %s", [row[0]])
+    sender = crashed.senders["telegram"]
+    assert isinstance(sender, TelegramSender)
+    sender.publish(channel, channel_post(row[1]), row[1]["telegram_message_id"], None)
+    calls = len(standin.calls(channel))
+    # the next worker sends it again: Telegram says nothing changed, which is delivered, not failed
+    assert poster(outbox, standin).run(until_idle=True) == Counts(delivered=1, possible_duplicates=1)
+    assert len(standin.calls(channel)) == calls + 1 and len(standin.chats[channel]) == 1
+    assert market.rows("channel_posts", p_listing_id=listing)[0][8] == 0
+
+
+def test_a_burst_to_one_channel_is_spread_to_its_limit_not_dropped(
+    outbox: Database, standin: StandIn, market: Marketplace, staff: Account, channel: str
+) -> None:
+    sellers = [market.account() for _ in range(6)]
+    for seller in sellers:
+        market.published_part(seller, staff)
+    worker = poster(outbox, standin, per_group=Pacer(2, 0.5))  # Telegram's 20 a minute, scaled down
+    assert worker.run(until_idle=True).delivered == 6
+    times = sorted(r["at"] for r in standin.requests if str(r["body"].get("chat_id")) == channel)
+    assert len(times) == 6
+    # no three within half a second (arrival times: a little slack for the network's jitter)
+    assert all(times[i + 2] - times[i] >= 0.4 for i in range(len(times) - 2))
