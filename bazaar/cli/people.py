@@ -6,6 +6,7 @@ Commands that act for a person take the session token from --token or BAZAAR_TOK
 from __future__ import annotations
 
 import json
+import re
 
 import click
 from psycopg.types.json import Jsonb
@@ -13,6 +14,7 @@ from psycopg.types.json import Jsonb
 from bazaar import api
 from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
 from bazaar.db import connect
+from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.output import print_object, print_output
 
 # -- users -----------------------------------------------------------------------------------
@@ -145,6 +147,36 @@ def user_reset_password(settings: Settings, identifier: str, code: str, new_pass
         new_password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
     ended = one(settings, "reset_password", identifier, code, new_password)["sessions_ended"]
     done(settings, f"password reset; {ended} session(s) ended: sign in again", sessions_ended=ended)
+
+
+@user.command("link-telegram")
+@click.option(
+    "--bot",
+    envvar="BAZAAR_TELEGRAM_BOT",
+    metavar="USERNAME",
+    help="The bot's username, for the t.me link (env BAZAAR_TELEGRAM_BOT).",
+)
+@token_option
+@json_option
+@pass_settings
+def user_link_telegram(settings: Settings, bot: str | None, token: str) -> None:
+    """A one-time link that connects Telegram to this account: open it in Telegram, press Start,
+    then share the phone with the bot's button. Sign-in codes then arrive there."""
+    if bot is not None and not re.fullmatch(r"@?[A-Za-z][A-Za-z0-9_]{4,31}", bot):
+        raise BazaarError(
+            f"--bot is not a Telegram bot's username: {bot}",
+            exit_code=EXIT_BAD_ARGUMENT,
+            hint="5-32 letters, digits or _, as in @bazaar_bot",
+        )
+    row = one(settings, "request_telegram_link", token)
+    link = f"https://t.me/{bot.lstrip('@')}?start={row['link_token']}" if bot else None
+    done(
+        settings,
+        f"open {link}" if link else f"send the bot: /start {row['link_token']}",
+        link=link,
+        link_token=row["link_token"],
+        expires_at=row["expires_at"],
+    )
 
 
 @user.command("logout")

@@ -26,19 +26,32 @@ from bazaar.output import print_object
     help="Seconds between empty claims.",
 )
 @click.option("--until-idle", is_flag=True, help="Stop when nothing is left to deliver (tests, drains).")
+@click.option(
+    "--bot/--no-bot",
+    default=True,
+    show_default=True,
+    help="Also read the Telegram bot's updates (/start links, shared contacts); one worker at a time does.",
+)
 @json_option
 @pass_settings
 def worker(
-    settings: Settings, channels: tuple[str, ...], name: str | None, batch: int, poll: float, until_idle: bool
+    settings: Settings,
+    channels: tuple[str, ...],
+    name: str | None,
+    batch: int,
+    poll: float,
+    until_idle: bool,
+    bot: bool,
 ) -> None:
     """Deliver the outbox's notifications by e-mail, Telegram and SMS, as bazaar_worker
     (BAZAAR_WORKER_DSN). Several may run at once. Channels come from the environment
     (BAZAAR_SMTP_*, BAZAAR_TELEGRAM_*, BAZAAR_SMS_*: README, "The delivery worker"); stops on
-    SIGTERM after the message in hand."""
+    SIGTERM after the message in hand. With Telegram it also posts to channels and answers the
+    bot's chats (linking accounts)."""
     # imported here: httpx and smtplib would cost every other command ≈ 20 ms at start-up
     from bazaar.worker.main import serve
 
-    counts = serve(settings.worker_dsn(), channels, name, batch, poll, until_idle)
+    counts = serve(settings.worker_dsn(), channels, name, batch, poll, until_idle, bot)
     if settings.json:
         print_object(vars(counts), True)
     else:

@@ -17,9 +17,10 @@ def main() -> int:
     parser.add_argument("--channel", action="append", default=[], choices=["telegram", "email", "sms"])
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--poll", type=float, default=1.0)
+    parser.add_argument("--no-bot", action="store_true", help="do not read the Telegram bot's updates")
     args = parser.parse_args()
     try:
-        serve(args.dsn, args.channel, args.name, args.batch, args.poll)
+        serve(args.dsn, args.channel, args.name, args.batch, args.poll, bot=not args.no_bot)
     except BazaarError as exc:
         log("error", exc.message)
         return exc.exit_code

@@ -7,11 +7,17 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Sequence
+from dataclasses import replace
+
+import httpx
 
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.worker import config
+from bazaar.worker.bot import Bot
 from bazaar.worker.loop import Counts, Worker, channels_of
+from bazaar.worker.senders import TelegramSender
 
 
 def serve(
@@ -21,6 +27,7 @@ def serve(
     batch: int = 20,
     poll: float = 1.0,
     until_idle: bool = False,
+    bot: bool = True,
 ) -> Counts:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would show the bot's URL
     configured = channels_of(config.senders_from(os.environ))
@@ -35,11 +42,23 @@ def serve(
     run = Worker(dsn, wanted, batch=batch, poll=poll)
     if name:
         run.name = name
+    # the bot's updates, beside the deliveries (one worker of all reads them: a lease decides)
+    telegram = wanted.get("telegram")
+    reader: threading.Thread | None = None
+    if bot and not until_idle and isinstance(telegram, TelegramSender):
+        # its own client: a long poll must not hold up the deliveries' connection
+        updates = Bot(dsn, replace(telegram, client=httpx.Client()), run.name, stop=run.stop)
+        reader = threading.Thread(target=updates.run, name="telegram-bot", daemon=True)
+        reader.start()
     # SIGTERM (supervisord, docker) and ^C: the message in hand is finished first
     previous = {sig: signal.signal(sig, lambda *_: run.stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return run.run(until_idle=until_idle)
     finally:
+        run.stop.set()
+        if reader is not None:
+            # an open getUpdates is abandoned: the updates it brings are read again next time
+            reader.join(2.0)
         run.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

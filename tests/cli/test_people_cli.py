@@ -145,3 +145,17 @@ def test_change_forget_and_reset_a_password(run: Cli) -> None:
     )
     assert reset == {"ok": True, "sessions_ended": 1}
     assert run.json("user", "login", "irina@example.com", "--password", "third-secret")["user_id"] > 0
+
+
+def test_a_link_to_connect_telegram(run: Cli) -> None:
+    run.register("Gleb", "gleb@example.com")
+    token = run.login("gleb@example.com")
+    linked = run.json("user", "link-telegram", "--bot", "@bazaar_test_bot", token=token)
+    assert linked["link"] == f"https://t.me/bazaar_test_bot?start={linked['link_token']}"
+    assert len(linked["link_token"]) == 32 and linked["expires_at"]
+    plain = run("user", "link-telegram", token=token)
+    assert plain.exit_code == 0 and plain.output.startswith("send the bot: /start ")
+    assert one_line_error(run("user", "link-telegram", "--bot", "no", token=token), 3).startswith("error:")
+    for _ in range(3):
+        run("user", "link-telegram", token=token)
+    assert "hour" in one_line_error(run("user", "link-telegram", token=token), 5)  # BZ429

@@ -37,6 +37,7 @@ class World:
     cursors: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    link_token: str = ""
     workers: list[str] = field(default_factory=lambda: [WORKER])
     background: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -136,6 +137,8 @@ def _build(db: Conn, api: Api, worker: Api, world: World) -> None:
     api.rows("link_telegram", seller_token, 7002, world.phones[1])
     api.rows("request_sign_in_code", world.phones[1])  # a code waits for the seller
     api.rows("request_password_reset", world.emails[1])  # and a password reset code
+    world.link_token = api.rows("request_telegram_link", buyer_token)[0][0]  # a link the bot may see
+    worker.rows("telegram_poll", WORKER)  # this worker reads the bot's updates
 
     shop = world.name("shop", "shop", api.one("create_shop", seller_token, "Fuzz Parts", "a shop"))
     api.rows("add_shop_member", seller_token, shop, other, "seller")
@@ -380,6 +383,11 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
             "p_photo": "listings/1/front.jpg",
         },
         "outbox_stats": {},
+        "request_telegram_link": {"p_token": world.tokens["other_seller"]},
+        "telegram_poll": {"p_worker": WORKER},
+        "telegram_polled": {"p_worker": WORKER, "p_next_update_id": 1},
+        "telegram_start": {"p_link_token": world.link_token, "p_chat_id": 7001},
+        "telegram_contact": {"p_chat_id": 7001, "p_phone": world.phones[0], "p_contact_user_id": 7001},
         "queue_operator_alerts": {
             "p_alerts": [
                 {"status": "firing", "labels": {"alertname": "BazaarNoLeader", "severity": "critical"}}

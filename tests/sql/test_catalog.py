@@ -29,6 +29,10 @@ WORKER_FUNCTIONS = {
     "api.claim_channel_posts(text,integer)",
     "api.channel_post_delivered(text,bigint,bigint,text)",
     "api.queue_operator_alerts(jsonb)",
+    "api.telegram_poll(text)",
+    "api.telegram_polled(text,bigint)",
+    "api.telegram_start(text,bigint)",
+    "api.telegram_contact(bigint,text,bigint)",
 }
 
 

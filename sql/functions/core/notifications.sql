@@ -34,6 +34,20 @@ $$;
 comment on function core.wake_outbox_workers() is
 'Trigger: NOTIFY bazaar_outbox once per statement that queued notifications.';
 
+create or replace function core.check_worker_name(p_worker text) returns void
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_worker is null or p_worker !~ '^[A-Za-z0-9._:-]{1,100}$' then
+        perform core.raise_invalid('name the worker (1-100 letters, digits, . _ : -)');
+    end if;
+end
+$$;
+comment on function core.check_worker_name(text) is
+'22023 unless P_WORKER names a worker as its leases do: 1-100 letters, digits, . _ : -.';
+
 create or replace function core.claim_outbox(
     p_worker text, p_batch integer, p_targets text, p_channels text[] default null
 )
@@ -49,9 +63,7 @@ declare
     v_until timestamptz := now() + core.setting_interval('outbox_lease');
     v_max integer := core.setting_int('outbox_max_attempts');
 begin
-    if p_worker is null or p_worker !~ '^[A-Za-z0-9._:-]{1,100}$' then
-        perform core.raise_invalid('name the worker (1-100 letters, digits, . _ : -)');
-    end if;
+    perform core.check_worker_name(p_worker);
     if p_batch is null or p_batch not between 1 and 1000 then
         perform core.raise_invalid('the batch size must be between 1 and 1000');
     end if;

@@ -143,3 +143,38 @@ comment on function api.sign_in_with_code(text, text) is
 'sign_in_code_daily_failures wrong codes for the number within sign_in_code_lockout_window: BZ429 until '
 'the window passes (the account is notified when it happens). Answers are the same for numbers with and '
 'without an account. Blocked: 42501. 22023 bad argument.';
+
+create or replace function api.request_telegram_link(p_token text)
+returns table (link_token text, expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+    v_token text := encode(ext.gen_random_bytes(16), 'hex');
+    v_expires timestamptz := now() + core.setting_interval('telegram_link_lifetime');
+begin
+    perform pg_advisory_xact_lock(hashtextextended('telegram-link:' || v_user.id, 0));
+    if (select count(*) from core.telegram_link_tokens as t
+        where t.user_id = v_user.id and t.created_at > now() - interval '1 hour')
+       >= core.setting_int('telegram_link_hourly_limit') then
+        raise exception using
+            errcode = 'BZ429',
+            message = 'too many links to connect Telegram were asked for in the last hour',
+            hint = 'use the last one, or try again in an hour';
+    end if;
+    -- a new link replaces any still unused
+    update core.telegram_link_tokens as t set expires_at = now()
+    where t.user_id = v_user.id and t.used_at is null and t.expires_at > now();
+    insert into core.telegram_link_tokens (user_id, token_hash, expires_at)
+    values (v_user.id, core.token_hash(v_token), v_expires);
+    return query select v_token, v_expires;
+end
+$$;
+comment on function api.request_telegram_link(text) is
+'A signed-in user asks to connect Telegram: a one-time link token (32 hex characters) for '
+'https://t.me/<bot>?start=<token>, valid telegram_link_lifetime; a new one replaces the last. The '
+'bot links the chat that opens it (api.telegram_start). At most telegram_link_hourly_limit an hour '
+'(else BZ429). 28000/42501 token.';
