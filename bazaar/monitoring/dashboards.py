@@ -684,6 +684,40 @@ MARKETPLACE = Dashboard(
                 ),
             ),
         ),
+        Panel(
+            "Deliveries per minute by channel: delivered, retried, set aside",
+            "timeseries",
+            (
+                PromQL(
+                    f"60 * max by (channel) ({rate('bazaar_outbox_delivered_total', C)})",
+                    "{{channel}} delivered",
+                ),
+                PromQL(
+                    f"60 * max by (channel) ({rate('bazaar_outbox_retried_total', C)})", "{{channel}} retried"
+                ),
+                PromQL(
+                    f"60 * max by (channel) ({rate('bazaar_outbox_dead_total', C)})", "{{channel}} set aside"
+                ),
+            ),
+            description=(
+                "From the outbox's own reports (delivery workers); a dead letter waits in "
+                "`bazaar outbox dead-letters`."
+            ),
+        ),
+        Panel(
+            "Queued to delivered, by channel (p50, p95)",
+            "timeseries",
+            tuple(
+                PromQL(
+                    f"histogram_quantile({q}, max by (channel, le) "
+                    f"({rate('bazaar_outbox_delivery_seconds_bucket', C)}))",
+                    f"{{{{channel}}}} p{round(q * 100)}",
+                )
+                for q in (0.5, 0.95)
+            ),
+            unit="s",
+            description="Includes the waits of retries: a notification retried for an hour counts an hour.",
+        ),
         Row("Listings"),
         Panel(
             "New listings per day",

@@ -20,9 +20,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import psycopg
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bazaar import jsonlog
@@ -41,6 +42,10 @@ HELP = {
     "bazaar_outbox_pending": "notifications waiting for delivery, by channel",
     "bazaar_outbox_oldest_pending_seconds": "age of the oldest notification waiting, by channel",
     "bazaar_outbox_failed": "notifications set aside after their last attempt (dead letters)",
+    "bazaar_outbox_delivered_total": "notifications delivered, by channel",
+    "bazaar_outbox_retried_total": "delivery attempts that failed for a passing reason, by channel",
+    "bazaar_outbox_dead_total": "notifications set aside as undeliverable (dead letters), by channel",
+    "bazaar_outbox_delivery_seconds": "time from queued to delivered, by channel",
     "bazaar_rows_inserted_total": "rows inserted into the table since the statistics were reset",
     "bazaar_api_calls_total": "calls of the api function since the statistics were reset",
     "bazaar_api_seconds_total": "seconds spent in the api function since the statistics were reset",
@@ -49,10 +54,31 @@ INTEGRITY_INTERVAL = 300.0  # seconds between two integrity checks (they read wh
 RETRY = 10.0  # seconds before checking again after a check failed
 
 
+HISTOGRAM_PARTS = ("_bucket", "_sum", "_count")
+
+
+def _le(bound: str) -> str:
+    """A bucket's bound as prometheus_client's own histograms write it: 60.0, 2.5, +Inf."""
+    value = float(bound.replace("+Inf", "inf"))
+    return "+Inf" if value == float("inf") else repr(value)
+
+
 def families(rows: Sequence[tuple[str, dict[str, str], float]]) -> list[Metric]:
-    """Metric families from monitoring.marketplace_metrics() rows (name, labels, value)."""
+    """Metric families from monitoring.marketplace_metrics() rows (name, labels, value). A
+    histogram comes as NAME_bucket rows (cumulative, labelled le), NAME_sum and NAME_count."""
     built: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+    histograms: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
     for name, labels, value in rows:
+        base = next((name.removesuffix(p) for p in HISTOGRAM_PARTS if name.endswith(p)), name)
+        if base != name and base in HELP:
+            keys = tuple(str(labels[k]) for k in sorted(labels) if k != "le")
+            series = histograms.setdefault(base, {}).setdefault(keys, {"buckets": [], "sum": 0.0})
+            if name.endswith("_bucket"):
+                series["buckets"].append((_le(str(labels["le"])), float(value)))
+            elif name.endswith("_sum"):
+                series["sum"] = float(value)
+            series["labels"] = sorted(k for k in labels if k != "le")
+            continue
         if name not in HELP:
             continue  # a metric the function learned before this exporter: not guessed at
         family: GaugeMetricFamily | CounterMetricFamily | None = built.get(name)
@@ -63,7 +89,17 @@ def families(rows: Sequence[tuple[str, dict[str, str], float]]) -> list[Metric]:
                 family = GaugeMetricFamily(name, HELP[name], labels=sorted(labels))
             built[name] = family
         family.add_metric([str(labels[k]) for k in sorted(labels)], float(value))
-    return list(built.values())
+    result: list[Metric] = list(built.values())
+    for base, all_series in histograms.items():
+        histogram: HistogramMetricFamily | None = None
+        for keys, series in all_series.items():
+            if histogram is None:
+                histogram = HistogramMetricFamily(base, HELP[base], labels=series["labels"])
+            buckets = sorted(series["buckets"], key=lambda b: float(b[0].replace("+Inf", "inf")))
+            histogram.add_metric(list(keys), buckets, series["sum"])
+        if histogram is not None:
+            result.append(histogram)
+    return result
 
 
 class MarketplaceCollector(Collector):

@@ -70,3 +70,41 @@ def test_only_the_monitor_role_may_read_them(db: Conn, role: str, call: str) -> 
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         db.execute(call.encode())
     db.execute("rollback to savepoint refused")
+
+
+def test_deliveries_retries_and_dead_letters_are_counted_per_channel_with_their_latency(
+    db: Conn, worker: Api, user: User
+) -> None:
+    before = metrics(db)
+    email, sms = '{"channel": "email"}', '{"channel": "sms"}'
+    rows = db.execute(
+        "insert into core.notifications (user_id, channel, kind, payload, created_at) values "
+        "(%(u)s, 'email', 'test_kind', '{}', now() - interval '3 seconds'), "
+        "(%(u)s, 'email', 'test_kind', '{}', now() - interval '2 hours'), "
+        "(%(u)s, 'sms', 'test_kind', '{}', now()) returning id",
+        {"u": user.id},
+    ).fetchall()
+    worker.rows("claim_notifications", "w1", 10, ["email", "sms"])  # one user's emails one at a time
+    worker.rows("ack_notification", rows[0][0], "w1")
+    worker.rows("fail_notification", rows[2][0], "w1", "HTTP 502")
+    worker.rows("claim_notifications", "w1", 10, ["email", "sms"])  # the sms waits for its retry time
+    worker.rows("ack_notification", rows[1][0], "w1")
+    db.execute("update core.notifications set next_attempt_at = null where id = %s", [rows[2][0]])
+    worker.rows("claim_notifications", "w1", 10, ["sms"])
+    worker.rows("fail_notification", rows[2][0], "w1", "HTTP 400: no such number", True)
+    after = metrics(db)
+
+    def grew(name: str, labels: str) -> float:
+        return after[(name, labels)] - before.get((name, labels), 0.0)
+
+    assert grew("bazaar_outbox_delivered_total", email) == 2
+    assert grew("bazaar_outbox_retried_total", sms) == 1 and grew("bazaar_outbox_dead_total", sms) == 1
+    assert grew("bazaar_outbox_delivered_total", sms) == 0
+    assert grew("bazaar_outbox_delivery_seconds_count", email) == 2
+    assert 7203 <= grew("bazaar_outbox_delivery_seconds_sum", email) < 7300
+
+    def bucket(le: str) -> float:
+        return grew("bazaar_outbox_delivery_seconds_bucket", f'{{"le": "{le}", "channel": "email"}}')
+
+    # cumulative: 3 s is within le=5; 2 hours only within +Inf
+    assert (bucket("2.5"), bucket("5"), bucket("3600"), bucket("+Inf")) == (0, 1, 1, 2)

@@ -62,6 +62,7 @@ as $$
 declare
     v_until timestamptz := now() + core.setting_interval('outbox_lease');
     v_max integer := core.setting_int('outbox_max_attempts');
+    v_set_aside integer;
 begin
     perform core.check_worker_name(p_worker);
     if p_batch is null or p_batch not between 1 and 1000 then
@@ -75,8 +76,12 @@ begin
     end if;
     -- Set aside what failed outbox_max_attempts times (its last lease ran out): it must not hold
     -- back the rest of its target's rows forever.
-    update core.notifications as n set failed_at = now()
-    where n.delivered_at is null and n.failed_at is null and n.attempts >= v_max and n.claimed_until < now();
+    with set_aside as (
+        update core.notifications as n set failed_at = now()
+        where n.delivered_at is null and n.failed_at is null and n.attempts >= v_max and n.claimed_until < now()
+        returning n.channel
+    )
+    select count(core.count_delivery(a.channel, 'dead')) into v_set_aside from set_aside as a;
     -- Claimable: not delivered or failed, not leased (or the lease ran out), and the oldest pending
     -- one of its target (a user on one channel, or a channel post), so one target's rows go out
     -- one at a time, in order. SKIP LOCKED keeps two workers off the same rows. P_TARGETS: all,
@@ -201,6 +206,7 @@ begin
     set delivered_at = now(), failed_at = null, claimed_by = null, claimed_until = null,
         provider_message_id = p_provider_message_id
     where n.id = p_id and n.created_at = v_row.created_at;
+    perform core.count_delivery(v_row.channel, 'delivered', now() - v_row.created_at);
     return true;
 end
 $$;
@@ -208,3 +214,47 @@ comment on function core.ack_outbox(bigint, text, text) is
 'Mark an outbox row leased to P_WORKER delivered, with the provider''s message id: true, or false when '
 'it was delivered before (twice is harmless). P0002 no such row; 55000 not (or no longer) leased to '
 'P_WORKER; 22023 message id over 200 characters.';
+
+create or replace function core.outbox_latency_bounds() returns double precision[]
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$ select '{1, 2.5, 5, 10, 30, 60, 300, 900, 3600}'::double precision [] $$;
+comment on function core.outbox_latency_bounds() is
+'The upper bounds (seconds) of the delivery latency histogram''s buckets; a tenth bucket takes the rest.';
+
+create or replace function core.count_delivery(
+    p_channel core.notification_channel, p_outcome text, p_latency interval default null
+) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_seconds double precision := extract(epoch from p_latency);
+    -- the first bucket whose bound is not below the latency (Prometheus's le)
+    v_bucket integer := 1 + (select count(*) from unnest(core.outbox_latency_bounds()) as b (le) where b.le < v_seconds);
+    v_delivered integer := (p_outcome = 'delivered')::integer;
+begin
+    insert into core.outbox_delivery_stats as s (
+        channel, shard, delivered, retried, dead, latency_seconds_sum, latency_buckets
+    )
+    values (
+        p_channel, pg_backend_pid() % 8, v_delivered, (p_outcome = 'retry')::integer,
+        (p_outcome = 'dead')::integer, coalesce(v_seconds, 0) * v_delivered,
+        array_fill(0::bigint, array[10])
+    )
+    on conflict (channel, shard) do update set
+        delivered = s.delivered + excluded.delivered,
+        retried = s.retried + excluded.retried,
+        dead = s.dead + excluded.dead,
+        latency_seconds_sum = s.latency_seconds_sum + excluded.latency_seconds_sum;
+    if v_delivered = 1 then
+        update core.outbox_delivery_stats as s set latency_buckets[v_bucket] = s.latency_buckets[v_bucket] + 1
+        where s.channel = p_channel and s.shard = pg_backend_pid() % 8;
+    end if;
+end
+$$;
+comment on function core.count_delivery(core.notification_channel, text, interval) is
+'Count an outbox report for the delivery metrics: P_OUTCOME delivered (with P_LATENCY, queued to '
+'delivered), retry or dead, in this session''s shard of core.outbox_delivery_stats.';

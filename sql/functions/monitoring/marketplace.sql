@@ -93,6 +93,36 @@ as $$
     -- dead letters: set aside after outbox_max_attempts (index_notifications_on_failed)
     select 'bazaar_outbox_failed', '{}', count(*) from core.notifications where failed_at is not null
     union all
+    -- what the outbox reports counted (core.count_delivery; at most 8 rows per channel): delivered,
+    -- retried and set aside per channel, and the queued-to-delivered histogram, cumulative per le
+    select m.metric, jsonb_build_object('channel', ch.channel::text), m.value
+    from unnest(enum_range(null::core.notification_channel)) as ch (channel)
+    cross join lateral (
+        select
+            coalesce(sum(s.delivered), 0) as delivered, coalesce(sum(s.retried), 0) as retried,
+            coalesce(sum(s.dead), 0) as dead, coalesce(sum(s.latency_seconds_sum), 0) as seconds
+        from core.outbox_delivery_stats as s where s.channel = ch.channel
+    ) as t
+    cross join lateral (
+        values
+        ('bazaar_outbox_delivered_total', t.delivered::float8),
+        ('bazaar_outbox_retried_total', t.retried::float8),
+        ('bazaar_outbox_dead_total', t.dead::float8),
+        ('bazaar_outbox_delivery_seconds_sum', t.seconds),
+        ('bazaar_outbox_delivery_seconds_count', t.delivered::float8)
+    ) as m (metric, value)
+    union all
+    select
+        'bazaar_outbox_delivery_seconds_bucket',
+        jsonb_build_object('channel', ch.channel::text, 'le', case when b.le = 'Infinity' then '+Inf' else b.le::text end),
+        (
+            select coalesce(sum(x.n), 0) from core.outbox_delivery_stats as s
+            cross join lateral unnest(s.latency_buckets) with ordinality as x (n, i)
+            where s.channel = ch.channel and x.i <= b.i
+        )
+    from unnest(enum_range(null::core.notification_channel)) as ch (channel)
+    cross join unnest(core.outbox_latency_bounds() || 'Infinity'::float8) with ordinality as b (le, i)
+    union all
     -- rows inserted since the statistics were reset, per partition (a partition that retention
     -- drops must not make its table's sum fall: rate() would read a reset); sum by (table) gives
     -- new listings, orders, contact clicks … per minute (the leader's counters)

@@ -128,6 +128,7 @@ begin
         update core.notifications as n
         set failed_at = now(), last_error = v_error, claimed_by = null, claimed_until = null, sending_at = null
         where n.id = p_id and n.created_at = v_row.created_at;
+        perform core.count_delivery(v_row.channel, 'dead');
         return 'dead';
     end if;
     -- the provider's own wait (Telegram's retry_after) when it is the longer one
@@ -142,6 +143,7 @@ begin
     set next_attempt_at = now() + v_wait, last_error = v_error, claimed_by = null, claimed_until = null,
         sending_at = null
     where n.id = p_id and n.created_at = v_row.created_at;
+    perform core.count_delivery(v_row.channel, 'retry');
     return 'retry';
 end
 $$;
