@@ -170,25 +170,37 @@ def test_one_users_messages_keep_their_order(outbox: Database, standin: StandIn)
     assert [t.rsplit(" ", 1)[-1] for t in texts] == ["0", "0", "1", "2", "3", "4"]
 
 
-def test_three_workers_deliver_each_notification_exactly_once(outbox: Database, standin: StandIn) -> None:
-    people = [person(outbox, ["telegram"]) for _ in range(30)]
-    with outbox.admin() as conn:
-        for user in people:
-            conn.execute(
-                "select core.notify(%s, 'seller_message', jsonb_build_object('listing_id', 1, 'message', n)) "
-                "from generate_series(1, 10) as n",
-                [user["id"]],
-            )
-    workers = [worker(outbox, TelegramSender(standin.url, BOT_TOKEN), name=f"w{n}") for n in range(3)]
+def test_three_workers_deliver_5000_notifications_each_exactly_once(
+    outbox: Database, standin: StandIn
+) -> None:
+    with outbox.admin() as conn:  # 500 people with 10 SMS each, queued in the order of n
+        conn.execute(
+            "with people as ("
+            "insert into core.users (display_name, phone, password_hash, notification_channels) "
+            "select 'Bulk ' || p, '+7925' || lpad(p::text, 7, '0'), '$2b$04$' || repeat('x', 53), '{sms}' "
+            "from generate_series(1, 500) as p returning id) "
+            "insert into core.notifications (user_id, channel, kind, payload) "
+            "select p.id, 'sms', 'seller_message', jsonb_build_object('listing_id', 1, 'message', n) "
+            "from generate_series(1, 10) as n cross join people as p order by n, p.id"
+        )
+    workers = [worker(outbox, SmsSender(f"{standin.url}/send", SMS_KEY), name=f"w{n}") for n in range(3)]
+    for w in workers:
+        w.batch = 100
     results: list[Counts] = []
     threads = [threading.Thread(target=lambda w=w: results.append(w.run(until_idle=True))) for w in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(120)
-    assert sum(r.delivered for r in results) == 300 and all(r.possible_duplicates == 0 for r in results)
-    sent = [(r["body"]["chat_id"], r["body"]["text"]) for r in standin.requests]
-    assert len(sent) == len(set(sent)) == 300  # each once
+        thread.join(300)
+    assert sum(r.delivered for r in results) == 5000 and all(r.possible_duplicates == 0 for r in results)
+    assert all(r.delivered > 0 for r in results)  # the three shared the work
+    sent = [(r["body"]["to"], r["body"]["text"]) for r in standin.requests]
+    assert len(sent) == len(set(sent)) == 5000  # each once
+    # and each person's ten in the order they were queued, whichever worker sent them
+    by_person: dict[str, list[int]] = {}
+    for to, text in sent:
+        by_person.setdefault(to, []).append(int(text.rsplit(": ", 1)[1]))
+    assert all(numbers == list(range(1, 11)) for numbers in by_person.values())
 
 
 def test_no_secret_reaches_a_stored_error_or_a_log_line(
