@@ -48,6 +48,8 @@ REFERENCE_TABLES = frozenset(
         "vehicle_generations",
         "listing_transitions",
         "order_transitions",
+        # not reference data, but state the generator has no history for: the bot's update offset
+        "telegram_bot",
     }
 )
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies

@@ -22,6 +22,7 @@ BASE: dict[str, int] = {
     "sign_in_failures": 5_000,
     "sign_in_codes": 3_000,
     "password_reset_codes": 1_000,
+    "telegram_link_tokens": 1_000,
     "ad_campaigns": 60,
     "moderators": 50,
     "admins": 5,
@@ -55,6 +56,7 @@ class Sizes:
     sign_in_failures: int
     sign_in_codes: int
     password_reset_codes: int
+    telegram_link_tokens: int
     ad_campaigns: int
     moderators: int
     admins: int

@@ -103,6 +103,7 @@ TABLES = (
     "sign_in_failures",
     "sign_in_codes",
     "password_reset_codes",
+    "telegram_link_tokens",
     "listings",
     "listing_status_history",
     "order_status_history",

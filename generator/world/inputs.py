@@ -50,6 +50,7 @@ class Settings:
     sign_in_code_lifetime: int  # seconds a sign-in code is valid
     sign_in_code_max_attempts: int  # wrong entries a code tolerates
     outbox_max_attempts: int  # deliveries tried before a notification is set aside as failed
+    telegram_link_lifetime: int  # seconds a link to connect Telegram is valid
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ the notification outbox every other stage has added to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from generator import data
 from generator.text import NULL, js, opt, ts, ts_opt
 from generator.world.clock import DAY, HOUR, MINUTE
@@ -144,6 +146,19 @@ def write_campaigns_and_channels(ctx: Context, plan: Plan) -> None:
     posts.close()
 
 
+CHANNELS = ("telegram", "email", "sms")  # core.notification_channel
+
+
+@dataclass
+class Counted:
+    """One channel's delivery metrics (a row of core.outbox_delivery_stats)."""
+
+    delivered: int = 0
+    dead: int = 0
+    seconds: int = 0
+    buckets: list[int] = field(default_factory=lambda: [0] * 10)
+
+
 def write_notifications(ctx: Context, plan: Plan) -> None:
     """The outbox: one row per event and preferred channel (core.notify), channel posts to their chat;
     old ones delivered, a few set aside as failed, the latest still waiting."""
@@ -154,6 +169,9 @@ def write_notifications(ctx: Context, plan: Plan) -> None:
         "notifications",
         "id user_id channel_post_id channel kind payload created_at attempts delivered_at failed_at",
     )
+    # the delivery metrics the reports counted (core.count_delivery): per channel, in shard 0
+    bounds = (1, 2.5, 5, 10, 30, 60, 300, 900, 3600)  # core.outbox_latency_bounds()
+    stats = {c: Counted() for c in CHANNELS}
     nid = 0
     for at, target, kind, payload in sorted(plan.outbox, key=lambda n: (n[0], n[1])):
         if target < 0:
@@ -170,9 +188,23 @@ def write_notifications(ctx: Context, plan: Plan) -> None:
                 attempts = 0  # still waiting for a worker
             elif rng.random() < 0.003 and at + HOUR <= as_of:
                 attempts, failed = max_attempts, ts(at + HOUR)  # set aside by core.claim_outbox
+                stats[channel].dead += 1
             else:
                 delivered = ts(at + delay)
+                counted = stats[channel]
+                counted.delivered += 1
+                counted.seconds += delay
+                counted.buckets[sum(1 for b in bounds if b < delay)] += 1
             out.add(
                 f"{nid}\t{user}\t{post}\t{channel}\t{kind}\t{payload}\t{ts(at)}\t{attempts}\t{delivered}\t{failed}"
             )
     out.close()
+    counters = ctx.table(
+        "outbox_delivery_stats", "channel shard delivered retried dead latency_seconds_sum latency_buckets"
+    )
+    for channel, counted in stats.items():
+        buckets = ",".join(str(n) for n in counted.buckets)
+        counters.add(
+            f"{channel}\t0\t{counted.delivered}\t0\t{counted.dead}\t{counted.seconds}\t{{{buckets}}}"
+        )
+    counters.close()

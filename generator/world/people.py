@@ -139,7 +139,7 @@ def shops(ctx: Context, plan: Plan) -> None:
 
 
 def write_accounts(ctx: Context, plan: Plan) -> None:
-    """Sessions, failed sign-ins and sign-in codes."""
+    """Sessions, failed sign-ins, sign-in and password reset codes, links to connect Telegram."""
     rng, as_of, start = ctx.rng("accounts"), ctx.as_of, ctx.start
     settings = ctx.catalog.settings
     people = plan.people
@@ -206,6 +206,22 @@ def write_accounts(ctx: Context, plan: Plan) -> None:
             f"{ts(at + lifetime)}\t{attempts}\t{max_attempts}\t{ts_opt(used)}"
         )
     resets.close()
+    # the links that connected Telegram (each linked person's chat), and some never opened
+    links = ctx.table("telegram_link_tokens", "id user_id token_hash created_at expires_at used_at chat_id")
+    linked = [u for u in traders if "telegram" in people.channels[u]] or traders[:1]
+    link_lifetime = ctx.catalog.settings.telegram_link_lifetime
+    for lid in range(1, ctx.sizes.telegram_link_tokens + 1):
+        user = rng.choice(linked)
+        at = created[user - 1] + int((as_of - created[user - 1]) * rng.random())
+        used = at + rng.between(5, link_lifetime) if rng.random() < 0.8 else None
+        opened = "telegram" in people.channels[user] and used is not None and used <= as_of
+        used = used if opened else None
+        chat = str(400_000_000 + user * 13) if opened else NULL  # the chat people.py gave the user
+        links.add(
+            f"{lid}\t{user}\t\\\\x{rng.getrandbits(256):064x}\t{ts(at)}\t{ts(at + link_lifetime)}\t"
+            f"{ts_opt(used)}\t{chat}"
+        )
+    links.close()
 
 
 def write_audit(ctx: Context, plan: Plan) -> None:

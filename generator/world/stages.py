@@ -90,11 +90,21 @@ STAGES: tuple[Stage, ...] = (
         reads=("people", "shops", "listings"),
         writes=("cart_items", "saved_searches", "saved_search_queue"),
     ),
-    Stage(messaging.write_notifications, reads=("people", "outbox"), writes=("notifications",)),
+    Stage(
+        messaging.write_notifications,
+        reads=("people", "outbox"),
+        writes=("notifications", "outbox_delivery_stats"),
+    ),
     Stage(
         people.write_accounts,
         reads=("people",),
-        writes=("sessions", "sign_in_failures", "sign_in_codes", "password_reset_codes"),
+        writes=(
+            "sessions",
+            "sign_in_failures",
+            "sign_in_codes",
+            "password_reset_codes",
+            "telegram_link_tokens",
+        ),
     ),
     Stage(people.write_audit, reads=("audit",), writes=("audit_log",)),
 )

@@ -38,6 +38,10 @@ PERSONAL: dict[str, str] = {
     "sign_in_failures.identifier": "select id::text, identifier from core.sign_in_failures",
     "sign_in_codes.phone": "select id::text, phone from core.sign_in_codes",
     "sign_in_codes.code_hash": "select id::text, code_hash from core.sign_in_codes",
+    "telegram_link_tokens.token_hash": (
+        "select id::text, encode(token_hash, 'hex') from core.telegram_link_tokens"
+    ),
+    "telegram_link_tokens.chat_id": "select id::text, chat_id::text from core.telegram_link_tokens",
     "password_reset_codes.identifier": "select id::text, identifier from core.password_reset_codes",
     "password_reset_codes.code_hash": "select id::text, code_hash from core.password_reset_codes",
     "listings.contact_name": "select id::text, contact_name from core.listings",
@@ -409,7 +413,7 @@ def test_anyone_signs_in_with_the_staging_password(masked: tuple[str, dict[str, 
 def test_a_seed_gives_the_same_values_and_another_seed_others(
     server: ServerUnderTest, original: str, after: Values
 ) -> None:
-    random = {"sessions.token_hash"}
+    random = {"sessions.token_hash", "telegram_link_tokens.token_hash"}
     with masked_copy(server, original, SEED) as (dsn, _):
         again = personal_values(dsn)
     assert {label: v for label, v in again.items() if label not in random} == {

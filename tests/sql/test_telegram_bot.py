@@ -114,3 +114,20 @@ def test_one_worker_at_a_time_reads_the_updates(worker: Api, db: Conn) -> None:
         worker.fails("22023", "telegram_polled", bad, 1)
     worker.fails("22023", "telegram_polled", "w2", -1)
     worker.fails("22023", "telegram_polled", "w2", None)
+
+
+def test_the_purge_removes_links_that_count_for_nothing(api: Api, db: Conn, user: User) -> None:
+    link(api, user)
+    link(api, user)
+    db.execute(
+        "update core.telegram_link_tokens set created_at = now() - interval '2 hours', "
+        "expires_at = now() - interval '2 hours' + interval '15 minutes' where user_id = %s",
+        [user.id],
+    )
+    purged = db.execute("select ops.purge_sign_in_records()").fetchone()
+    assert purged is not None and purged[0]["telegram_links"] >= 2
+    left = db.execute(
+        "select count(*) from core.telegram_link_tokens where user_id = %s", [user.id]
+    ).fetchone()
+    assert left == (0,)
+    link(api, user)  # and the hourly limit counts from zero again
