@@ -352,6 +352,8 @@ DELIVERY_PGPASS = "delivery-worker-pgpass"  # in conf/: bazaar_worker's password
 DELIVERY_ENVIRONMENT = (
     "BAZAAR_TELEGRAM_TOKEN_FILE",
     "BAZAAR_TELEGRAM_API",
+    "BAZAAR_PHOTO_URL",
+    "BAZAAR_LISTING_URL",
     "BAZAAR_SMS_URL",
     "BAZAAR_SMS_KEY_FILE",
 )
