@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 
 from bazaar.jsonlog import log
+from bazaar.worker.loop import connect
 from bazaar.worker.senders import Permanent, TelegramSender, Transient
 
 LINKED = (
@@ -80,13 +81,7 @@ class Bot:
         while not self.stop.is_set():
             try:
                 if conn is None or conn.closed:
-                    conn = psycopg.connect(
-                        self.dsn,
-                        autocommit=True,
-                        connect_timeout=5,
-                        application_name=f"bot/{self.name}",
-                        prepare_threshold=None,  # PgBouncer's transaction pooling (see loop.py)
-                    )
+                    conn = connect(self.dsn, f"bot/{self.name}")
                 if not self.poll_once(conn):
                     self.stop.wait(self.idle)
             except psycopg.Error as exc:

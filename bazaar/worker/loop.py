@@ -30,6 +30,15 @@ from bazaar.worker.senders import Permanent, Published, Sender, TelegramSender, 
 Report = Callable[[psycopg.Connection[Any], Any], None]
 
 
+def connect(dsn: str, application_name: str) -> psycopg.Connection[Any]:
+    """A connection as the worker's threads use it: autocommit, named, and without prepared
+    statements (PgBouncer's transaction pooling shares server sessions, where a statement psycopg
+    prepared collides with another client's)."""
+    return psycopg.connect(
+        dsn, autocommit=True, connect_timeout=5, application_name=application_name, prepare_threshold=None
+    )
+
+
 @dataclass
 class Counts:
     delivered: int = 0
@@ -61,15 +70,7 @@ class Worker:
             while not self.stop.is_set():
                 try:
                     if conn is None or conn.closed:
-                        # prepare_threshold None: PgBouncer's transaction pooling shares server
-                        # sessions, where a statement psycopg prepared collides with another client's
-                        conn = psycopg.connect(
-                            self.dsn,
-                            autocommit=True,
-                            connect_timeout=5,
-                            application_name=f"worker/{self.name}",
-                            prepare_threshold=None,
-                        )
+                        conn = connect(self.dsn, f"worker/{self.name}")
                     done = self.deliver_batch(conn)
                 except psycopg.OperationalError as exc:
                     log("error", "the database is out of reach; trying again", error=type(exc).__name__)
