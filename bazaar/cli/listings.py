@@ -219,24 +219,35 @@ def listing_bump(settings: Settings, listing_id: int, token: str) -> None:
 
 @listing.command("price")
 @click.argument("listing_id", type=ID)
-@click.argument("price")
+@click.argument("price", required=False)
 @click.option("--wholesale-price", help="Price per unit from --wholesale-min units on.")
 @click.option("--wholesale-min", type=int)
+@click.option("--clear-wholesale", is_flag=True, help="Remove the wholesale tier.")
 @token_option
 @json_option
 @pass_settings
 def listing_price(
     settings: Settings,
     listing_id: int,
-    price: str,
+    price: str | None,
     wholesale_price: str | None,
     wholesale_min: int | None,
+    clear_wholesale: bool,
     token: str,
 ) -> None:
-    """Change the price (kept in the price history)."""
-    wholesale = _amount(wholesale_price, "--wholesale-price")
-    one(settings, "change_price", token, listing_id, _amount(price, "PRICE"), wholesale, wholesale_min)
-    done(settings, f"listing {listing_id} now costs {price}", listing_id=listing_id)
+    """Change the price and/or the wholesale tier (kept in the price history); what is left out
+    stays as it is."""
+    one(
+        settings,
+        "change_price",
+        token,
+        listing_id,
+        _amount(price, "PRICE"),
+        _amount(wholesale_price, "--wholesale-price"),
+        wholesale_min,
+        clear_wholesale,
+    )
+    done(settings, f"listing {listing_id}: price changed", listing_id=listing_id)
 
 
 @listing.command("categories")

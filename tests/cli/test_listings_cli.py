@@ -38,6 +38,13 @@ def test_a_listing_from_draft_to_search_results(run: Cli) -> None:
     one_line_error(run("search", "--tag", "!"), 3)
 
     run.json("listing", "price", listing_id, "4500", token=seller)
+    run.json(
+        "listing", "price", listing_id, "--wholesale-price", "4000", "--wholesale-min", "4", token=seller
+    )
+    assert run.json("listing", "show", listing_id)["price_amount"] == 450000  # left out: unchanged
+    run.json("listing", "price", listing_id, "--clear-wholesale", token=seller)
+    assert run.json("listing", "show", listing_id)["wholesale_price_amount"] is None
+    assert "say what changes" in one_line_error(run("listing", "price", listing_id, token=seller), 3)
     run.json("listing", "edit", listing_id, "--set", "title=Колодки Brembo P85020", "--set", "quantity=3",
              token=seller)  # fmt: skip
     assert run.json("listing", "show", listing_id)["quantity"] == 3

@@ -317,15 +317,26 @@ def test_price_changes_are_kept(api: Api, listings: Listings, seller: User, mode
     listing_id = listings.publish(seller, moderator, listings.create(seller, "part"))
     api.one("change_price", seller.token, listing_id, 140000, 120000, 10)
     api.one("change_price", seller.token, listing_id, 140000, 120000, 10)  # no change, no history row
+    # what is left out stays: a new unit price keeps the wholesale tier
     api.one("change_price", seller.token, listing_id, 130000, None, None)
+    api.named("change_price", p_token=seller.token, p_listing_id=listing_id, p_wholesale_min_quantity=20)
+    api.named("change_price", p_token=seller.token, p_listing_id=listing_id, p_clear_wholesale=True)
     history = api.rows("price_history", listing_id)
     assert [(r[1], r[3], r[4]) for r in history] == [
         (150000, None, None),
         (140000, 120000, 10),
+        (130000, 120000, 10),
+        (130000, 120000, 20),
         (130000, None, None),
     ]
     api.fails("22023", "change_price", seller.token, listing_id, 0, None, None)
     api.fails("22023", "change_price", seller.token, listing_id, 100, 100, 5)
+    api.fails("22023", "change_price", seller.token, listing_id, None, None, None)  # nothing to change
+    api.fails(
+        "22023", "change_price", seller.token, listing_id, None, 5000, None
+    )  # a price without its minimum
+    api.fails("22023", "change_price", seller.token, listing_id, None, 5000, 5, True)  # clear and set
+    api.fails("22023", "change_price", seller.token, listing_id, 120000, None, None, None)
     api.fails("P0002", "price_history", 10**9)
 
 
