@@ -150,6 +150,7 @@ def user_reset_password(settings: Settings, identifier: str, code: str, new_pass
 
 
 @user.command("link-telegram")
+@click.option("--current-password", "password", help="Your current password (prompted when omitted).")
 @click.option(
     "--bot",
     envvar="BAZAAR_TELEGRAM_BOT",
@@ -159,7 +160,7 @@ def user_reset_password(settings: Settings, identifier: str, code: str, new_pass
 @token_option
 @json_option
 @pass_settings
-def user_link_telegram(settings: Settings, bot: str | None, token: str) -> None:
+def user_link_telegram(settings: Settings, password: str | None, bot: str | None, token: str) -> None:
     """A one-time link that connects Telegram to this account: open it in Telegram, press Start,
     then share the phone with the bot's button. Sign-in codes then arrive there."""
     if bot is not None and not re.fullmatch(r"@?[A-Za-z][A-Za-z0-9_]{4,31}", bot):
@@ -168,7 +169,9 @@ def user_link_telegram(settings: Settings, bot: str | None, token: str) -> None:
             exit_code=EXIT_BAD_ARGUMENT,
             hint="5-32 letters, digits or _, as in @bazaar_bot",
         )
-    row = one(settings, "request_telegram_link", token)
+    if password is None:
+        password = click.prompt("Current password", hide_input=True, err=True)
+    row = one(settings, "request_telegram_link", token, password)
     link = f"https://t.me/{bot.lstrip('@')}?start={row['link_token']}" if bot else None
     done(
         settings,

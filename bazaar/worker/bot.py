@@ -57,6 +57,7 @@ SHARE_PHONE = {
     "resize_keyboard": True,
 }
 NO_KEYBOARD = {"remove_keyboard": True}
+MAX_TRIES = 3  # an update that fails this often is skipped
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Bot:
     stop: threading.Event = field(default_factory=threading.Event)
     poll_timeout: int = 25  # seconds Telegram holds a getUpdates call open when nothing arrives
     idle: float = 10.0  # seconds between two tries for the lease while another worker holds it
+    _failures: dict[int, int] = field(default_factory=dict)  # update id -> failed tries
 
     def run(self) -> None:
         """Read and answer updates until STOP is set."""
@@ -92,6 +94,9 @@ class Bot:
                 # getUpdates refused: a wrong token, a webhook set on the bot (409), Telegram down
                 log("error", "the bot cannot read its updates; trying again", reason=str(exc))
                 self.stop.wait(self.idle)
+            except Exception as exc:  # a bug of ours: logged, and the bot goes on (it must not die)
+                log("error", "the bot failed unexpectedly; trying again", error=type(exc).__name__)
+                self.stop.wait(self.idle)
         if conn is not None:
             conn.close()
 
@@ -103,14 +108,32 @@ class Bot:
             return False
         updates = self.telegram.call(
             "getUpdates",
-            {"offset": row[0], "timeout": self.poll_timeout, "allowed_updates": ["message"]},
+            {"offset": row[0], "timeout": self.poll_timeout, "limit": 20, "allowed_updates": ["message"]},
             timeout=self.poll_timeout + 10,
         )
         for update in updates or []:
             if self.stop.is_set():
                 break
-            self.handle(conn, update.get("message") or {})
-            conn.execute("select api.telegram_polled(%s, %s)", [self.name, int(update["update_id"]) + 1])
+            update_id = int(update["update_id"])
+            try:
+                self.handle(conn, update.get("message") or {})
+            except psycopg.OperationalError:
+                raise  # the database is out of reach: this update is read again later
+            except Exception as exc:
+                # an update we cannot handle (a bug, a value the database refuses) is tried
+                # again at the next polls, then skipped: it must not stop the bot for everyone
+                tries = self._failures[update_id] = self._failures.get(update_id, 0) + 1
+                log(
+                    "error",
+                    "a bot update could not be handled",
+                    error=type(exc).__name__,
+                    sqlstate=getattr(exc, "sqlstate", None),
+                    tries=tries,
+                )
+                if tries < MAX_TRIES:
+                    return True
+            self._failures.pop(update_id, None)
+            conn.execute("select api.telegram_polled(%s, %s)", [self.name, update_id + 1])
         return True
 
     def handle(self, conn: psycopg.Connection[Any], message: Mapping[str, Any]) -> None:
@@ -165,6 +188,7 @@ class Bot:
         if markup is not None:
             payload["reply_markup"] = markup
         try:
+            self.telegram.pace(str(chat_id))
             self.telegram.call("sendMessage", payload)
         except (Transient, Permanent) as exc:  # the person may have blocked the bot: the update is done
             log("warning", "the bot's answer was not delivered", update=what, reason=str(exc))

@@ -58,6 +58,10 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{threading.get_native_id()}")
     batch: int = 20
     poll: float = 1.0
+    # what it claims: notifications to users, Telegram channel posts (with a Telegram sender), or
+    # both. The command runs posts on a thread of their own, in small batches: a channel's pace (20
+    # a minute) must hold up neither sign-in codes nor the leases of a big batch.
+    targets: str = "all"
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, once: bool = False, until_idle: bool = False) -> Counts:
@@ -101,11 +105,13 @@ class Worker:
     def deliver_batch(self, conn: psycopg.Connection[Any]) -> Counts:
         done = Counts()
         with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(
-                "select * from api.claim_notifications(%s, %s, %s)",
-                [self.name, self.batch, sorted(self.senders)],
-            ).fetchall()
-            if isinstance(self.senders.get("telegram"), TelegramSender):
+            rows = []
+            if self.targets in ("all", "users"):
+                rows += cur.execute(
+                    "select * from api.claim_notifications(%s, %s, %s)",
+                    [self.name, self.batch, sorted(self.senders)],
+                ).fetchall()
+            if self.targets in ("all", "posts") and isinstance(self.senders.get("telegram"), TelegramSender):
                 rows += cur.execute(
                     "select * from api.claim_channel_posts(%s, %s)", [self.name, self.batch]
                 ).fetchall()
@@ -128,6 +134,11 @@ class Worker:
                 conn, notification_id, f"cannot render: {type(exc).__name__}", False, None, done, fields
             )
             return
+        pace = getattr(self.senders[channel], "pace", None)
+        if pace is not None:
+            pace(row["destination"], self.stop)  # before `sending`: the call gets its whole lease
+            if self.stop.is_set():
+                return  # stopping while it waited: the row goes back when its lease runs out
         maybe_sent = conn.execute(
             "select api.sending_notification(%s, %s)", [notification_id, self.name]
         ).fetchone()

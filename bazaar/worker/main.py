@@ -17,7 +17,7 @@ from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.worker import config
 from bazaar.worker.bot import Bot
 from bazaar.worker.loop import Counts, Worker, channels_of
-from bazaar.worker.senders import TelegramSender
+from bazaar.worker.senders import TIMEOUT, TelegramSender
 
 
 def serve(
@@ -42,23 +42,51 @@ def serve(
     run = Worker(dsn, wanted, batch=batch, poll=poll)
     if name:
         run.name = name
-    # the bot's updates, beside the deliveries (one worker of all reads them: a lease decides)
     telegram = wanted.get("telegram")
-    reader: threading.Thread | None = None
-    if bot and not until_idle and isinstance(telegram, TelegramSender):
-        # its own client: a long poll must not hold up the deliveries' connection
-        updates = Bot(dsn, replace(telegram, client=httpx.Client()), run.name, stop=run.stop)
-        reader = threading.Thread(target=updates.run, name="telegram-bot", daemon=True)
-        reader.start()
+    threads: list[threading.Thread] = []
+    workers = [run]
+    posted = Counts()
+    if isinstance(telegram, TelegramSender):
+        run.targets = "users"
+        # channel posts on a thread of their own, in batches of 5: a busy channel's pace (20 a
+        # minute) holds up neither the users' messages nor more leases than it can use
+        posts = Worker(
+            dsn,
+            {"telegram": replace(telegram, client=httpx.Client(timeout=TIMEOUT))},
+            name=f"{run.name}.posts",
+            batch=5,
+            poll=poll,
+            stop=run.stop,
+            targets="posts",
+        )
+        workers.append(posts)
+        threads.append(
+            threading.Thread(
+                target=lambda: posted.add(posts.run(until_idle=until_idle)), name="channel-posts"
+            )
+        )
+        if bot and not until_idle:
+            # the bot's updates (one worker of all reads them: a lease decides); its own client,
+            # a long poll must not hold up a delivery
+            updates = Bot(dsn, replace(telegram, client=httpx.Client()), run.name, stop=run.stop)
+            threads.append(threading.Thread(target=updates.run, name="telegram-bot", daemon=True))
+    for thread in threads:
+        thread.start()
     # SIGTERM (supervisord, docker) and ^C: the message in hand is finished first
     previous = {sig: signal.signal(sig, lambda *_: run.stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return run.run(until_idle=until_idle)
+        total = run.run(until_idle=until_idle)
+        if until_idle and threads:
+            threads[0].join()  # the posts, until they are idle too
+        total.add(posted)
+        return total
     finally:
         run.stop.set()
-        if reader is not None:
-            # an open getUpdates is abandoned: the updates it brings are read again next time
-            reader.join(2.0)
-        run.close()
+        # the posts finish the one in hand; an open getUpdates is abandoned (what it brings is
+        # read again next time)
+        for thread in threads:
+            thread.join(15.0 if thread.name == "channel-posts" else 2.0)
+        for worker in workers:
+            worker.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

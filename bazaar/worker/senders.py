@@ -71,8 +71,8 @@ class Pacer:
     _sent: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait(self, key: str = "") -> float:
-        """Sleep until KEY may send; how long it slept."""
+    def wait(self, key: str = "", stop: threading.Event | None = None) -> float:
+        """Sleep until KEY may send (or STOP is set: then it may not); how long it slept."""
         slept = 0.0
         while True:
             with self._lock:
@@ -84,7 +84,12 @@ class Pacer:
                     window.append(now)
                     return slept
                 pause = window[0] + self.period - now
-            time.sleep(pause)  # pacing a provider's limit, not synchronising a test
+            # pacing a provider's limit, not synchronising a test
+            if stop is not None:
+                if stop.wait(pause):
+                    return slept
+            else:
+                time.sleep(pause)
             slept += pause
 
 
@@ -198,6 +203,9 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+UNKNOWN_PHOTO = "unknown"  # a photo message whose photo we do not know (edited from an old record)
+
+
 @dataclass(frozen=True)
 class Published:
     """A channel message as Telegram now shows it: its id and the photo it shows (None: text)."""
@@ -222,13 +230,17 @@ class TelegramSender:
     per_group: Pacer = field(default_factory=lambda: Pacer(20, 60.0))
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=TIMEOUT))
 
+    def pace(self, destination: str, stop: threading.Event | None = None) -> None:
+        """Wait until a message to DESTINATION keeps to Telegram's limits, or STOP is set. Called
+        before the worker records `sending` (a wait inside the call would eat the lease the call
+        needs)."""
+        if destination.startswith("-"):
+            self.per_group.wait(destination, stop)
+        self.overall.wait("", stop)
+
     def call(self, method: str, payload: dict[str, Any], timeout: float | None = None) -> Any:
-        """One Bot API call: its result, or Transient/Permanent with Telegram's description."""
-        chat = str(payload.get("chat_id", ""))
-        if chat.startswith("-"):
-            self.per_group.wait(chat)
-        if method != "getUpdates":
-            self.overall.wait()
+        """One Bot API call (not paced: see pace()): its result, or Transient/Permanent with
+        Telegram's description."""
         url = f"{self.base_url.rstrip('/')}/bot{self.token}/{method}"
         try:
             response = self.client.post(
@@ -261,27 +273,48 @@ class TelegramSender:
         photo = post.photo if self.photo_url else None
         if message_id is None:
             if photo:
-                result = self.call(
-                    "sendPhoto", {"chat_id": chat, "photo": self._url(photo), "caption": post.caption}
-                )
-            else:
-                result = self.call("sendMessage", {"chat_id": chat, "text": post.text})
-            return Published(int(result["message_id"]), photo)
+                try:
+                    sent = self.call(
+                        "sendPhoto", {"chat_id": chat, "photo": self._url(photo), "caption": post.caption}
+                    )
+                    return Published(int(sent["message_id"]), photo)
+                except Permanent:
+                    pass  # Telegram could not fetch or take the photo: the post goes out as text
+            sent = self.call("sendMessage", {"chat_id": chat, "text": post.text})
+            return Published(int(sent["message_id"]), None)
         target: dict[str, Any] = {"chat_id": chat, "message_id": message_id}
-        try:
-            if shown_photo is None:
-                self.call("editMessageText", {**target, "text": post.text})
-            elif photo and photo != shown_photo:
-                media = {"type": "photo", "media": self._url(photo), "caption": post.caption}
-                self.call("editMessageMedia", {**target, "media": media})
+        if shown_photo is not None and photo and photo != shown_photo:
+            media = {"type": "photo", "media": self._url(photo), "caption": post.caption}
+            if self._edit("editMessageMedia", {**target, "media": media}):
                 return Published(message_id, photo)
-            else:
-                self.call("editMessageCaption", {**target, "caption": post.caption})
+        as_text = {**target, "text": post.text}
+        as_caption = {**target, "caption": post.caption}
+        first, second = (
+            ("editMessageCaption", "editMessageText")
+            if shown_photo
+            else ("editMessageText", "editMessageCaption")
+        )
+        if self._edit(first, as_caption if shown_photo else as_text):
+            return Published(message_id, shown_photo)
+        # the message is not what we stored (a photo reported as text, say): the other way, and
+        # what it shows recorded (a photo whose key is unknown: the next edit replaces it)
+        self._edit(second, as_text if shown_photo else as_caption, strict=True)
+        return Published(message_id, None if shown_photo else UNKNOWN_PHOTO)
+
+    def _edit(self, method: str, payload: dict[str, Any], strict: bool = False) -> bool:
+        """Make an edit: True when the message now says it (Telegram's "message is not modified":
+        an edit sent again after a crash), False when the message is of the other kind (no text,
+        or no caption, to edit), unless STRICT."""
+        try:
+            self.call(method, payload)
         except Permanent as exc:
-            # the message already says this (an edit sent again after a crash): done, not failed
-            if "message is not modified" not in str(exc):
-                raise
-        return Published(message_id, shown_photo)
+            if "message is not modified" in str(exc):
+                return True
+            # "there is no text / caption / media in the message to edit"
+            if not strict and "there is no " in str(exc) and "to edit" in str(exc):
+                return False
+            raise
+        return True
 
     def _url(self, key: str) -> str:
         return f"{(self.photo_url or '').rstrip('/')}/{key}"

@@ -150,12 +150,17 @@ def test_change_forget_and_reset_a_password(run: Cli) -> None:
 def test_a_link_to_connect_telegram(run: Cli) -> None:
     run.register("Gleb", "gleb@example.com")
     token = run.login("gleb@example.com")
-    linked = run.json("user", "link-telegram", "--bot", "@bazaar_test_bot", token=token)
+    pw = ("--current-password", PASSWORD)
+    linked = run.json("user", "link-telegram", *pw, "--bot", "@bazaar_test_bot", token=token)
     assert linked["link"] == f"https://t.me/bazaar_test_bot?start={linked['link_token']}"
     assert len(linked["link_token"]) == 32 and linked["expires_at"]
-    plain = run("user", "link-telegram", token=token)
+    plain = run("user", "link-telegram", *pw, token=token)
     assert plain.exit_code == 0 and plain.output.startswith("send the bot: /start ")
-    assert one_line_error(run("user", "link-telegram", "--bot", "no", token=token), 3).startswith("error:")
+    wrong = run("user", "link-telegram", "--current-password", "not-it-at-all", token=token)
+    assert one_line_error(wrong, 5) == "error: the current password is wrong"
+    assert one_line_error(run("user", "link-telegram", *pw, "--bot", "no", token=token), 3).startswith(
+        "error:"
+    )
     for _ in range(3):
-        run("user", "link-telegram", token=token)
-    assert "hour" in one_line_error(run("user", "link-telegram", token=token), 5)  # BZ429
+        run("user", "link-telegram", *pw, token=token)
+    assert "hour" in one_line_error(run("user", "link-telegram", *pw, token=token), 5)  # BZ429

@@ -137,7 +137,9 @@ def _build(db: Conn, api: Api, worker: Api, world: World) -> None:
     api.rows("link_telegram", seller_token, 7002, world.phones[1])
     api.rows("request_sign_in_code", world.phones[1])  # a code waits for the seller
     api.rows("request_password_reset", world.emails[1])  # and a password reset code
-    world.link_token = api.rows("request_telegram_link", buyer_token)[0][0]  # a link the bot may see
+    world.link_token = api.rows("request_telegram_link", buyer_token, PASSWORD)[0][
+        0
+    ]  # a link the bot may see
     worker.rows("telegram_poll", WORKER)  # this worker reads the bot's updates
 
     shop = world.name("shop", "shop", api.one("create_shop", seller_token, "Fuzz Parts", "a shop"))
@@ -383,7 +385,7 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
             "p_photo": "listings/1/front.jpg",
         },
         "outbox_stats": {},
-        "request_telegram_link": {"p_token": world.tokens["other_seller"]},
+        "request_telegram_link": {"p_token": world.tokens["other_seller"], "p_password": PASSWORD},
         "telegram_poll": {"p_worker": WORKER},
         "telegram_polled": {"p_worker": WORKER, "p_next_update_id": 1},
         "telegram_start": {"p_link_token": world.link_token, "p_chat_id": 7001},

@@ -214,3 +214,28 @@ def test_the_backoff_of_a_late_attempt_stays_within_its_maximum(worker: Api, db:
     assert worker.one("fail_notification", stubborn, WORKER, "HTTP 502") == "retry"  # no interval overflow
     assert db.execute("select next_attempt_at - now() from core.notifications where id = %s",
                       [stubborn]).fetchone() == (timedelta(hours=1),)  # fmt: skip
+
+
+@pytest.mark.usefixtures("quiet_outbox")
+def test_a_row_set_aside_after_its_last_lease_is_not_acknowledged_late(
+    worker: Api, db: Conn, user: User
+) -> None:
+    db.execute("update core.settings set value = '1' where key = 'outbox_max_attempts'")
+    queue(db, user, "only")
+    [(only, *_)] = claimed(worker, user)  # the last attempt, whose call outlasts its lease
+    db.execute(
+        "update core.notifications set claimed_until = now() - interval '1 second' where id = %s", [only]
+    )
+    before = db.execute(
+        "select coalesce(sum(delivered), 0), coalesce(sum(dead), 0) from core.outbox_delivery_stats "
+        "where channel = 'email'"
+    ).fetchone()
+    worker.rows("claim_notifications", "another-worker", 100)  # sets it aside, counted dead
+    worker.fails("55000", "ack_notification", only, WORKER)  # too late: not delivered after all
+    after = db.execute(
+        "select coalesce(sum(delivered), 0), coalesce(sum(dead), 0) from core.outbox_delivery_stats "
+        "where channel = 'email'"
+    ).fetchone()
+    assert before is not None and after is not None
+    assert (after[0] - before[0], after[1] - before[1]) == (0, 1)  # counted once, as dead
+    assert row(db, only)["failed_at"] is not None and row(db, only)["delivered_at"] is None

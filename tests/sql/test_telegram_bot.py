@@ -9,14 +9,14 @@ from typing import Any
 
 import psycopg
 
-from tests.sql.conftest import Api, MakeUser, User, sent_code
+from tests.sql.conftest import PASSWORD, Api, MakeUser, User, sent_code
 
 Conn = psycopg.Connection[Any]
 CHAT = 880_001
 
 
 def link(api: Api, user: User) -> str:
-    return str(api.one("request_telegram_link", user.token)[0])
+    return str(api.one("request_telegram_link", user.token, PASSWORD)[0])
 
 
 def linked_chat(db: Conn, user: User) -> int | None:
@@ -29,6 +29,12 @@ def test_a_link_connects_the_chat_that_opens_it_once(api: Api, worker: Api, db: 
     assert len(token) == 32
     worker.one("telegram_start", token, CHAT)
     assert linked_chat(db, user) == CHAT
+    told = db.execute(
+        "select array_agg(channel::text order by channel) from core.notifications "
+        "where user_id = %s and kind = 'telegram_linked'",
+        [user.id],
+    ).fetchone()
+    assert told is not None and "email" in told[0]  # the owner hears of it by e-mail too
     worker.one("telegram_start", token, CHAT)  # the same update read again: harmless
     worker.fails("28000", "telegram_start", token, CHAT + 1)  # used: not for another chat
     audit = db.execute(
@@ -53,9 +59,23 @@ def test_a_new_link_replaces_the_last_and_links_expire(api: Api, worker: Api, db
 def test_links_are_limited_per_hour(api: Api, user: User) -> None:
     for _ in range(5):
         link(api, user)
-    error = api.fails("BZ429", "request_telegram_link", user.token)
+    error = api.fails("BZ429", "request_telegram_link", user.token, PASSWORD)
     assert error.diag.message_hint == "use the last one, or try again in an hour"
-    api.fails("28000", "request_telegram_link", "not-a-session")
+    api.fails("28000", "request_telegram_link", "not-a-session", PASSWORD)
+
+
+def test_a_link_needs_the_password_and_dies_with_the_sessions(
+    api: Api, worker: Api, db: Conn, make_user: MakeUser
+) -> None:
+    user = make_user()
+    api.warns("28P01", "request_telegram_link", user.token, "not the password")  # counted, no link
+    for bad in (None, "", "x" * 73):
+        api.fails("22023", "request_telegram_link", user.token, bad)
+    token = link(api, user)
+    other_session = api.one("login", user.email, PASSWORD)[0]
+    api.one("logout_everywhere", other_session)  # a stolen session ended: its link goes with it
+    worker.fails("28000", "telegram_start", token, CHAT + 20)
+    assert linked_chat(db, user) is None
 
 
 def test_start_refusals(api: Api, worker: Api, db: Conn, make_user: MakeUser) -> None:
@@ -89,6 +109,12 @@ def test_a_shared_contact_fills_the_phone_of_the_linked_account(
     worker.fails("23505", "telegram_contact", CHAT + 5, other.phone, CHAT + 5)  # another account's
     worker.fails("42501", "telegram_contact", CHAT + 5, "+79990001133", CHAT + 6)  # someone else's contact
     worker.fails("P0002", "telegram_contact", CHAT + 7, "+79990001144", CHAT + 7)  # no account linked
+    told = db.execute(
+        "select count(*) from core.notifications where user_id = %s and kind = 'phone_changed'", [owner.id]
+    ).fetchone()
+    assert told is not None and told[0] >= 1  # the owner hears of a new phone
+    db.execute("update core.users set blocked_at = now(), blocked_reason = 'spam' where id = %s", [owner.id])
+    worker.fails("42501", "telegram_contact", CHAT + 5, "+79990001155", CHAT + 5)  # a blocked account
     for chat, phone in (
         (None, new_phone),
         (0, new_phone),
@@ -112,6 +138,10 @@ def test_one_worker_at_a_time_reads_the_updates(worker: Api, db: Conn) -> None:
     for bad in (None, "", "a b", "x" * 101):
         worker.fails("22023", "telegram_poll", bad)
         worker.fails("22023", "telegram_polled", bad, 1)
+    db.execute("update core.telegram_bot set poll_until = now() + interval '1 second'")
+    worker.one("telegram_polled", "w2", 42)  # handling updates renews the lease
+    row = db.execute("select poll_until > now() + interval '1 minute' from core.telegram_bot").fetchone()
+    assert row == (True,)
     worker.fails("22023", "telegram_polled", "w2", -1)
     worker.fails("22023", "telegram_polled", "w2", None)
 

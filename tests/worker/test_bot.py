@@ -14,7 +14,7 @@ from bazaar.worker.bot import HOW_TO_LINK, LINKED, PHONE_SAVED, START_REFUSED, B
 from bazaar.worker.loop import Worker, channels_of
 from bazaar.worker.senders import TelegramSender
 from tests.worker.conftest import BOT_TOKEN, Database, StandIn
-from tests.worker.marketplace import Marketplace
+from tests.worker.marketplace import PASSWORD, Marketplace
 
 CHAT = 4_242_001
 
@@ -49,7 +49,7 @@ def test_a_person_links_telegram_shares_the_phone_and_signs_in_with_a_code_from_
     fresh_lease(outbox)
     market = Marketplace(outbox)
     person = market.account()
-    link = market.rows("request_telegram_link", p_token=person.token)[0][0]
+    link = market.rows("request_telegram_link", p_token=person.token, p_password=PASSWORD)[0][0]
     with reading(outbox, standin, "bot-1"):
         standin.says(CHAT, f"/start {link}")
         poll(lambda: len(answers(standin, CHAT)) == 1, 15, "the bot to answer /start")
@@ -100,3 +100,15 @@ def test_a_worker_taking_over_starts_after_the_last_recorded_update(
         standin.says(CHAT + 11, "два")
         poll(lambda: len(standin.requests) == 2, 15, "the second answer")
     assert [r["body"]["chat_id"] for r in standin.requests] == [CHAT + 10, CHAT + 11]  # none twice
+
+
+def test_an_update_the_bot_cannot_handle_is_skipped_not_a_stop(outbox: Database, standin: StandIn) -> None:
+    fresh_lease(outbox)
+    with reading(outbox, standin, "sturdy"):
+        standin.says(2**70, "/start " + "a" * 32)  # a chat id no bigint holds: the database refuses it
+        standin.says(CHAT + 30, "привет")
+        poll(lambda: len(answers(standin, CHAT + 30)) == 1, 15, "the next person's answer")
+    assert [r["body"]["chat_id"] for r in standin.requests] == [CHAT + 30]
+    with outbox.admin() as conn:
+        row = conn.execute("select next_update_id from core.telegram_bot").fetchone()
+    assert row == (1003,)  # past both updates (the stand-in numbers them 1001, 1002)

@@ -76,8 +76,9 @@ begin
     end if;
     -- Set aside what failed outbox_max_attempts times (its last lease ran out): it must not hold
     -- back the rest of its target's rows forever.
+    -- (released: a late report of the worker that held it is refused, not counted twice)
     with set_aside as (
-        update core.notifications as n set failed_at = now()
+        update core.notifications as n set failed_at = now(), claimed_by = null, claimed_until = null
         where n.delivered_at is null and n.failed_at is null and n.attempts >= v_max and n.claimed_until < now()
         returning n.channel
     )

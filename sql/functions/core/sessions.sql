@@ -215,7 +215,7 @@ begin
 end
 $$;
 comment on function core.limit_failures(text, text) is
-'Serialise the password checks of P_KEY (a login identifier, or password-change:<user id>) and raise '
+'Serialise the password checks of P_KEY (a login identifier, or password-check:<user id>) and raise '
 'BZ429 with P_MESSAGE after sign_in_failure_limit failures within sign_in_failure_window.';
 
 create or replace function core.limit_code_requests(
@@ -311,3 +311,56 @@ end
 $$;
 comment on function core.warn_wrong_code(integer) is
 'The WARNING 28P01 of a wrong one-time code, with the attempts left.';
+
+create or replace function core.end_sessions(p_user_id bigint, p_keep_token text default null) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_ended integer;
+begin
+    update core.sessions as s set revoked_at = now()
+    where s.user_id = p_user_id and s.revoked_at is null
+        and (p_keep_token is null or s.token_hash <> core.token_hash(p_keep_token));
+    get diagnostics v_ended = row_count;
+    -- a link to connect Telegram asked for in an ended session must not outlive it
+    update core.telegram_link_tokens as t set expires_at = now()
+    where t.user_id = p_user_id and t.used_at is null and t.expires_at > now();
+    return v_ended;
+end
+$$;
+comment on function core.end_sessions(bigint, text) is
+'End every session of the user but the one of P_KEEP_TOKEN (when given), and the links to connect '
+'Telegram still unused; returns how many sessions ended.';
+
+create or replace function core.current_password_matches(p_user core.users, p_password text) returns boolean
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_key text := 'password-check:' || p_user.id;
+begin
+    if p_password is null or p_password = '' then
+        perform core.raise_invalid('the current password is required');
+    end if;
+    if octet_length(p_password) > 72 then
+        perform core.raise_invalid('a password is at most 72 bytes long');
+    end if;
+    -- a stolen session must not become a password oracle: wrong guesses are counted like sign-ins
+    perform core.limit_failures(v_key, 'too many wrong current passwords');
+    if ext.crypt(p_password, p_user.password_hash) <> p_user.password_hash then
+        insert into core.sign_in_failures (identifier, user_id) values (v_key, p_user.id);
+        raise warning using errcode = '28P01', message = 'the current password is wrong';
+        return false;
+    end if;
+    delete from core.sign_in_failures as f where f.identifier = v_key;
+    return true;
+end
+$$;
+comment on function core.current_password_matches(core.users, text) is
+'Re-authentication inside a session (a password change, connecting Telegram): true when P_PASSWORD is '
+'the user''s; false with a WARNING 28P01 and a counted failure (the caller returns no row, so the count '
+'stays); BZ429 after sign_in_failure_limit wrong ones within sign_in_failure_window; 22023 missing or '
+'over 72 bytes.';

@@ -22,11 +22,10 @@ declare
     v_user core.users := core.authenticate(p_token);
     v_count integer;
 begin
-    update core.sessions as s set revoked_at = now()
-    where s.user_id = v_user.id and s.revoked_at is null;
-    get diagnostics v_count = row_count;
+    v_count := core.end_sessions(v_user.id);
     return v_count;
 end
 $$;
 comment on function api.logout_everywhere(text) is
-'End every session of the signed-in user, this one included; returns how many. 28000 bad token.';
+'End every session of the signed-in user, this one included (and links to connect Telegram not yet '
+'used); returns how many. 28000 bad token.';

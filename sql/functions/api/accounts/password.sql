@@ -7,35 +7,21 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user core.users := core.authenticate(p_token);
-    v_key text := 'password-change:' || v_user.id;
     v_revoked integer;
 begin
-    if p_old_password is null or p_old_password = '' then
-        perform core.raise_invalid('the current password is required');
-    end if;
-    if octet_length(p_old_password) > 72 then
-        perform core.raise_invalid('a password is at most 72 bytes long');
-    end if;
     perform core.check_password(p_new_password);
     if p_new_password = p_old_password then
         perform core.raise_invalid('the new password is the same as the current one');
     end if;
-    -- a stolen session must not become a password oracle: wrong guesses are counted like sign-ins
-    perform core.limit_failures(v_key, 'too many wrong current passwords');
-    if ext.crypt(p_old_password, v_user.password_hash) <> v_user.password_hash then
-        insert into core.sign_in_failures (identifier, user_id) values (v_key, v_user.id);
-        raise warning using errcode = '28P01', message = 'the current password is wrong';
-        return;
+    if not core.current_password_matches(v_user, p_old_password) then
+        return;  -- counted: no exception, which would roll the count back
     end if;
-    delete from core.sign_in_failures as f where f.identifier = v_key;
     update core.users as u set password_hash = core.hash_secret(p_new_password) where u.id = v_user.id;
     -- reset codes asked for before the change stop working, whichever identifier they were for
     update core.password_reset_codes as c set expires_at = now()
     where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
     -- every other session ends: whoever else knew the old password is signed out
-    update core.sessions as s set revoked_at = now()
-    where s.user_id = v_user.id and s.revoked_at is null and s.token_hash <> core.token_hash(p_token);
-    get diagnostics v_revoked = row_count;
+    v_revoked := core.end_sessions(v_user.id, p_token);
     perform core.notify(v_user.id, 'password_changed', jsonb_build_object('at', now(), 'how', 'changed'));
     return query select v_revoked;
 end
@@ -140,8 +126,7 @@ begin
     where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
     update core.users as u set password_hash = core.hash_secret(p_new_password) where u.id = v_user.id;
     -- every session ends, and the password lockout is lifted: the owner proved the account is theirs
-    update core.sessions as s set revoked_at = now() where s.user_id = v_user.id and s.revoked_at is null;
-    get diagnostics v_revoked = row_count;
+    v_revoked := core.end_sessions(v_user.id);
     delete from core.sign_in_failures as f
     where f.identifier in (v_key, 'email:' || v_user.email, 'phone:' || v_user.phone);
     perform core.notify(v_user.id, 'password_changed', jsonb_build_object('at', now(), 'how', 'reset'));

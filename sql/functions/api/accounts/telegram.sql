@@ -144,7 +144,7 @@ comment on function api.sign_in_with_code(text, text) is
 'the window passes (the account is notified when it happens). Answers are the same for numbers with and '
 'without an account. Blocked: 42501. 22023 bad argument.';
 
-create or replace function api.request_telegram_link(p_token text)
+create or replace function api.request_telegram_link(p_token text, p_password text)
 returns table (link_token text, expires_at timestamptz)
 language plpgsql
 volatile
@@ -156,6 +156,11 @@ declare
     v_token text := encode(ext.gen_random_bytes(16), 'hex');
     v_expires timestamptz := now() + core.setting_interval('telegram_link_lifetime');
 begin
+    -- Telegram becomes a way to sign in (codes go to the linked chat): whoever holds a session must
+    -- also know the password to add one
+    if not core.current_password_matches(v_user, p_password) then
+        return;  -- counted: no exception, which would roll the count back
+    end if;
     perform pg_advisory_xact_lock(hashtextextended('telegram-link:' || v_user.id, 0));
     if (select count(*) from core.telegram_link_tokens as t
         where t.user_id = v_user.id and t.created_at > now() - interval '1 hour')
@@ -173,8 +178,10 @@ begin
     return query select v_token, v_expires;
 end
 $$;
-comment on function api.request_telegram_link(text) is
-'A signed-in user asks to connect Telegram: a one-time link token (32 hex characters) for '
-'https://t.me/<bot>?start=<token>, valid telegram_link_lifetime; a new one replaces the last. The '
-'bot links the chat that opens it (api.telegram_start). At most telegram_link_hourly_limit an hour '
-'(else BZ429). 28000/42501 token.';
+comment on function api.request_telegram_link(text, text) is
+'A signed-in user asks to connect Telegram, confirming with the current password: a one-time link token '
+'(32 hex characters) for https://t.me/<bot>?start=<token>, valid telegram_link_lifetime; a new one '
+'replaces the last; ending the sessions (logout everywhere, a password change or reset, a block) voids '
+'it. The bot links the chat that opens it (api.telegram_start). Wrong password: no row and a WARNING '
+'28P01 (counted); BZ429 after too many, or beyond telegram_link_hourly_limit links an hour. 22023 '
+'password missing or over 72 bytes; 28000/42501 token.';

@@ -37,7 +37,10 @@ begin
     if p_next_update_id is null or p_next_update_id < 0 then
         perform core.raise_invalid('the next update id is a number from 0');
     end if;
-    update core.telegram_bot as b set next_update_id = greatest(b.next_update_id, p_next_update_id)
+    -- handling updates renews the lease as polling does: a slow batch is not taken over halfway
+    update core.telegram_bot as b set
+        next_update_id = greatest(b.next_update_id, p_next_update_id),
+        poll_until = now() + core.setting_interval('telegram_poll_lease')
     where b.id = 1 and b.poller = p_worker;
     if not found then
         raise exception using
@@ -49,7 +52,7 @@ end
 $$;
 comment on function api.telegram_polled(text, bigint) is
 'The worker reading the bot''s updates records that it handled those below P_NEXT_UPDATE_ID (never '
-'moves back). 22023 bad argument; 55000 the worker does not hold the lease.';
+'moves back) and renews its lease. 22023 bad argument; 55000 the worker does not hold the lease.';
 revoke execute on function api.telegram_polled(text, bigint) from bazaar_app;
 grant execute on function api.telegram_polled(text, bigint) to bazaar_worker;
 
@@ -91,6 +94,9 @@ begin
     end if;
     update core.telegram_link_tokens as t set used_at = now(), chat_id = p_chat_id where t.id = v_link.id;
     update core.users as u set telegram_chat_id = p_chat_id where u.id = v_user.id;
+    -- the owner hears of it on every channel (an e-mail says so if it was not them)
+    perform core.notify(v_user.id, 'telegram_linked',
+                        jsonb_build_object('at', now(), 'replaced', v_user.telegram_chat_id is not null));
     perform core.audit(v_user.id, 'link_telegram', v_user.id, null, null,
                        jsonb_build_object('replaced', v_user.telegram_chat_id is not null));
 end
@@ -98,7 +104,8 @@ $$;
 comment on function api.telegram_start(text, bigint) is
 'The bot passes /start <link token> from the private chat P_CHAT_ID: the chat is linked to the account '
 'that asked for the link (api.request_telegram_link), replacing a chat linked before. The same chat '
-'again is harmless. Audited. 22023 not a link token, or not a private chat; 28000 unknown, used or '
+'again is harmless. The owner is notified (telegram_linked); audited. 22023 not a link token, or not a '
+'private chat; 28000 unknown, used or '
 'expired link; 42501 account blocked; 23505 the chat is linked to another account.';
 revoke execute on function api.telegram_start(text, bigint) from bazaar_app;
 grant execute on function api.telegram_start(text, bigint) to bazaar_worker;
@@ -134,6 +141,9 @@ begin
             errcode = 'P0002', message = 'no account is linked to this Telegram chat',
             hint = 'open the link to connect Telegram from the app first';
     end if;
+    if v_user.blocked_at is not null then
+        raise exception using errcode = '42501', message = 'this account is blocked';
+    end if;
     if v_user.phone is not distinct from v_phone then
         return false;
     end if;
@@ -146,6 +156,7 @@ begin
     where c.user_id = v_user.id and c.used_at is null and c.expires_at > now();
     perform core.audit(v_user.id, 'telegram_phone', v_user.id, null, null,
                        jsonb_build_object('replaced', v_user.phone is not null));
+    perform core.notify(v_user.id, 'phone_changed', jsonb_build_object('at', now(), 'how', 'telegram'));
     return true;
 end
 $$;
@@ -153,7 +164,8 @@ comment on function api.telegram_contact(bigint, text, bigint) is
 'The bot passes a contact shared in the private chat P_CHAT_ID: when it is the person''s own '
 '(P_CONTACT_USER_ID is the chat''s user), its phone becomes the phone of the account linked to the '
 'chat, so sign-in codes reach them (true; false when it already was). Codes pending for an old number '
-'stop working. Audited. 22023 bad chat or phone; 42501 someone else''s contact; P0002 no account linked '
-'to the chat; 23505 the phone belongs to another account.';
+'stop working. The owner is notified (phone_changed); audited. 22023 bad chat or phone; 42501 someone '
+'else''s contact, or the account is blocked; P0002 no account linked to the chat; 23505 the phone '
+'belongs to another account.';
 revoke execute on function api.telegram_contact(bigint, text, bigint) from bazaar_app;
 grant execute on function api.telegram_contact(bigint, text, bigint) to bazaar_worker;

@@ -75,7 +75,7 @@ begin
     set blocked_at = now(), blocked_reason = v_reason, blocked_by = v_admin.id
     where u.id = v_target.id;
     -- sessions stop working at once (core.authenticate also checks blocked_at)
-    update core.sessions as s set revoked_at = now() where s.user_id = v_target.id and s.revoked_at is null;
+    perform core.end_sessions(v_target.id);
     perform core.audit(v_admin.id, 'block_user', v_target.id, null, v_reason);
 end
 $$;
