@@ -53,7 +53,7 @@ def violations(db: Conn) -> dict[str, list[int]]:
 
 def test_the_report_lists_every_rule_and_a_sound_marketplace_breaks_none(db: Conn, market: Market) -> None:
     rules = [r[0] for r in db.execute("select rule from ops.integrity_report()")]
-    assert len(rules) == len(BREAKS) == 17
+    assert len(rules) == len(BREAKS) == 18
     assert sorted(rules) == sorted(BREAKS)
     assert violations(db) == {}
 
@@ -67,6 +67,7 @@ BREAKS: dict[str, tuple[str, str]] = {
     "search_vector": ("update core.listings set search_vector = ''::tsvector where id = {car}", "car"),
     "reserved_stock": ("update core.listings set reserved_quantity = 1 where id = {car}", "car"),
     "stock_status": ("update core.listings set quantity = 0 where id = {car}", "car"),
+    "seller_blocked": ("update core.listings set seller_blocked = true where id = {car}", "car"),
     "order_totals": (
         "update core.orders set total_amount = total_amount + 1 where id = {paid_order}",
         "paid_order",

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.harness import as_role
-from tests.sql.conftest import PASSWORD, Api, MakeUser, User
+from tests.sql.conftest import PASSWORD, Api, Listings, MakeUser, User
 
 Conn = psycopg.Connection[Any]
 
@@ -143,3 +143,52 @@ def last_request_id(db: Conn, table: str) -> str | None:
     assert row is not None
     value: str | None = row[0]
     return value
+
+
+def test_a_blocked_sellers_listings_leave_the_marketplace_until_unblocked(
+    api: Api, db: Conn, listings: Listings, make_user: MakeUser, admin: User, moderator: User
+) -> None:
+    seller, buyer = make_user("Seller"), make_user("Buyer")
+    title = "Колодки от продавца, которого заблокируют"
+    channel = api.one("create_channel", moderator.token, "Все: блокировки", -1009001, None, None)
+    listing = listings.publish(seller, moderator, listings.create(seller, "part", p_title=title))
+    db.execute("update core.notifications set delivered_at = now() where delivered_at is null")
+    api.one("add_favorite", buyer.token, listing)
+
+    def found() -> list[int]:
+        return [r["listing_id"] for r in api.search(p_query="заблокируют")]
+
+    def channel_status() -> list[str]:
+        rows = db.execute(
+            "select payload -> 'snapshot' ->> 'status' from core.notifications "
+            "where channel_post_id is not null and payload ->> 'listing_id' = %s::text "
+            "and kind = 'channel_post_edit' order by id",
+            [listing],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    assert found() == [listing]
+    api.one("block_user", admin.token, seller.id, "sells stolen parts")
+    assert found() == []
+    assert [r[0] for r in api.rows("seller_listings", seller.id)] == []
+    api.fails("P0002", "listing_card", listing, None)
+    api.fails("P0002", "listing_card", listing, buyer.token)
+    api.fails("P0002", "open_contacts", listing, buyer.token)  # the blocked person's phone withheld
+    api.fails("P0002", "price_history", listing)
+    api.fails("P0002", "cart_add", buyer.token, listing, 1)
+    assert api.card(listing, moderator.token)["status"] == "published"  # staff still see it
+    assert channel_status() == ["sold"]  # the channel marks it off sale
+    active = db.execute(
+        "select coalesce(sum(listings), 0) from analytics.active_listings where kind = 'part'"
+    ).fetchone()
+
+    api.one("unblock_user", admin.token, seller.id, "appeal accepted")
+    assert found() == [listing]
+    assert api.card(listing, buyer.token)["title"] == title
+    assert api.one("open_contacts", listing, buyer.token)[2] == seller.id
+    assert channel_status() == ["sold", "on_sale"]  # and back on sale
+    again = db.execute(
+        "select coalesce(sum(listings), 0) from analytics.active_listings where kind = 'part'"
+    ).fetchone()
+    assert active is not None and again is not None and again[0] == active[0] + 1
+    api.one("set_channel_active", moderator.token, channel, False)

@@ -13,13 +13,15 @@ as $$
         'currency', l.currency,
         'photos', array(select p.storage_key from core.listing_photos as p where p.listing_id = l.id
                         order by p.position),
-        'status', case l.status when 'published' then 'on_sale' when 'reserved' then 'reserved' else 'sold' end
+        'status', case when l.seller_blocked then 'sold' when l.status = 'published' then 'on_sale'
+                       when l.status = 'reserved' then 'reserved' else 'sold' end
     )
     from core.listings as l where l.id = p_listing_id
 $$;
 comment on function core.channel_snapshot(bigint) is
 'What a channel post of the listing shows now: title, description, price, photos and status (on_sale, '
-'reserved, or sold for every state off the market: sold, archived, expired, back in moderation).';
+'reserved, or sold for every state off the market: sold, archived, expired, back in moderation, its '
+'seller blocked).';
 
 create or replace function core.channel_content(p_snapshot jsonb) returns jsonb
 language sql
@@ -62,7 +64,8 @@ as $$
 declare
     v_snapshot jsonb := core.channel_snapshot(p_listing_id);
     v_on_sale boolean := exists (
-        select from core.listings as l where l.id = p_listing_id and l.status in ('published', 'reserved')
+        select from core.listings as l
+        where l.id = p_listing_id and l.status in ('published', 'reserved') and not l.seller_blocked
     );
     v_post core.channel_posts;
     v_new jsonb;

@@ -45,7 +45,7 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_sql text := 'l.status = ''published''';
+    v_sql text := 'l.status = ''published'' and not l.seller_blocked';
     v_vehicle text;
     v_fit text;
 begin
@@ -182,7 +182,8 @@ begin
     -- full text (or an exact part number) first; the typo-tolerant trigram match only when it finds nothing
     if exists (
         select from core.listings as l
-        where l.status = 'published' and (l.search_vector @@ p_tsquery or l.part_number = p_part_number)
+        where l.status = 'published' and not l.seller_blocked
+            and (l.search_vector @@ p_tsquery or l.part_number = p_part_number)
     ) then
         return 'text';
     end if;
@@ -260,7 +261,7 @@ declare
     v_notified bigint[] := '{}';
 begin
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if v_listing.status is distinct from 'published' then
+    if v_listing.status is distinct from 'published' or v_listing.seller_blocked then
         return 0;  -- taken off the market before its turn came: nobody hears of it
     end if;
     for v_search in

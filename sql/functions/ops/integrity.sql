@@ -34,6 +34,10 @@ as $$
             or (l.status = 'reserved' and l.quantity <> l.reserved_quantity)
             or (l.status = 'published' and (l.quantity = 0 or l.quantity = l.reserved_quantity))
     ),
+    seller_blocked as (
+        select l.id from core.listings as l join core.users as u on u.id = l.seller_id
+        where l.seller_blocked <> (u.blocked_at is not null)
+    ),
     order_totals as (
         select o.id from core.orders as o
         join core.order_lines as ol on ol.order_id = o.id
@@ -147,6 +151,8 @@ as $$
             array(select v.id from reserved_stock as v order by 1)
         union all select 'stock_status', 'no oversold stock: reserved listings hold every unit, listings on '
             'sale have a unit left', array(select v.id from stock_status as v order by 1)
+        union all select 'seller_blocked', 'a listing is hidden exactly while its seller is blocked',
+            array(select v.id from seller_blocked as v order by 1)
         union all select 'order_totals', 'an order''s total is the sum of its lines, all of one seller, not '
             'bought by that seller', array(select v.id from order_totals as v order by 1)
         union all select 'order_history', 'every order''s history starts reserved and ends in its status',

@@ -9,8 +9,8 @@ select
 from core.listings as l
 inner join core.categories as c on l.category_id = c.id
 inner join core.categories as section on coalesce(c.path[2], c.path[1]) = section.id
-where l.status = 'published'
+where l.status = 'published' and not l.seller_blocked
 group by l.kind, section.name, l.region, l.currency;
 comment on view analytics.active_listings is
-'Listings on sale now, by kind, section of the catalog (the category under the kind''s root), '
-'region and currency, with their average price (major units).';
+'Listings on sale now (their seller not blocked), by kind, section of the catalog (the category under '
+'the kind''s root), region and currency, with their average price (major units).';

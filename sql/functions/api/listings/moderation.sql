@@ -130,7 +130,7 @@ begin
     -- a random published listing of the category or its subcategories
     select l.id into v_listing
     from core.listings as l
-    where l.status = 'published'
+    where l.status = 'published' and not l.seller_blocked
         and l.category_id in (select c.id from core.categories as c where c.path @> array[p_category_id])
     order by random()
     limit 1

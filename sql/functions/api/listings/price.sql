@@ -88,7 +88,10 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    if not exists (select from core.listings as l where l.id = p_listing_id and l.status in ('published', 'reserved', 'sold')) then
+    if not exists (
+        select from core.listings as l
+        where l.id = p_listing_id and l.status in ('published', 'reserved', 'sold') and not l.seller_blocked
+    ) then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
     end if;
     return query

@@ -76,12 +76,14 @@ begin
     where u.id = v_target.id;
     -- sessions stop working at once (core.authenticate also checks blocked_at)
     perform core.end_sessions(v_target.id);
+    perform core.set_seller_blocked(v_target.id, true);
     perform core.audit(v_admin.id, 'block_user', v_target.id, null, v_reason);
 end
 $$;
 comment on function api.block_user(text, bigint, text) is
 'Block a user (admins; reason 3-500 chars): their sessions end at once; they cannot sign in, post, chat '
-'or order. Audited. 28000 bad token; 42501 not an admin or target is an admin; P0002 no user; '
+'or order; their listings leave search, cards, contacts and channels (marked off sale) until unblocked. '
+'Audited. 28000 bad token; 42501 not an admin or target is an admin; P0002 no user; '
 '22023 bad reason or self; 55000 already blocked.';
 
 create or replace function api.unblock_user(p_token text, p_user_id bigint, p_reason text default null)
@@ -105,12 +107,14 @@ begin
         raise exception using errcode = '55000', message = format('user %s is not blocked', p_user_id);
     end if;
     update core.users as u set blocked_at = null, blocked_reason = null, blocked_by = null where u.id = v_target.id;
+    perform core.set_seller_blocked(v_target.id, false);
     perform core.audit(v_admin.id, 'unblock_user', v_target.id, null, nullif(btrim(p_reason), ''),
                        jsonb_build_object('was_blocked_for', v_target.blocked_reason));
 end
 $$;
 comment on function api.unblock_user(text, bigint, text) is
-'Lift a block (admins); old sessions stay ended. Audited. 28000 bad token; 42501 not an admin; '
+'Lift a block (admins): the user''s listings are public again as they were; old sessions stay ended. '
+'Audited. 28000 bad token; 42501 not an admin; '
 'P0002 no user; 55000 not blocked; 22023 reason over 500.';
 
 create or replace function api.audit_log(

@@ -11,15 +11,17 @@ declare
     v_listing core.listings;
 begin
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    -- a listing outside the statuses the caller may see does not exist for that caller
-    if not found or (p_statuses is not null and not v_listing.status = any(p_statuses)) then
+    -- a listing outside the statuses the caller may see does not exist for that caller, nor, for a
+    -- public call (statuses given), one whose seller is blocked
+    if not found or (p_statuses is not null and (not v_listing.status = any(p_statuses) or v_listing.seller_blocked)) then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
     end if;
     return v_listing;
 end
 $$;
 comment on function core.find_listing(bigint, core.listing_status[]) is
-'A listing (not locked); P0002 when it does not exist or is in none of P_STATUSES (any status when NULL).';
+'A listing (not locked); P0002 when it does not exist, or (P_STATUSES given: a public call) is in none '
+'of P_STATUSES or its seller is blocked. Any listing when P_STATUSES is NULL.';
 
 create or replace function core.lock_listing(p_listing_id bigint) returns core.listings
 language plpgsql
@@ -54,8 +56,8 @@ begin
         v_viewer := core.authenticate(p_token);
     end if;
     select l.* into v_listing from core.listings as l where l.id = p_listing_id;
-    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') then
-        -- not public: only its seller side and staff see it
+    if v_listing.id is null or v_listing.status not in ('published', 'reserved', 'sold') or v_listing.seller_blocked then
+        -- not public (or its seller blocked): only its seller side and staff see it
         if v_listing.id is null or v_viewer.id is null
             or not (core.may_manage_listing(v_viewer, v_listing) or v_viewer.role >= 'moderator') then
             raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
@@ -65,8 +67,9 @@ begin
 end
 $$;
 comment on function core.visible_listing(bigint, text) is
-'The listing if the viewer may see it: anyone when published, reserved or sold; otherwise its seller '
-'side or staff (P_TOKEN, checked whenever given). P0002 otherwise (28000/42501 for a bad token).';
+'The listing if the viewer may see it: anyone when published, reserved or sold and its seller is not '
+'blocked; otherwise its seller side or staff (P_TOKEN, checked whenever given). P0002 otherwise '
+'(28000/42501 for a bad token).';
 
 create or replace function core.may_manage_listing(p_user core.users, p_listing core.listings) returns boolean
 language plpgsql
@@ -136,3 +139,28 @@ $$;
 comment on function core.check_contact_reveals(bigint, text, bigint) is
 'BZ429 when a viewer (user id, or anonymous fingerprint) already opened the contacts of '
 'contact_reveal_limit other listings within contact_reveal_window: phone numbers cannot be harvested.';
+
+create or replace function core.set_seller_blocked(p_seller_id bigint, p_blocked boolean) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_listing bigint;
+    v_count integer := 0;
+begin
+    for v_listing in
+        update core.listings as l set seller_blocked = p_blocked
+        where l.seller_id = p_seller_id and l.seller_blocked is distinct from p_blocked
+        returning l.id
+    loop
+        -- the channels follow: marked off sale while blocked, back on sale after
+        perform core.sync_channel_posts(v_listing);
+        v_count := v_count + 1;
+    end loop;
+    return v_count;
+end
+$$;
+comment on function core.set_seller_blocked(bigint, boolean) is
+'Hide (P_BLOCKED) or show again every listing of a seller being blocked or unblocked, and edit their '
+'channel posts to match; returns how many listings changed.';
