@@ -225,3 +225,7 @@ BLOCK_REASONS = ("спам", "мошенничество", "оскорблени
 REJECTION_REASONS = ("нет фото", "цена не соответствует товару", "запрещённый товар", "дубликат объявления",
                      "контакты в описании")  # fmt: skip
 CLICK_SOURCES = ("card", "card", "card", "card", "search", "search", "feed", "channel", "favorites")
+
+# what sellers add to a title after publication (changes a moderator sees: ADR 0019)
+REVISION_SUFFIXES = ("— срочно", "— торг", "— новая цена", "— пишите в телеграм", "— оригинал", "— в наличии")
+REVISION_REJECTIONS = ("ссылки и контакты в названии запрещены", "название не соответствует товару", "спам")

@@ -106,6 +106,7 @@ TABLES = (
     "telegram_link_tokens",
     "listings",
     "listing_status_history",
+    "listing_revisions",
     "order_status_history",
     "chat_messages",
     "contact_clicks",

@@ -186,8 +186,12 @@ def listing_edit(
         fields["tags"] = list(tags)
     if not fields:
         raise click.UsageError("nothing to change: give --set FIELD=VALUE, --tag or --clear-tags")
-    one(settings, "edit_listing", token, listing_id, Jsonb(fields))
-    done(settings, f"updated listing {listing_id}", listing_id=listing_id)
+    outcome = one(settings, "edit_listing", token, listing_id, Jsonb(fields))["edit_listing"]
+    if outcome == "pending_review":
+        message = f"listing {listing_id}: the changes wait for a moderator; buyers see the approved version"
+    else:
+        message = f"updated listing {listing_id}"
+    done(settings, message, listing_id=listing_id, outcome=outcome)
 
 
 def _status_command(name: str, function: str, help_text: str) -> None:
@@ -328,15 +332,38 @@ def moderation() -> None:
 
 @moderation.command("queue")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--cursor", help="The next_cursor of the previous page.")
+@click.option("--kind", type=click.Choice(["car", "part", "service"]))
+@click.option("--category", "category_id", type=ID, help="A category id: it and its subcategories.")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.IntRange(0, 525600),
+    metavar="MINUTES",
+    help="Waiting at least this long.",
+)
 @token_option
 @json_option
 @pass_settings
-def moderation_queue(settings: Settings, limit: int, token: str) -> None:
-    """Listings waiting for moderation, oldest first."""
-    rows = call(settings, "moderation_queue", token, limit)
+def moderation_queue(
+    settings: Settings,
+    limit: int,
+    cursor: str | None,
+    kind: str | None,
+    category_id: int | None,
+    older_than: int | None,
+    token: str,
+) -> None:
+    """New listings and changes to listings on sale waiting for moderation, oldest first."""
+    rows = call(settings, "moderation_queue", token, limit, cursor, kind, category_id, older_than)
+    for row in rows:
+        row["what"] = "changes: " + ", ".join(sorted(row["changes"])) if row["revision_id"] else "new listing"
+    columns = ["listing_id", "kind", "title", "what", "seller_id", "waiting_since"]
     print_output(
-        ["listing_id", "kind", "title", "seller_id", "shop_id", "waiting_since"], rows, settings.json
+        [*columns, "revision_id", "changes", "next_cursor"] if settings.json else columns, rows, settings.json
     )
+    if not settings.json and rows and rows[-1]["next_cursor"]:
+        click.echo(f"more: --cursor {rows[-1]['next_cursor']}", err=True)
 
 
 @moderation.command("approve")
@@ -345,9 +372,10 @@ def moderation_queue(settings: Settings, limit: int, token: str) -> None:
 @json_option
 @pass_settings
 def moderation_approve(settings: Settings, listing_id: int, token: str) -> None:
-    """Publish a listing."""
-    one(settings, "approve_listing", token, listing_id)
-    done(settings, f"listing {listing_id} is published", listing_id=listing_id)
+    """Publish a listing, or approve the changes waiting on a listing on sale."""
+    outcome = one(settings, "approve_listing", token, listing_id)["approve_listing"]
+    what = "its changes are published" if outcome == "edit_approved" else "is published"
+    done(settings, f"listing {listing_id}: {what}", listing_id=listing_id, outcome=outcome)
 
 
 @moderation.command("reject")
@@ -357,9 +385,10 @@ def moderation_approve(settings: Settings, listing_id: int, token: str) -> None:
 @json_option
 @pass_settings
 def moderation_reject(settings: Settings, listing_id: int, reason: str, token: str) -> None:
-    """Reject a listing with a reason."""
-    one(settings, "reject_listing", token, listing_id, reason)
-    done(settings, f"listing {listing_id} is rejected", listing_id=listing_id)
+    """Reject a listing, or the changes waiting on a listing on sale, with a reason."""
+    outcome = one(settings, "reject_listing", token, listing_id, reason)["reject_listing"]
+    what = "its changes are rejected" if outcome == "edit_rejected" else "is rejected"
+    done(settings, f"listing {listing_id}: {what}", listing_id=listing_id, outcome=outcome)
 
 
 # -- favorites ---------------------------------------------------------------------------------

@@ -43,7 +43,18 @@ cross join lateral jsonb_each(case when jsonb_typeof(e.value) = 'object' then e.
 inner join pg_temp.mask_json_keys as k on k.scope = 'details' and n.key = k.key
 where
     a.details ?| %(details_keys)s::text []
-    and jsonb_typeof(a.details) = 'object' and jsonb_typeof(n.value) = 'string';
+    and jsonb_typeof(a.details) = 'object' and jsonb_typeof(n.value) = 'string'
+union all
+-- changes waiting for (or given) moderation (V0030): the keys of audit details
+select
+    k.kind,
+    e.value #>> '{}',
+    3,
+    r.id
+from core.listing_revisions as r
+cross join lateral jsonb_each(r.changes) as e
+inner join pg_temp.mask_json_keys as k on k.scope = 'details' and e.key = k.key
+where r.changes ?| %(details_keys)s::text [] and jsonb_typeof(e.value) = 'string';
 
 -- Phones: +70 and nine digits. No Russian number begins with +70, and the data generator makes
 -- +79 numbers only, so no masked phone equals an original one.
@@ -185,6 +196,8 @@ from (
     select h.reason from core.order_status_history as h where h.reason is not null
     union
     select a.reason from core.audit_log as a where a.reason is not null
+    union
+    select r.reason from core.listing_revisions as r where r.reason is not null
     union
     select r.body from core.reviews as r
     union

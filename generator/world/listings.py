@@ -282,6 +282,56 @@ def write_listing_history(ctx: Context, plan: Plan) -> None:
     prices.close()
 
 
+def write_revisions(ctx: Context, plan: Plan) -> None:
+    """Changes sellers made to listings on sale (ADR 0019): a few still waiting for a moderator, more
+    approved or rejected (audited), some of them new contacts."""
+    rng, as_of = ctx.rng("revisions"), ctx.as_of
+    moderators = plan.people.moderators
+    out = ctx.table(
+        "listing_revisions",
+        "id listing_id changes status created_at updated_at created_by decided_at decided_by reason",
+    )
+    rid = 0
+    for item in plan.listings:
+        if item.published is None or rng.random() >= 0.06:
+            continue
+        pending = item.status in ("published", "reserved") and rng.random() < 0.3
+        rid += 1
+        at = item.published + int((as_of - item.published) * rng.random())
+        approved = not pending and rng.random() < 0.8
+        # an approved change is what the listing says now; the others were never shown
+        title = item.title if approved else f"{item.title} {rng.choice(data.REVISION_SUFFIXES)}"
+        changes: dict[str, object] = {"title": title}
+        if not approved and rng.random() < 0.3:
+            changes["contact_name"] = rng.choice(ctx.pools.male_first)
+            changes["contact_phone"] = f"+79{rng.randrange(10**9):09d}"
+        if pending:
+            out.add(
+                f"{rid}\t{item.id}\t{js(changes)}\tpending\t{ts(at)}\t{ts(at)}\t{item.seller}\t{NULL}\t{NULL}\t{NULL}"
+            )
+            continue
+        decided = min(at + rng.between(10 * MINUTE, DAY), as_of)
+        moderator = rng.choice(moderators)
+        reason = None if approved else rng.choice(data.REVISION_REJECTIONS)
+        out.add(
+            f"{rid}\t{item.id}\t{js(changes)}\t{'approved' if approved else 'rejected'}\t{ts(at)}\t{ts(at)}\t"
+            f"{item.seller}\t{ts(decided)}\t{moderator}\t{opt(reason and esc(reason))}"
+        )
+        fields = js(sorted(changes))
+        plan.audit.append(
+            (
+                decided,
+                moderator,
+                "approve_edit" if approved else "reject_edit",
+                item.seller,
+                item.shop,
+                reason,
+                f'{{"listing_id":{item.id},"revision_id":{rid},"fields":{fields}}}',
+            )
+        )
+    out.close()
+
+
 def write_photos_tags_fitments(ctx: Context, plan: Plan) -> None:
     rng = ctx.rng("photos")
     photo_counts = plan.counts.photos

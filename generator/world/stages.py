@@ -52,6 +52,12 @@ STAGES: tuple[Stage, ...] = (
         writes=("listing_status_history", "listing_price_history"),
     ),
     Stage(
+        listings.write_revisions,
+        reads=("listings", "people"),
+        fills=("audit",),
+        writes=("listing_revisions",),
+    ),
+    Stage(
         listings.write_photos_tags_fitments,
         reads=("listings", "counts"),
         writes=("listing_photos", "tags", "listing_tags", "part_fitments"),

@@ -48,6 +48,11 @@ PERSONAL: dict[str, str] = {
     "listings.contact_phone": "select id::text, contact_phone from core.listings",
     "listings.rejection_reason": "select id::text, rejection_reason from core.listings",
     "listing_status_history.reason": "select id::text, reason from core.listing_status_history",
+    "listing_revisions.changes": (
+        "select r.id || ':' || e.key, e.value #>> '{}' from core.listing_revisions as r, "
+        "jsonb_each(r.changes) as e where e.key = any(%(details_keys)s)"
+    ),
+    "listing_revisions.reason": "select id::text, reason from core.listing_revisions",
     "order_status_history.reason": "select id::text, reason from core.order_status_history",
     "chat_messages.body": "select id::text, body from core.chat_messages",
     "contact_clicks.fingerprint": "select id::text, fingerprint from core.contact_clicks",
@@ -282,7 +287,7 @@ PUBLIC_PAYLOAD_KEYS = {
 PUBLIC_DETAILS_KEYS = {
     "listing_id", "campaign_id", "channel_id", "name", "telegram_chat_id", "from", "to", "key", "until",
     "text", "model_id", "years", "enabled", "title", "description", "brand", "region", "city", "quantity",
-    "attributes", "photos", "tags",
+    "attributes", "photos", "tags", "revision_id", "fields",
 }  # fmt: skip
 
 

@@ -45,13 +45,23 @@ def test_a_listing_from_draft_to_search_results(run: Cli) -> None:
     run.json("listing", "price", listing_id, "--clear-wholesale", token=seller)
     assert run.json("listing", "show", listing_id)["wholesale_price_amount"] is None
     assert "say what changes" in one_line_error(run("listing", "price", listing_id, token=seller), 3)
-    run.json("listing", "edit", listing_id, "--set", "title=Колодки Brembo P85020", "--set", "quantity=3",
-             token=seller)  # fmt: skip
-    assert run.json("listing", "show", listing_id)["quantity"] == 3
+    edited = run.json("listing", "edit", listing_id, "--set", "title=Колодки Brembo P85020", "--set",
+                      "quantity=3", token=seller)  # fmt: skip
+    assert edited["outcome"] == "pending_review"  # on sale: the new title waits for a moderator
+    shown = run.json("listing", "show", listing_id)
+    assert shown["quantity"] == 3 and shown["title"] != "Колодки Brembo P85020"  # quantity at once
+    queue = run.json("moderation", "queue", "--kind", "part", token=moderator)
+    assert [(r["listing_id"], r["changes"]) for r in queue] == [
+        (int(listing_id), {"title": "Колодки Brembo P85020"})
+    ]
+    assert run.json("moderation", "approve", listing_id, token=moderator)["outcome"] == "edit_approved"
+    assert run.json("listing", "show", listing_id)["title"] == "Колодки Brembo P85020"
     run.json("listing", "edit", listing_id, "--tag", "Rare", token=seller)
+    run.json("moderation", "approve", listing_id, token=moderator)
     assert run.json("listing", "show", listing_id)["tags"] == ["rare"]
     run.json("listing", "edit", listing_id, "--clear-tags", token=seller)
-    assert run.json("listing", "show", listing_id)["tags"] == []
+    run.json("moderation", "reject", listing_id, "--reason", "keep the tags", token=moderator)
+    assert run.json("listing", "show", listing_id)["tags"] == ["rare"]  # rejected: as it was
     assert run("listing", "edit", listing_id, token=seller).exit_code == 2
     run.json("listing", "bump", listing_id, token=seller)
     assert run.json("favorite", "add", listing_id, token=moderator)["favorites"] == 1

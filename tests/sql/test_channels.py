@@ -150,7 +150,11 @@ def test_a_title_description_or_photo_change_queues_an_edit(
 ) -> None:
     pads = published(listings, seller, moderator)
     deliver_all(worker)
-    api.one("edit_listing", seller.token, pads, Jsonb({"title": "Колодки Brembo новые"}))
+    assert api.one("edit_listing", seller.token, pads, Jsonb({"title": "Колодки Brembo новые"})) == (
+        "pending_review"
+    )
+    assert claim(worker) == []  # nothing reaches a channel before a moderator approves it
+    assert api.one("approve_listing", moderator.token, pads) == "edit_approved"
     edits = claim(worker)
     assert [(r["kind"], r["payload"]["snapshot"]["title"]) for r in edits] == [
         ("channel_post_edit", "Колодки Brembo новые")] * 2  # fmt: skip
@@ -162,7 +166,9 @@ def test_a_title_description_or_photo_change_queues_an_edit(
         )
     assert [p["channel_shows"]["title"] for p in posts(api, pads)] == ["Колодки Brembo новые"] * 2
     api.one("edit_listing", seller.token, pads, Jsonb({"description": "Пара на ось"}))
+    api.one("approve_listing", moderator.token, pads)
     api.one("edit_listing", seller.token, pads, Jsonb({"photos": ["p/1.jpg"]}))
+    api.one("approve_listing", moderator.token, pads)
     assert [k for k, _, _ in outbox(db, pads)][-4:] == ["channel_post_edit"] * 4
     api.one("edit_listing", seller.token, pads, Jsonb({"quantity": 5}))  # not shown in the channel
     assert len(outbox(db, pads)) == 2 + 2 + 4
@@ -215,6 +221,7 @@ def test_one_posts_rows_go_out_in_order_and_only_to_channel_workers(
 ) -> None:
     pads = published(listings, seller, moderator)
     api.one("edit_listing", seller.token, pads, Jsonb({"title": "Другое название"}))
+    api.one("approve_listing", moderator.token, pads)
     db.execute("update core.notifications set delivered_at = now() where channel_post_id is null")
     # a worker of user notifications never gets channel rows it could not acknowledge
     assert claim(worker, "claim_notifications") == []

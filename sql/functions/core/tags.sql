@@ -20,9 +20,9 @@ comment on function core.normalize_tag(text) is
 'A tag in its stored form: lower case, trimmed, runs of spaces as one; 22023 unless 2-30 letters, '
 'digits, -, _ and spaces.';
 
-create or replace function core.set_listing_tags(p_listing_id bigint, p_tags text[]) returns text[]
+create or replace function core.normalize_tags(p_tags text[]) returns text[]
 language plpgsql
-volatile
+stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -42,6 +42,21 @@ begin
     if cardinality(v_tags) > core.setting_int('max_tags_per_listing') then
         perform core.raise_invalid(format('at most %s tags per listing', core.setting_int('max_tags_per_listing')));
     end if;
+    return v_tags;
+end
+$$;
+comment on function core.normalize_tags(text[]) is
+'A listing''s tags as they are stored: normalised, duplicates (in any spelling) once in the order first '
+'given, at most max_tags_per_listing; 22023 otherwise.';
+
+create or replace function core.set_listing_tags(p_listing_id bigint, p_tags text[]) returns text[]
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_tags text[] := core.normalize_tags(p_tags);
+begin
     insert into core.tags (name) select t from unnest(v_tags) as t on conflict (name) do nothing;
     delete from core.listing_tags as lt where lt.listing_id = p_listing_id;
     insert into core.listing_tags (listing_id, tag_id)

@@ -1,7 +1,14 @@
-create or replace function api.moderation_queue(p_token text, p_limit integer default 50)
+create or replace function api.moderation_queue(
+    p_token text,
+    p_limit integer default 50,
+    p_cursor text default null,
+    p_kind text default null,
+    p_category_id bigint default null,
+    p_waiting_minutes integer default null
+)
 returns table (
     listing_id bigint, kind text, title text, seller_id bigint, shop_id bigint, category_id bigint,
-    waiting_since timestamptz
+    waiting_since timestamptz, revision_id bigint, changes jsonb, next_cursor text
 )
 language plpgsql
 stable
@@ -10,20 +17,82 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_user core.users := core.authenticate(p_token);
+    v_after_at timestamptz;
+    v_after_id bigint;
+    v_categories bigint[];
 begin
     perform core.require_platform_role(v_user, 'moderator');
     perform core.check_limit(p_limit, 500);
+    if p_cursor is not null then
+        if p_cursor !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}/\d{1,18}$' then
+            perform core.raise_invalid('not a cursor of the moderation queue', 'pass next_cursor as it came');
+        end if;
+        begin
+            v_after_at := split_part(p_cursor, '/', 1)::timestamp at time zone 'UTC';
+        exception when datetime_field_overflow or invalid_datetime_format then
+            perform core.raise_invalid('not a cursor of the moderation queue', 'pass next_cursor as it came');
+        end;
+        v_after_id := split_part(p_cursor, '/', 2)::bigint;
+    end if;
+    if p_kind is not null and not p_kind = any(enum_range(null::core.listing_kind)::text[]) then
+        perform core.raise_invalid(format('unknown kind %s', core.quoted(p_kind)), 'car, part or service');
+    end if;
+    if p_category_id is not null then
+        v_categories := core.category_subtree(p_category_id);
+        if cardinality(v_categories) = 0 then
+            perform core.raise_invalid(format('unknown category %s', p_category_id));
+        end if;
+    end if;
+    if p_waiting_minutes not between 0 and 525600 then
+        perform core.raise_invalid('waiting minutes must be 0 to 525600 (a year)');
+    end if;
+    -- new listings (status pending) and changes to public ones (pending revisions), oldest first;
+    -- each part read in order from its partial index, then merged
     return query
-    select l.id, l.kind::text, l.title, l.seller_id, l.shop_id, l.category_id, l.status_changed_at
-    from core.listings as l
-    where l.status = 'pending'
-    order by l.status_changed_at, l.id
-    limit p_limit;
+    with queue as (
+        (
+            select l.id, l.kind, l.title, l.seller_id, l.shop_id, l.category_id, l.status_changed_at as at,
+                r.id as revision_id, r.changes
+            from core.listings as l
+            left join core.listing_revisions as r on r.listing_id = l.id and r.status = 'pending'
+            where l.status = 'pending'
+                and (v_after_at is null or (l.status_changed_at, l.id) > (v_after_at, v_after_id))
+                and (p_kind is null or l.kind::text = p_kind)
+                and (v_categories is null or l.category_id = any(v_categories))
+                and (p_waiting_minutes is null or l.status_changed_at <= now() - make_interval(mins => p_waiting_minutes))
+            order by l.status_changed_at, l.id
+            limit p_limit
+        )
+        union all
+        (
+            select l.id, l.kind, l.title, l.seller_id, l.shop_id, l.category_id, r.updated_at, r.id, r.changes
+            from core.listing_revisions as r
+            join core.listings as l on l.id = r.listing_id
+            where r.status = 'pending' and l.status <> 'pending'
+                and (v_after_at is null or (r.updated_at, l.id) > (v_after_at, v_after_id))
+                and (p_kind is null or l.kind::text = p_kind)
+                and (v_categories is null or l.category_id = any(v_categories))
+                and (p_waiting_minutes is null or r.updated_at <= now() - make_interval(mins => p_waiting_minutes))
+            order by r.updated_at, r.listing_id
+            limit p_limit
+        )
+    ),
+    page as (
+        select q.* from queue as q order by q.at, q.id limit p_limit
+    )
+    select p.id, p.kind::text, p.title, p.seller_id, p.shop_id, p.category_id, p.at, p.revision_id, p.changes,
+        case when count(*) over () = p_limit and row_number() over (order by p.at, p.id) = p_limit
+             then to_char(p.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '/' || p.id end
+    from page as p
+    order by p.at, p.id;
 end
 $$;
-comment on function api.moderation_queue(text, integer) is
-'Listings waiting for moderation, oldest first (moderators). 28000/42501 token; 42501 not a moderator; '
-'22023 limit not 1-500.';
+comment on function api.moderation_queue(text, integer, text, text, bigint, integer) is
+'What waits for moderators, oldest first: new listings (status pending) and changes to listings on '
+'sale (revision_id and changes: the fields as they would become), in keyset pages of P_LIMIT (1-500; '
+'the last row of a full page carries next_cursor for P_CURSOR), of one kind, a category subtree, or '
+'waiting at least P_WAITING_MINUTES. Decide with api.approve_listing / api.reject_listing. 28000/42501 '
+'token; 42501 not a moderator; 22023 bad limit, cursor, kind, category or minutes.';
 
 create or replace function api.approve_listing(p_token text, p_listing_id bigint) returns text
 language plpgsql
@@ -36,8 +105,10 @@ begin
 end
 $$;
 comment on function api.approve_listing(text, bigint) is
-'Publish a listing waiting for moderation (moderators); audited. 28000/42501 token; 42501 not a '
-'moderator; P0002 no listing; 55000 not pending.';
+'Publish a listing waiting for moderation, or approve the changes waiting on a listing on sale (they '
+'become what the public sees, channel posts included); the seller is notified; audited. Returns '
+'published or edit_approved. 28000/42501 token; 42501 not a moderator, or your own listing; P0002 no '
+'listing; 55000 nothing of it waits; 22023 approved changes that no longer pass the listing rules.';
 
 create or replace function api.reject_listing(p_token text, p_listing_id bigint, p_reason text) returns text
 language plpgsql
@@ -52,8 +123,10 @@ begin
 end
 $$;
 comment on function api.reject_listing(text, bigint, text) is
-'Reject a listing waiting for moderation with a reason the seller sees (moderators); audited. '
-'28000/42501 token; 42501 not a moderator; P0002; 55000 not pending; 22023 reason not 3-500 chars.';
+'Reject a listing waiting for moderation, or the changes waiting on a listing on sale (it stays as it '
+'was), with a reason the seller sees (moderators); audited. Returns rejected or edit_rejected. '
+'28000/42501 token; 42501 not a moderator, or your own listing; P0002; 55000 nothing of it waits; 22023 '
+'reason not 3-500 chars.';
 
 create or replace function api.promote_listing(
     p_token text, p_listing_id bigint, p_until timestamptz

@@ -83,6 +83,7 @@ as $$
 declare
     v_user core.users := core.authenticate(p_token);
     v_listing core.listings := core.lock_listing(p_listing_id);
+    v_revision core.listing_revisions;
 begin
     perform core.require_platform_role(v_user, 'moderator');
     if v_listing.seller_id = v_user.id or core.may_manage_listing(v_user, v_listing) then
@@ -91,10 +92,30 @@ begin
         raise exception using errcode = '42501', message = 'you cannot moderate your own listing',
             hint = 'another moderator decides on it';
     end if;
+    select r.* into v_revision from core.listing_revisions as r
+    where r.listing_id = p_listing_id and r.status = 'pending'
+    for update;
     if v_listing.status <> 'pending' then
-        raise exception using
-            errcode = '55000',
-            message = format('a %s listing is not waiting for moderation', v_listing.status);
+        if v_revision.id is null then
+            raise exception using
+                errcode = '55000',
+                message = format('a %s listing is not waiting for moderation', v_listing.status),
+                hint = 'nor are changes to it';
+        end if;
+        -- changes to a public listing: the listing stays as it is, the changes are decided
+        perform core.decide_revision(v_user, v_listing, v_revision, p_to = 'published', p_reason);
+        return case when p_to = 'published' then 'edit_approved' else 'edit_rejected' end;
+    end if;
+    if v_revision.id is not null then
+        -- changes made while it was public, then sent back for moderation with it: one decision
+        if p_to = 'published' then
+            perform core.apply_revision(p_listing_id, v_revision.changes);
+            select l.* into v_listing from core.listings as l where l.id = p_listing_id;
+        end if;
+        update core.listing_revisions as r set
+            status = case when p_to = 'published' then 'approved' else 'rejected' end,
+            decided_at = now(), decided_by = v_user.id, reason = p_reason
+        where r.id = v_revision.id;
     end if;
     perform core.transition_listing(v_listing, p_to, v_user.id, p_reason);
     perform core.notify(v_listing.seller_id, 'moderation_' || p_to::text,
@@ -107,7 +128,10 @@ end
 $$;
 comment on function core.moderate_listing(text, bigint, core.listing_status, text) is
 'A moderation decision (published or rejected with a reason): moderators only, never on a listing they '
-'may manage themselves, pending listings only, audited.';
+'may manage themselves, audited. On a pending listing it decides the listing (and changes made to it '
+'while it was public, if any); on a public one with pending changes, those changes (the listing stays '
+'public either way): returns published, rejected, edit_approved or edit_rejected. 55000 when neither '
+'waits.';
 
 create or replace function core.sync_listing_status(p_listing_id bigint, p_actor_id bigint) returns void
 language plpgsql

@@ -203,9 +203,9 @@ comment on function core.check_price(bigint, text, bigint, integer) is
 'Unit price 1 to 10^11 minor units; wholesale price (lower) and its minimum quantity (>= 2) together or not '
 'at all. 22023 otherwise.';
 
-create or replace function core.set_listing_photos(p_listing_id bigint, p_keys text[]) returns integer
+create or replace function core.check_photo_keys(p_keys text[]) returns text[]
 language plpgsql
-volatile
+stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -224,6 +224,21 @@ begin
     if (select count(distinct k) from unnest(p_keys) as k) <> v_count then
         perform core.raise_invalid('the same photo is listed twice');
     end if;
+    return coalesce(p_keys, '{}');
+end
+$$;
+comment on function core.check_photo_keys(text[]) is
+'A listing''s photos as ordered storage keys (at most max_photos, no duplicates, letters, digits, / . _ '
+'-): the keys, or 22023.';
+
+create or replace function core.set_listing_photos(p_listing_id bigint, p_keys text[]) returns integer
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_count integer := cardinality(core.check_photo_keys(p_keys));
+begin
     delete from core.listing_photos as p where p.listing_id = p_listing_id;
     insert into core.listing_photos (listing_id, position, storage_key)
     select p_listing_id, k.position, k.key from unnest(p_keys) with ordinality as k (key, position);
