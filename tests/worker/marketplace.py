@@ -80,8 +80,13 @@ class Marketplace:
         self.call("approve_listing", p_token=moderator.token, p_listing_id=listing_id)
         return listing_id
 
-    def edit(self, seller: Account, listing_id: int, **changes: Any) -> None:
-        self.call("edit_listing", p_token=seller.token, p_listing_id=listing_id, p_changes=Jsonb(changes))
+    def edit(self, seller: Account, listing_id: int, moderator: Account, **changes: Any) -> None:
+        """The seller edits a listing on sale and a moderator approves the change (ADR 0019)."""
+        outcome = self.call(
+            "edit_listing", p_token=seller.token, p_listing_id=listing_id, p_changes=Jsonb(changes)
+        )
+        if outcome == "pending_review":
+            self.call("approve_listing", p_token=moderator.token, p_listing_id=listing_id)
 
     def pending_posts(self) -> int:
         """Channel posts and edits waiting in the outbox."""

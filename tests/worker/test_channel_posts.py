@@ -83,7 +83,7 @@ def test_a_post_is_edited_in_place_never_for_a_price_and_says_when_sold(
     )
     message_id = next(iter(standin.chats[channel]))
 
-    market.edit(seller, listing, title="Колодки Bosch, комплект")
+    market.edit(seller, listing, staff, title="Колодки Bosch, комплект")
     assert worker.run(until_idle=True).delivered == 1
     assert standin.calls(channel) == ["sendMessage", "editMessageText"]
     assert standin.requests[-1]["body"]["message_id"] == message_id  # the same message
@@ -107,15 +107,15 @@ def test_a_photo_post_is_edited_through_its_caption_or_its_photo(
     listing = market.published_part(seller, staff, photos=["l/1/front.jpg", "l/1/back.jpg"])
     worker = poster(outbox, standin, photo_url=PHOTOS)
     worker.run(until_idle=True)
-    market.edit(seller, listing, description="Оригинал, в упаковке")
+    market.edit(seller, listing, staff, description="Оригинал, в упаковке")
     worker.run(until_idle=True)
-    market.edit(seller, listing, photos=["l/1/box.jpg"])
+    market.edit(seller, listing, staff, photos=["l/1/box.jpg"])
     worker.run(until_idle=True)
     assert standin.calls(channel) == ["sendPhoto", "editMessageCaption", "editMessageMedia"]
     [post] = shown(standin, channel)
     assert post["photo"] == f"{PHOTOS}/l/1/box.jpg" and "Оригинал, в упаковке" in post["text"]
     # the caption keeps to Telegram's 1024 characters however long the description
-    market.edit(seller, listing, description="Очень подробно. " * 300)
+    market.edit(seller, listing, staff, description="Очень подробно. " * 300)
     assert worker.run(until_idle=True).delivered == 1
     [post] = shown(standin, channel)
     assert len(post["text"]) <= 1024 and post["text"].endswith(f"https://bazaar.test/l/{listing}")
@@ -126,7 +126,7 @@ def test_an_edit_sent_again_after_a_crash_leaves_one_message(
 ) -> None:
     listing = market.published_part(seller, staff)
     poster(outbox, standin).run(until_idle=True)
-    market.edit(seller, listing, title="Колодки, новая цена доставки")
+    market.edit(seller, listing, staff, title="Колодки, новая цена доставки")
     # a worker claims the edit, records `sending`, makes the call and dies before reporting it
     crashed = poster(outbox, standin, name="crashed")
     with outbox.admin() as conn:
@@ -184,20 +184,20 @@ def test_a_photo_telegram_cannot_take_is_posted_as_text_and_old_records_are_edit
     worker = poster(outbox, standin, photo_url=PHOTOS)
     assert worker.run(until_idle=True).delivered == 1
     assert standin.calls(channel) == ["sendPhoto", "sendMessage"]  # the post is out, as text
-    market.edit(seller, listing, title="Колодки, фото позже")
+    market.edit(seller, listing, staff, title="Колодки, фото позже")
     assert worker.run(until_idle=True).delivered == 1
     assert standin.calls(channel)[-1] == "editMessageText"
     # a photo message recorded as text (reported without its photo): the text edit is refused,
     # the caption edit goes, and the next edit knows it is a photo
     standin.chats[channel].clear()
-    market.edit(seller, listing, title="Колодки, снова фото")
+    market.edit(seller, listing, staff, title="Колодки, снова фото")
     with outbox.admin() as conn:
         conn.execute("update core.channel_posts set telegram_photo = null where listing_id = %s", [listing])
     [message_id] = [p[4] for p in market.rows("channel_posts", p_listing_id=listing)]
     standin.chats[channel][message_id] = {"text": "old", "photo": f"{PHOTOS}/l/9/front.jpg"}
     assert worker.run(until_idle=True).delivered == 1
     assert standin.calls(channel)[-2:] == ["editMessageText", "editMessageCaption"]
-    market.edit(seller, listing, description="Теперь с описанием")
+    market.edit(seller, listing, staff, description="Теперь с описанием")
     assert worker.run(until_idle=True).delivered == 1
     assert standin.calls(channel)[-1] == "editMessageMedia"  # its photo was unknown: set again
     assert standin.chats[channel][message_id]["photo"] == f"{PHOTOS}/l/9/front.jpg"
