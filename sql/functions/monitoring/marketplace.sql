@@ -60,11 +60,19 @@ as $$
     inner join sizes as z on z.relname = 'users' and z.estimate >= 100000
     where s.schemaname = 'core' and s.tablename = 'users' and s.attname = 'blocked_at'
     union all
-    -- the moderation queue (index_listings_on_pending)
-    select 'bazaar_moderation_queue', '{}', count(*) from core.listings where status = 'pending'
+    -- the moderation queue: new listings and changes to listings on sale (index_listings_on_pending,
+    -- index_listing_revisions_on_pending_queue)
+    select
+        'bazaar_moderation_queue', '{}',
+        (select count(*) from core.listings where status = 'pending')
+        + (select count(*) from core.listing_revisions where status = 'pending')
     union all
-    select 'bazaar_moderation_oldest_seconds', '{}', coalesce(extract(epoch from now() - min(status_changed_at)), 0)
-    from core.listings where status = 'pending'
+    select
+        'bazaar_moderation_oldest_seconds', '{}',
+        coalesce(extract(epoch from now() - least(
+            (select min(status_changed_at) from core.listings where status = 'pending'),
+            (select min(updated_at) from core.listing_revisions where status = 'pending')
+        )), 0)
     union all
     -- reservations that lapse within 15 minutes (index_orders_on_reserved_until)
     select 'bazaar_reservations_expiring_soon', '{}', count(*)
