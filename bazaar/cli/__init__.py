@@ -22,7 +22,7 @@ import psycopg
 from bazaar import __version__, api, jsonlog, request
 from bazaar.db import connect
 from bazaar.errors import BazaarError
-from bazaar.output import print_object
+from bazaar.output import print_object, print_output
 from bazaar.stack.local import LocalStack
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -183,6 +183,14 @@ def one(
     if len(rows) != 1:
         raise BazaarError(f"api.{function} returned {len(rows)} rows, expected one")
     return rows[0]
+
+
+def print_page(settings: Settings, columns: list[str], rows: list[dict[str, Any]], extra: list[str]) -> None:
+    """One page of a keyset list: COLUMNS for people (and, when the page has more after it, the
+    option that fetches the next one, on stderr); with --json every column, EXTRA and next_cursor too."""
+    print_output([*columns, *extra, "next_cursor"] if settings.json else columns, rows, settings.json)
+    if not settings.json and rows and rows[-1].get("next_cursor"):
+        click.echo(f"more: --cursor {rows[-1]['next_cursor']}", err=True)
 
 
 def done(settings: Settings, message: str, **fields: Any) -> None:

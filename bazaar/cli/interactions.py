@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import click
 
-from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import (
+    ID,
+    Settings,
+    call,
+    cli,
+    done,
+    json_option,
+    one,
+    pass_settings,
+    print_page,
+    token_option,
+)
 from bazaar.output import money, print_object, print_output
 
 # -- orders ------------------------------------------------------------------------------------
@@ -105,6 +116,32 @@ def order_list(settings: Settings, role: str, token: str) -> None:
 @cli.group()
 def deal() -> None:
     """Deals: completed sales that make a review possible."""
+
+
+@deal.command("list")
+@click.option("--cursor", help="The next_cursor of the previous page.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@token_option
+@json_option
+@pass_settings
+def deal_list(settings: Settings, cursor: str | None, limit: int, token: str) -> None:
+    """Your deals as buyer and seller, newest first, with what you can still do."""
+    rows = call(settings, "my_deals", token, cursor, limit)
+    columns = ["deal_id", "side", "other_name", "title", "confirmed_at", "can_confirm", "can_review"]
+    print_page(
+        settings, columns, rows, ["other_user_id", "listing_id", "order_id", "created_at", "review_id"]
+    )
+
+
+@deal.command("confirm")
+@click.argument("deal_id", type=ID)
+@token_option
+@json_option
+@pass_settings
+def deal_confirm(settings: Settings, deal_id: int, token: str) -> None:
+    """Confirm a deal a seller declared with you (then you may review them)."""
+    one(settings, "confirm_deal", token, deal_id)
+    done(settings, f"deal {deal_id} confirmed: you may review the seller", deal_id=deal_id)
 
 
 @deal.command("record")

@@ -10,7 +10,18 @@ from typing import Any
 import click
 from psycopg.types.json import Jsonb
 
-from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import (
+    ID,
+    Settings,
+    call,
+    cli,
+    done,
+    json_option,
+    one,
+    pass_settings,
+    print_page,
+    token_option,
+)
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.output import minor_units, money, print_object, print_output
 
@@ -359,11 +370,7 @@ def moderation_queue(
     for row in rows:
         row["what"] = "changes: " + ", ".join(sorted(row["changes"])) if row["revision_id"] else "new listing"
     columns = ["listing_id", "kind", "title", "what", "seller_id", "waiting_since"]
-    print_output(
-        [*columns, "revision_id", "changes", "next_cursor"] if settings.json else columns, rows, settings.json
-    )
-    if not settings.json and rows and rows[-1]["next_cursor"]:
-        click.echo(f"more: --cursor {rows[-1]['next_cursor']}", err=True)
+    print_page(settings, columns, rows, ["revision_id", "changes"])
 
 
 @moderation.command("approve")

@@ -7,12 +7,24 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import click
 from psycopg.types.json import Jsonb
 
 from bazaar import api
-from bazaar.cli import ID, Settings, call, cli, done, json_option, one, pass_settings, token_option
+from bazaar.cli import (
+    ID,
+    Settings,
+    call,
+    cli,
+    done,
+    json_option,
+    one,
+    pass_settings,
+    print_page,
+    token_option,
+)
 from bazaar.db import connect
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.output import print_object, print_output
@@ -417,6 +429,68 @@ def shop_remove_member(settings: Settings, shop_id: int, user_id: int, token: st
     """Remove a member (owners), or leave a shop (your own id)."""
     one(settings, "remove_shop_member", token, shop_id, user_id)
     done(settings, f"user {user_id} left shop {shop_id}", shop_id=shop_id, user_id=user_id)
+
+
+@shop.command("invite")
+@click.argument("shop_id", type=ID)
+@click.argument("identifier")
+@click.option(
+    "--role", type=click.Choice(["owner", "manager", "seller"]), default="seller", show_default=True
+)
+@token_option
+@json_option
+@pass_settings
+def shop_invite(settings: Settings, shop_id: int, identifier: str, role: str, token: str) -> None:
+    """Add the person with this e-mail address or phone number to a shop (owners)."""
+    user_id = one(settings, "invite_shop_member", token, shop_id, identifier, role)["invite_shop_member"]
+    done(
+        settings, f"user {user_id} is a {role} of shop {shop_id}", shop_id=shop_id, user_id=user_id, role=role
+    )
+
+
+def _paged(command: Any) -> Any:
+    """--status, --cursor and --limit: the options of a shop's keyset lists."""
+    command = click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)(command)
+    command = click.option("--cursor", help="The next_cursor of the previous page.")(command)
+    return click.option("--status", help="Only this status.")(command)
+
+
+@shop.command("inventory")
+@click.argument("shop_id", type=ID)
+@_paged
+@token_option
+@json_option
+@pass_settings
+def shop_inventory(
+    settings: Settings, shop_id: int, status: str | None, cursor: str | None, limit: int, token: str
+) -> None:
+    """Every listing of a shop in any status, newest first (its staff)."""
+    rows = call(settings, "shop_inventory", token, shop_id, status, cursor, limit)
+    columns = [
+        "listing_id",
+        "kind",
+        "title",
+        "status",
+        "price_amount",
+        "available_quantity",
+        "pending_changes",
+    ]
+    print_page(settings, columns, rows, ["seller_id", "rejection_reason", "created_at"])
+
+
+@shop.command("orders")
+@click.argument("shop_id", type=ID)
+@_paged
+@token_option
+@json_option
+@pass_settings
+def shop_orders(
+    settings: Settings, shop_id: int, status: str | None, cursor: str | None, limit: int, token: str
+) -> None:
+    """The orders of a shop's listings, newest first (its staff)."""
+    rows = call(settings, "shop_orders", token, shop_id, status, cursor, limit)
+    columns = ["order_id", "buyer_name", "title", "units", "total_amount", "status", "created_at"]
+    print_page(settings, columns, rows, ["buyer_id", "listing_id", "currency", "reserved_until"])
 
 
 @shop.command("members")

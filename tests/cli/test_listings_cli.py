@@ -89,3 +89,30 @@ def test_listing_refusals_map_to_exit_codes(run: Cli) -> None:
     one_line_error(run("search", "--limit", "0"), 3)
     bumped = run("listing", "bump", listing_id, token=seller)
     one_line_error(bumped, 6)  # only published listings are bumped
+
+
+def test_a_shops_back_office_and_deals_from_the_cli(run: Cli) -> None:
+    run.register("Owner", "owner@example.com")
+    run.register("Clerk", "clerk@example.com")
+    buyer_id = run.register("Buyer", "buyer@example.com")
+    owner, buyer = run.login("owner@example.com"), run.login("buyer@example.com")
+    shop = str(run.json("shop", "create", "Back Office CLI", token=owner)["shop_id"])
+    invited = run.json("shop", "invite", shop, "CLERK@example.com", "--role", "manager", token=owner)
+    assert invited["role"] == "manager"
+    assert "no account" in one_line_error(run("shop", "invite", shop, "nobody@example.com", token=owner), 4)
+    created = run.json(
+        "listing", "create", "--kind", "part", "--category", "brake-pads", "--shop", shop,
+        "--title", "Колодки для бэк-офиса", "--price", "1000", "--region", "Москва", "--city", "Москва",
+        "--attr", "part_number=BO-1", "--attr", "condition=new", token=owner,
+    )  # fmt: skip
+    clerk = run.login("clerk@example.com")
+    page = run.json("shop", "inventory", shop, token=clerk)
+    assert [(r["listing_id"], r["status"]) for r in page] == [(created["listing_id"], "draft")]
+    assert run.json("shop", "orders", shop, "--status", "paid", token=clerk) == []
+    assert one_line_error(run("shop", "inventory", shop, "--cursor", "x", token=clerk), 3)
+    assert run.json("deal", "list", token=buyer) == []
+    deal = run.json("deal", "record", str(buyer_id), token=owner)["deal_id"]
+    [row] = run.json("deal", "list", token=buyer)
+    assert (row["deal_id"], row["side"], row["can_confirm"]) == (deal, "buyer", True)
+    run.json("deal", "confirm", str(deal), token=buyer)
+    assert run.json("deal", "list", token=buyer)[0]["can_review"] is True

@@ -258,3 +258,25 @@ $$;
 comment on function core.lock_order_for(core.users, bigint, boolean) is
 'Find an order (P0002), check that the user is its seller side or, when P_BUYER_MAY, its buyer (42501), '
 'then lock its listings in ascending id and the order itself; returns the locked order.';
+
+create or replace function core.order_summary(p_order_id bigint)
+returns table (listing_id bigint, title text, units integer)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+    select first_line.listing_id,
+        first_line.title || case when lines.n > 1 then format(' (+%s more)', lines.n - 1) else '' end,
+        lines.units
+    from (
+        select count(*)::integer as n, sum(ol.quantity)::integer as units
+        from core.order_lines as ol where ol.order_id = p_order_id
+    ) as lines
+    cross join lateral (
+        select ol.listing_id, l.title from core.order_lines as ol join core.listings as l on l.id = ol.listing_id
+        where ol.order_id = p_order_id order by ol.listing_id limit 1
+    ) as first_line
+$$;
+comment on function core.order_summary(bigint) is
+'An order in one line: its first listing, that listing''s title with "(+N more)" for the others, and '
+'the units of all its lines.';

@@ -119,3 +119,27 @@ end
 $$;
 comment on function core.check_shop_keeps_owner() is
 'Constraint trigger: a shop that still exists has at least one owner at commit.';
+
+create or replace function core.add_shop_member(
+    p_owner core.users, p_shop_id bigint, p_member core.users, p_role text
+) returns void
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_member.blocked_at is not null then
+        raise exception using errcode = '55000', message = 'a blocked user cannot join a shop';
+    end if;
+    if core.shop_role(p_member.id, p_shop_id) is not null then
+        raise exception using
+            errcode = '23505',
+            message = format('user %s is already a member of this shop', p_member.id),
+            hint = 'change their role instead';
+    end if;
+    insert into core.shop_members (shop_id, user_id, role, added_by)
+    values (p_shop_id, p_member.id, core.shop_member_role(p_role), p_owner.id);
+end
+$$;
+comment on function core.add_shop_member(core.users, bigint, core.users, text) is
+'Make P_MEMBER a member of the shop with P_ROLE, added by P_OWNER: 55000 blocked; 23505 already a member.';

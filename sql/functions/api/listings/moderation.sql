@@ -23,17 +23,7 @@ declare
 begin
     perform core.require_platform_role(v_user, 'moderator');
     perform core.check_limit(p_limit, 500);
-    if p_cursor is not null then
-        if p_cursor !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}/\d{1,18}$' then
-            perform core.raise_invalid('not a cursor of the moderation queue', 'pass next_cursor as it came');
-        end if;
-        begin
-            v_after_at := split_part(p_cursor, '/', 1)::timestamp at time zone 'UTC';
-        exception when datetime_field_overflow or invalid_datetime_format then
-            perform core.raise_invalid('not a cursor of the moderation queue', 'pass next_cursor as it came');
-        end;
-        v_after_id := split_part(p_cursor, '/', 2)::bigint;
-    end if;
+    select k.at, k.id into v_after_at, v_after_id from core.keyset_after(p_cursor) as k;
     if p_kind is not null and not p_kind = any(enum_range(null::core.listing_kind)::text[]) then
         perform core.raise_invalid(format('unknown kind %s', core.quoted(p_kind)), 'car, part or service');
     end if;
@@ -61,7 +51,7 @@ begin
                 and (v_categories is null or l.category_id = any(v_categories))
                 and (p_waiting_minutes is null or l.status_changed_at <= now() - make_interval(mins => p_waiting_minutes))
             order by l.status_changed_at, l.id
-            limit p_limit
+            limit p_limit + 1
         )
         union all
         (
@@ -74,25 +64,26 @@ begin
                 and (v_categories is null or l.category_id = any(v_categories))
                 and (p_waiting_minutes is null or r.updated_at <= now() - make_interval(mins => p_waiting_minutes))
             order by r.updated_at, r.listing_id
-            limit p_limit
+            limit p_limit + 1
         )
     ),
     page as (
-        select q.* from queue as q order by q.at, q.id limit p_limit
+        select q.*, row_number() over (order by q.at, q.id) as n, count(*) over () as total from queue as q
     )
     select p.id, p.kind::text, p.title, p.seller_id, p.shop_id, p.category_id, p.at, p.revision_id, p.changes,
-        case when count(*) over () = p_limit and row_number() over (order by p.at, p.id) = p_limit
-             then to_char(p.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '/' || p.id end
+        case when p.n = p_limit and p.total > p_limit then core.keyset_cursor(p.at, p.id) end
     from page as p
+    where p.n <= p_limit
     order by p.at, p.id;
 end
 $$;
 comment on function api.moderation_queue(text, integer, text, text, bigint, integer) is
 'What waits for moderators, oldest first: new listings (status pending) and changes to listings on '
 'sale (revision_id and changes: the fields as they would become), in keyset pages of P_LIMIT (1-500; '
-'the last row of a full page carries next_cursor for P_CURSOR), of one kind, a category subtree, or '
-'waiting at least P_WAITING_MINUTES. Decide with api.approve_listing / api.reject_listing. 28000/42501 '
-'token; 42501 not a moderator; 22023 bad limit, cursor, kind, category or minutes.';
+'the last row of a page with more after it carries next_cursor for P_CURSOR), of one kind, a category '
+'subtree, or waiting at least P_WAITING_MINUTES. Decide with api.approve_listing / '
+'api.reject_listing. 28000/42501 token; 42501 not a moderator; 22023 bad limit, cursor, kind, category '
+'or minutes.';
 
 create or replace function api.approve_listing(p_token text, p_listing_id bigint) returns text
 language plpgsql

@@ -172,18 +172,10 @@ begin
         perform core.raise_invalid('list orders as buyer or as seller');
     end if;
     return query
-    select o.id, first_line.listing_id,
-        first_line.title || case when lines.n > 1 then format(' (+%s more)', lines.n - 1) else '' end,
-        lines.units, o.total_amount, o.currency, o.status::text, o.reserved_until, o.created_at
+    select o.id, s.listing_id, s.title, s.units, o.total_amount, o.currency, o.status::text, o.reserved_until,
+        o.created_at
     from core.orders as o
-    cross join lateral (
-        select count(*)::integer as n, sum(ol.quantity)::integer as units
-        from core.order_lines as ol where ol.order_id = o.id
-    ) as lines
-    cross join lateral (
-        select ol.listing_id, l.title from core.order_lines as ol join core.listings as l on l.id = ol.listing_id
-        where ol.order_id = o.id order by ol.listing_id limit 1
-    ) as first_line
+    cross join lateral core.order_summary(o.id) as s
     where (p_as = 'buyer' and o.buyer_id = v_user.id) or (p_as = 'seller' and o.seller_id = v_user.id)
     order by o.created_at desc, o.id desc;
 end

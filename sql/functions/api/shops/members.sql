@@ -43,22 +43,41 @@ begin
     if not found then
         raise exception using errcode = 'P0002', message = format('no user %s', p_user_id);
     end if;
-    if v_member.blocked_at is not null then
-        raise exception using errcode = '55000', message = 'a blocked user cannot join a shop';
-    end if;
-    if core.shop_role(p_user_id, p_shop_id) is not null then
-        raise exception using
-            errcode = '23505',
-            message = format('user %s is already a member of this shop', p_user_id),
-            hint = 'change their role instead';
-    end if;
-    insert into core.shop_members (shop_id, user_id, role, added_by)
-    values (p_shop_id, p_user_id, core.shop_member_role(p_role), v_user.id);
+    perform core.add_shop_member(v_user, p_shop_id, v_member, p_role);
 end
 $$;
 comment on function api.add_shop_member(text, bigint, bigint, text) is
 'Add a user to a shop as owner, manager or seller (owners only). 28000 bad token; P0002 no shop or user; '
 '42501 not an owner; 22023 bad role; 23505 already a member; 55000 user blocked.';
+
+create or replace function api.invite_shop_member(
+    p_token text, p_shop_id bigint, p_identifier text, p_role text default 'seller'
+) returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+    v_member core.users;
+begin
+    perform core.require_shop_role(v_user.id, p_shop_id, '{owner}', 'add members');
+    perform core.shop_member_role(p_role);
+    v_member := core.user_by_identifier(core.identifier_key(p_identifier));
+    if v_member.id is null then
+        raise exception using
+            errcode = 'P0002', message = 'no account has this e-mail address or phone number',
+            hint = 'ask them to register first';
+    end if;
+    perform core.add_shop_member(v_user, p_shop_id, v_member, p_role);
+    return v_member.id;
+end
+$$;
+comment on function api.invite_shop_member(text, bigint, text, text) is
+'Add the person with this e-mail address or phone number to a shop as owner, manager or seller (owners '
+'only; the answer is their user id). 28000 bad token; P0002 no shop, or no account with it; 42501 not '
+'an owner; 22023 bad identifier or role; 23505 already a member; 55000 user blocked.';
 
 create or replace function api.set_shop_member_role(
     p_token text, p_shop_id bigint, p_user_id bigint, p_role text
