@@ -253,6 +253,7 @@ from bazaar.cli import (  # noqa: E402, F401
     generate,
     interactions,
     listings,
+    more,
     people,
     stack,
     worker,
