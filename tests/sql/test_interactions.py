@@ -38,10 +38,12 @@ def test_a_review_needs_a_deal_between_exactly_those_two(
     api: Api, db: Conn, seller: User, user: User, make_user: MakeUser, public: int
 ) -> None:
     other_seller = make_user("Other Seller")
-    api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)  # no deal yet
+    error = api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)
+    assert error.diag.message_primary == "you have no deal with this seller"
     deal = api.one("record_deal", seller.token, user.id, public)
     assert "deal_confirmation_request" in kinds(db, user)
-    api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)  # not confirmed yet
+    error = api.fails("55000", "review_seller", user.token, seller.id, 5, "Great", None)
+    assert error.diag.message_primary == f"deal {deal} is not confirmed yet"
     api.fails("P0002", "confirm_deal", other_seller.token, deal)  # not their deal
     api.one("confirm_deal", user.token, deal)
     api.fails("55000", "confirm_deal", user.token, deal)
@@ -51,7 +53,10 @@ def test_a_review_needs_a_deal_between_exactly_those_two(
         "55000", "review_seller", seller.token, user.id, 5, "Great", None
     )  # the seller cannot review back
     review = api.one("review_seller", user.token, seller.id, 4, "Fast shipping", None)
-    api.fails("55000", "review_seller", user.token, seller.id, 5, "Again", deal)  # one review per deal
+    error = api.fails("55000", "review_seller", user.token, seller.id, 5, "Again", deal)  # one per deal
+    assert error.diag.message_primary == f"deal {deal} already has your review"
+    error = api.fails("55000", "review_seller", user.token, seller.id, 5, "Again", None)
+    assert error.diag.message_primary == "you already reviewed every deal with this seller"
     assert api.one("seller_rating", seller.id)[1:3] == (1, 4)
     api.one("edit_review", user.token, review, 5, "Fast shipping, fair price")
     assert api.one("seller_rating", seller.id)[2] == 5

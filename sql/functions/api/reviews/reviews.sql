@@ -24,10 +24,27 @@ begin
     limit 1
     for update;
     if not found then
+        -- say which of the three it is: no deal, not confirmed, or reviewed already
+        select d.* into v_deal from core.deals as d
+        where d.buyer_id = v_author.id and d.seller_id = p_seller_id and (p_deal_id is null or d.id = p_deal_id)
+        order by (d.confirmed_at is not null) desc, d.created_at desc, d.id desc
+        limit 1;
+        if v_deal.id is null then
+            raise exception using
+                errcode = '55000',
+                message = case when p_deal_id is null then 'you have no deal with this seller'
+                               else format('deal %s is not yours with this seller', p_deal_id) end,
+                hint = 'a paid order is a deal; a deal the seller declares needs your confirmation first';
+        elsif v_deal.confirmed_at is null then
+            raise exception using
+                errcode = '55000', message = format('deal %s is not confirmed yet', v_deal.id),
+                hint = 'confirm it first (api.confirm_deal)';
+        end if;
         raise exception using
             errcode = '55000',
-            message = 'a review needs a confirmed deal with this seller that has no review yet',
-            hint = 'a paid order is a deal; a deal the seller declares needs your confirmation first';
+            message = case when p_deal_id is null then 'you already reviewed every deal with this seller'
+                           else format('deal %s already has your review', v_deal.id) end,
+            hint = 'change your review with api.edit_review while its edit window lasts';
     end if;
     insert into core.reviews (deal_id, author_id, seller_id, rating, body)
     values (v_deal.id, v_author.id, p_seller_id, p_rating, v_body)
@@ -41,7 +58,8 @@ $$;
 comment on function api.review_seller(text, bigint, integer, text, bigint) is
 'Rate a seller 1-5 with a text: needs a confirmed deal between you (buyer) and that seller, one review '
 'per deal. '
-'Returns the review id. 28000/42501 token; 22023 bad rating or text; 55000 no unreviewed deal; '
+'Returns the review id. 28000/42501 token; 22023 bad rating or text; 55000 no deal with this seller, not '
+'confirmed yet, or reviewed already (the message says which); '
 '23505 the deal was reviewed meanwhile.';
 
 create or replace function api.edit_review(p_token text, p_review_id bigint, p_rating integer, p_body text)
