@@ -159,6 +159,37 @@ def test_typos_fall_back_to_trigram_similarity(api: Api, db: Conn, market: dict[
     assert found == sorted(found, key=lambda r: (-r["rank"], -r["listing_id"]))
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("колотки", "Колодки"),
+        ("тармозные", "ормозные"),
+        ("масляный филтр", "Масляный фильтр"),
+        ("воздушнй", "Воздушный фильтр"),
+        ("дисски", "диски"),
+        ("brake pds", "Brake pads"),
+        ("колодкм задние", "Колодки задние"),
+    ],
+)
+def test_one_letter_off_still_finds_the_word(
+    api: Api, market: dict[str, Any], typed: str, meant: str
+) -> None:
+    found = api.search(p_query=typed, p_limit=100)
+    assert found and all(meant.lower() in r["title"].lower() for r in found[:3]), (typed, found[:3])
+
+
+def test_the_typo_tolerant_match_keeps_the_filters(
+    api: Api, market: dict[str, Any], category: dict[str, int]
+) -> None:
+    assert api.search(p_query="колотки", p_kind="part")
+    assert api.search(p_query="колотки", p_category_id=category["filters"]) == []
+    # words found elsewhere but not within the filters: the typo-tolerant match, within the filters
+    fuzzy = api.search(p_query="фильтр колодки", p_category_id=category["brake-pads"], p_limit=100)
+    assert fuzzy and all("олодки" in r["title"] for r in fuzzy)
+    facets = api.rows("search_facets", "колотки")
+    assert any(f[0] == "category" and f[3] > 0 for f in facets)
+
+
 def test_relevance_orders_by_rank(api: Api, market: dict[str, Any]) -> None:
     found = api.search(p_query="колодки", p_limit=100)
     promoted = [r for r in found if r["promoted"]]
