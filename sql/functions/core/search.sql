@@ -256,7 +256,7 @@ create or replace function core.notify_saved_searches(p_listing_id bigint) retur
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
-set pg_trgm.word_similarity_threshold = 0.5
+set "pg_trgm.word_similarity_threshold" = 0.5
 as $$
 declare
     v_search core.saved_searches;
