@@ -142,6 +142,18 @@ def facets(settings: Settings, query: str | None, kind: str | None, category: st
     print_output(["facet", "key", "label", "listings"], rows, settings.json)
 
 
+@cli.command("places")
+@click.option("--kind", type=click.Choice(["car", "part", "service"]))
+@click.option("--region", help="The cities of this region (else the regions).")
+@json_option
+@pass_settings
+def places(settings: Settings, kind: str | None, region: str | None) -> None:
+    """Regions (or a region's cities) with listings on sale, the most first: the names the
+    region and city filters take."""
+    rows = call(settings, "places", kind, region)
+    print_output(["region", "city", "listings"] if region else ["region", "listings"], rows, settings.json)
+
+
 # -- sellers and shops -------------------------------------------------------------------------
 
 

@@ -235,6 +235,21 @@ def write_listings(ctx: Context, plan: Plan) -> None:
     out.close()
 
 
+def write_place_counts(ctx: Context, plan: Plan) -> None:
+    """The rollup api.places reads (ops.refresh_place_counts, as of the load): listings on sale by
+    kind, region and city."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for item in plan.listings:
+        if item.status == "published":
+            city, region, _ = data.CITIES[item.city]
+            key = (item.kind, region, city)
+            counts[key] = counts.get(key, 0) + 1
+    out = ctx.table("place_counts", "kind region city listings refreshed_at")
+    for (kind, region, city), n in sorted(counts.items()):
+        out.add(f"{kind}\t{region}\t{city}\t{n}\t{ts(ctx.as_of)}")
+    out.close()
+
+
 def write_listing_history(ctx: Context, plan: Plan) -> None:
     """Every status change and price of every listing; moderation decisions go to the audit log."""
     status = ctx.table(

@@ -45,6 +45,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(listings.plan_counts, reads=("people", "listings"), fills=("counts",)),
     # writing
     Stage(listings.write_listings, reads=("listings", "counts"), writes=("listings",)),
+    Stage(listings.write_place_counts, reads=("listings",), writes=("place_counts",)),
     Stage(
         listings.write_listing_history,
         reads=("listings",),

@@ -253,6 +253,15 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
         "shop_profile": {"p_shop_id": n["shop"]},
         "my_shops": {"p_token": seller},
         "shop_members": {"p_token": seller, "p_shop_id": n["shop"]},
+        "invite_shop_member": {
+            "p_token": seller,
+            "p_shop_id": n["shop"],
+            "p_identifier": world.emails[0],
+            "p_role": "manager",
+        },
+        "shop_inventory": {"p_token": seller, "p_shop_id": n["shop"], "p_status": "published", "p_limit": 10},
+        "shop_orders": {"p_token": seller, "p_shop_id": n["shop"], "p_limit": 10},
+        "my_deals": {"p_token": buyer, "p_limit": 10},
         "add_shop_member": {
             "p_token": seller,
             "p_shop_id": n["shop"],
@@ -385,6 +394,7 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
             "p_photo": "listings/1/front.jpg",
         },
         "outbox_stats": {},
+        "places": {"p_kind": "part"},
         "request_telegram_link": {"p_token": world.tokens["other_seller"], "p_password": PASSWORD},
         "telegram_poll": {"p_worker": WORKER},
         "telegram_polled": {"p_worker": WORKER, "p_next_update_id": 1},

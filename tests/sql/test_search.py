@@ -178,6 +178,25 @@ def test_one_letter_off_still_finds_the_word(
     assert found and all(meant.lower() in r["title"].lower() for r in found[:3]), (typed, found[:3])
 
 
+def test_places_list_the_regions_and_cities_with_listings_from_the_rollup(
+    api: Api, db: Conn, market: dict[str, Any]
+) -> None:
+    db.execute("select ops.refresh_place_counts()")
+    regions = api.rows("places", None, None)
+    counted = db.execute(
+        "select region, count(*) from core.listings where status = 'published' group by region"
+    ).fetchall()
+    assert {(r[0], r[2]) for r in regions} == set(counted)
+    assert [r[2] for r in regions] == sorted((r[2] for r in regions), reverse=True)
+    region = regions[0][0]
+    cities = api.rows("places", "part", region.upper())  # any case
+    assert cities and all(c[0] == region and c[1] for c in cities)
+    found = api.search(p_region=region, p_city=cities[0][1], p_kind="part", p_limit=100)
+    assert len(found) == cities[0][2]  # the names work as filters, and the counts are theirs
+    api.fails("22023", "places", "boat", None)
+    api.fails("22023", "places", None, "x" * 81)
+
+
 def test_the_typo_tolerant_match_keeps_the_filters(
     api: Api, market: dict[str, Any], category: dict[str, int]
 ) -> None:

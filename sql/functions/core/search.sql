@@ -53,8 +53,8 @@ begin
         v_sql := v_sql || ' and (l.search_vector @@ $1 or l.part_number = $3)';
     elsif p_mode = 'fuzzy' then
         -- the query against the best-matching words of the title (word similarity, not the whole
-        -- title's): "колотки" finds "Колодки тормозные передние"; the trigram index serves %>. The
-        -- functions that search set pg_trgm.word_similarity_threshold to 0.5: one letter off in a
+        -- title's): "колотки" finds "Колодки тормозные передние"; the trigram index serves %>.
+        -- pg_trgm.word_similarity_threshold is 0.5 for the database (V0033): one letter off in a
         -- word of seven scores 0.5 (pg_trgm's default, 0.6, misses it)
         v_sql := v_sql || ' and lower(l.title) operator(ext.%>) $2';
     end if;
@@ -256,7 +256,6 @@ create or replace function core.notify_saved_searches(p_listing_id bigint) retur
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
-set "pg_trgm.word_similarity_threshold" = 0.5
 as $$
 declare
     v_search core.saved_searches;

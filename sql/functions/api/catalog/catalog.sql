@@ -62,3 +62,30 @@ $$;
 comment on function api.vehicle_models(text) is
 'The vehicle catalog: makes, models and their generations with years (one make, or all). No token. '
 '22023 a make over 100 characters.';
+
+create or replace function api.places(p_kind text default null, p_region text default null)
+returns table (region text, city text, listings bigint, refreshed_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if p_kind is not null and not p_kind = any(enum_range(null::core.listing_kind)::text[]) then
+        perform core.raise_invalid(format('unknown kind %s', core.quoted(p_kind)), 'car, part or service');
+    end if;
+    perform core.check_length(p_region, 'the region', 80);
+    -- the regions (city null), or the cities of one region; the most listings first
+    return query
+    select p.region, case when p_region is null then null else p.city end, sum(p.listings)::bigint,
+        max(p.refreshed_at)
+    from core.place_counts as p
+    where (p_kind is null or p.kind::text = p_kind) and (p_region is null or lower(p.region) = lower(p_region))
+    group by p.region, case when p_region is null then null else p.city end
+    order by 3 desc, 1, 2;
+end
+$$;
+comment on function api.places(text, text) is
+'The regions with listings on sale (or the cities of P_REGION), with how many, of one kind or all, the '
+'most first; the exact names the region and city filters of api.search take. From a rollup refreshed '
+'every 10 minutes (refreshed_at says when). No token. 22023 unknown kind, region over 80 characters.';

@@ -22,7 +22,6 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
-set "pg_trgm.word_similarity_threshold" = 0.5
 as $$
 declare
     v_query text := core.search_text(p_query);

@@ -41,7 +41,6 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
-set "pg_trgm.word_similarity_threshold" = 0.5
 -- relevance cursors carry a real as text: print it exactly whatever the client session says
 set extra_float_digits = 3
 as $$
