@@ -3,6 +3,7 @@ named, idempotent retries, and orders of several lines that pay, cancel and expi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
@@ -46,7 +47,8 @@ def on_sale(listings: Listings, seller: User, moderator: User, quantity: int = 5
 
 def cart(api: Api, user: User) -> dict[int, dict[str, Any]]:
     keys = ["listing_id", "title", "seller_id", "shop_id", "quantity", "unit_price_amount", "wholesale",
-            "line_amount", "currency", "available", "listing_status", "problem"]  # fmt: skip
+            "line_amount", "currency", "available", "listing_status", "problem",
+            "problem_reason"]  # fmt: skip
     return {r[0]: dict(zip(keys, r, strict=True)) for r in api.rows("cart", user.token)}
 
 
@@ -164,15 +166,17 @@ def test_partial_availability_reserves_nothing_and_names_each_failing_line(
     api.one("archive_listing", other_seller.token, withdrawn)
     db.execute("update core.users set blocked_at = now(), blocked_reason = 'x' where id = %s", [third.id])
     error = api.fails("55000", "checkout", buyer.token, "key-1")
-    detail = (error.diag.message_detail or "").splitlines()
-    assert [line.split(" ")[1] for line in detail] == [
-        str(short),
-        str(gone),
-        str(withdrawn),
-        str(blocked_seller),
+    lines = json.loads(error.diag.message_detail or "{}")["lines"]  # machine-readable, line by line
+    assert [(f["listing_id"], f["reason"], f["available"]) for f in lines] == [
+        (short, "not_enough_stock", 2),
+        (gone, "sold_out", 0),
+        (withdrawn, "not_on_sale", 5),
+        (blocked_seller, "seller_blocked", 5),
     ]
-    assert "not enough stock" in detail[0] and "sold out" in detail[1]
-    assert "not on sale" in detail[2] and "blocked" in detail[3]
+    assert "not enough stock" in lines[0]["message"] and lines[0]["title"]
+    assert f"listing {gone}: sold out" in (error.diag.message_primary or "")
+    reasons = [line["problem_reason"] for _, line in sorted(cart(api, buyer).items())]
+    assert reasons == [None, "not_enough_stock", "sold_out", "not_on_sale", "seller_blocked"]
     # nothing reserved, no order, the cart kept, the key not used up
     assert stock(db, fine) == (5, 0, "published") and stock(db, short) == (2, 0, "published")
     assert db.execute("select count(*) from core.orders where buyer_id = %s", [buyer.id]).fetchone() == (0,)

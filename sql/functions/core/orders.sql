@@ -66,35 +66,44 @@ comment on function core.unit_price(core.listings, integer) is
 
 create or replace function core.order_refusal(
     p_listing core.listings, p_buyer_id bigint, p_quantity integer
-) returns text
+) returns jsonb
 language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_available integer := p_listing.quantity - p_listing.reserved_quantity;
+    v_available integer := greatest(p_listing.quantity - p_listing.reserved_quantity, 0);
+    v_reason text;
+    v_message text;
 begin
     if p_listing.seller_id = p_buyer_id then
-        return 'your own listing';
+        v_reason := 'own_listing';
+        v_message := 'your own listing';
+    elsif p_listing.status not in ('published', 'reserved') or p_listing.seller_blocked then
+        v_reason := 'not_on_sale';
+        v_message := format('not on sale (%s)', case when p_listing.seller_blocked then 'seller blocked'
+                                                     else p_listing.status::text end);
+    elsif exists (select from core.users as u where u.id = p_listing.seller_id and u.blocked_at is not null) then
+        v_reason := 'seller_blocked';
+        v_message := 'the seller is blocked';
+    elsif v_available = 0 then
+        v_reason := 'sold_out';
+        v_message := 'sold out';
+    elsif v_available < p_quantity then
+        v_reason := 'not_enough_stock';
+        v_message := format('not enough stock: %s of %s available', v_available, p_quantity);
+    else
+        return null;
     end if;
-    if p_listing.status not in ('published', 'reserved') then
-        return format('not on sale (%s)', p_listing.status);
-    end if;
-    if exists (select from core.users as u where u.id = p_listing.seller_id and u.blocked_at is not null) then
-        return 'the seller is blocked';
-    end if;
-    if v_available <= 0 then
-        return 'sold out';
-    end if;
-    if v_available < p_quantity then
-        return format('not enough stock: %s of %s available', v_available, p_quantity);
-    end if;
-    return null;
+    return jsonb_build_object('listing_id', p_listing.id, 'reason', v_reason, 'message', v_message,
+                              'available', v_available, 'requested', p_quantity);
 end
 $$;
 comment on function core.order_refusal(core.listings, bigint, integer) is
-'Why P_QUANTITY units of a listing cannot be reserved for a buyer (own listing, not on sale, seller '
-'blocked, sold out, not enough stock), or null when they can. Call it with the listing locked.';
+'Why P_QUANTITY units of a listing cannot be reserved for a buyer, or null when they can: '
+'{listing_id, reason, message, available, requested} with reason one of own_listing, not_on_sale, '
+'seller_blocked, sold_out, not_enough_stock (docs/errors.md, "Refusal reasons"). Call it with the '
+'listing locked.';
 
 create or replace function core.place_order(
     p_buyer_id bigint,

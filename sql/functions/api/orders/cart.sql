@@ -96,7 +96,7 @@ create or replace function api.cart(p_token text)
 returns table (
     listing_id bigint, title text, seller_id bigint, shop_id bigint, quantity integer,
     unit_price_amount bigint, wholesale boolean, line_amount bigint, currency text, available integer,
-    listing_status text, problem text
+    listing_status text, problem text, problem_reason text
 )
 language plpgsql
 stable
@@ -110,15 +110,17 @@ begin
     select l.id, l.title, l.seller_id, l.shop_id, c.quantity, core.unit_price(l, c.quantity),
         core.unit_price(l, c.quantity) <> l.price_amount, core.unit_price(l, c.quantity) * c.quantity,
         l.currency, greatest(l.quantity - l.reserved_quantity, 0), l.status::text,
-        core.order_refusal(l, v_buyer.id, c.quantity)
+        r.refusal ->> 'message', r.refusal ->> 'reason'
     from core.cart_items as c join core.listings as l on l.id = c.listing_id
+    cross join lateral (select core.order_refusal(l, v_buyer.id, c.quantity) as refusal) as r
     where c.buyer_id = v_buyer.id
     order by l.id;
 end
 $$;
 comment on function api.cart(text) is
 'Your cart with current prices (wholesale from its minimum quantity), the units available now, and '
-'the problem checkout would have with each line (null when none). 28000/42501 token.';
+'the problem checkout would have with each line (null when none), with its reason code (own_listing, '
+'not_on_sale, seller_blocked, sold_out, not_enough_stock). 28000/42501 token.';
 
 create or replace function api.checkout(p_token text, p_idempotency_key text default null)
 returns table (
@@ -134,7 +136,7 @@ declare
     v_buyer core.users := core.authenticate(p_token);
     v_checkout_id bigint;
     v_item record;
-    v_failures text[] := '{}';
+    v_failures jsonb[] := '{}';
     v_group record;
     v_ids bigint[];
     v_quantities integer[];
@@ -182,14 +184,17 @@ begin
         order by l.id
     loop
         if v_item.refusal is not null then
-            v_failures := v_failures || format('listing %s "%s": %s', v_item.id, v_item.title, v_item.refusal);
+            v_failures := v_failures || (v_item.refusal || jsonb_build_object('title', v_item.title));
         end if;
     end loop;
     if cardinality(v_failures) > 0 then
         raise exception using
             errcode = '55000',
-            message = format('%s cart line(s) cannot be reserved; nothing was reserved', cardinality(v_failures)),
-            detail = array_to_string(v_failures, E'\n'),
+            message = format('%s cart line(s) cannot be reserved (%s); nothing was reserved', cardinality(v_failures),
+                             (select string_agg(format('listing %s: %s', f ->> 'listing_id', f ->> 'message'), '; ')
+                              from unnest(v_failures) as f)),
+            -- each line, machine-readable (docs/errors.md, "Refusal reasons")
+            detail = jsonb_build_object('lines', to_jsonb(v_failures))::text,
             hint = 'change or remove those lines and check out again';
     end if;
     -- one order per seller (person or shop) and currency

@@ -14,7 +14,7 @@ declare
     v_listing core.listings;
     v_existing core.orders;
     v_line core.order_lines;
-    v_refusal text;
+    v_refusal jsonb;
     v_order core.orders;
 begin
     if p_quantity is null or p_quantity < 1 or p_quantity > 100000 then
@@ -45,14 +45,18 @@ begin
         end if;
     end if;
     v_refusal := core.order_refusal(v_listing, v_buyer.id, p_quantity);
-    if v_refusal like 'not enough%' or v_refusal = 'sold out' then
+    -- the reason, machine-readable, in DETAIL as JSON (docs/errors.md, "Refusal reasons")
+    if v_refusal ->> 'reason' in ('sold_out', 'not_enough_stock') then
         raise exception using
             errcode = '55000',
-            message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal),
+            message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal ->> 'message'),
+            detail = v_refusal::text,
             hint = 'reserved units come back if their orders are not paid in time';
     elsif v_refusal is not null then
         raise exception using
-            errcode = '55000', message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal);
+            errcode = '55000',
+            message = format('listing %s cannot be ordered: %s', p_listing_id, v_refusal ->> 'message'),
+            detail = v_refusal::text;
     end if;
     v_order := core.place_order(v_buyer.id, array[p_listing_id], array[p_quantity], p_idempotency_key);
     select ol.* into v_line from core.order_lines as ol where ol.order_id = v_order.id;
