@@ -26,7 +26,7 @@ from bazaar.cli import (
     token_option,
 )
 from bazaar.db import connect
-from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
+from bazaar.errors import EXIT_BAD_ARGUMENT, EXIT_NOT_ALLOWED, BazaarError
 from bazaar.output import print_object, print_output
 
 # -- users -----------------------------------------------------------------------------------
@@ -77,12 +77,12 @@ def user_register(
 @pass_settings
 def user_login(settings: Settings, identifier: str, code: str | None, password: str | None) -> None:
     """Sign in with email or phone; prints the session token."""
-    if code is not None:
-        row = one(settings, "sign_in_with_code", identifier, code)
-    else:
-        if password is None:
-            password = click.prompt("Password", hide_input=True, err=True)
-        row = one(settings, "login", identifier, password)
+    if code is None and password is None:
+        password = click.prompt("Password", hide_input=True, err=True)
+    row = one(settings, "sign_in", identifier, password, code)
+    if row["outcome"] != "signed_in":  # the failure is recorded; the row says which it was
+        wrong = "wrong login or password" if row["outcome"] == "wrong_password" else "wrong code"
+        raise BazaarError(wrong, exit_code=EXIT_NOT_ALLOWED, sqlstate="28P01")
     if settings.json:
         print_object(row, True)
     else:

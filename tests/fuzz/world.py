@@ -395,6 +395,7 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
         },
         "outbox_stats": {},
         "places": {"p_kind": "part"},
+        "sign_in": {"p_identifier": world.emails[0], "p_password": PASSWORD},
         "request_telegram_link": {"p_token": world.tokens["other_seller"], "p_password": PASSWORD},
         "telegram_poll": {"p_worker": WORKER},
         "telegram_polled": {"p_worker": WORKER, "p_next_update_id": 1},

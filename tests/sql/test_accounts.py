@@ -283,3 +283,25 @@ def test_sign_in_with_code_refuses_malformed_codes(api: Api, user: User, code: s
 
 def test_sign_in_with_code_for_unknown_phone_is_refused(api: Api) -> None:
     api.fails("28000", "sign_in_with_code", unique_phone(), "123456")
+
+
+def test_sign_in_says_the_outcome_in_its_row_and_still_counts_failures(
+    api: Api, db: Conn, make_user: MakeUser
+) -> None:
+    user = make_user("Outcome")
+    [row] = api.rows("sign_in", user.email, PASSWORD, None)
+    assert row[0] == "signed_in" and row[2] == user.id and len(row[1]) == 64
+    assert api.rows("sign_in", user.email, "not the password", None) == [("wrong_password", None, None, None)]
+    failures = db.execute(
+        "select count(*) from core.sign_in_failures where identifier = %s", ["email:" + user.email]
+    ).fetchone()
+    assert failures == (1,)  # recorded, though the caller saw a row
+    api.fails("28000", "sign_in", user.phone, None, "000000")  # no code was asked for
+    db.execute("update core.users set telegram_chat_id = 880777 where id = %s", [user.id])
+    api.one("request_sign_in_code", user.phone)
+    code = sent_code(db, user.id)
+    other = "000000" if code != "000000" else "111111"
+    assert api.rows("sign_in", user.phone, None, other) == [("wrong_code", None, None, None)]
+    assert api.rows("sign_in", user.phone, None, code)[0][:1] == ("signed_in",)
+    for bad in ((user.email, None, None), (user.email, PASSWORD, "123456"), (None, PASSWORD, None)):
+        api.fails("22023", "sign_in", *bad)

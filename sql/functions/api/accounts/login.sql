@@ -39,7 +39,43 @@ begin
 end
 $$;
 comment on function api.login(text, text) is
+'Deprecated (ADR 0020): use api.sign_in, which answers the outcome in its row. '
 'Sign in with email or phone and password; returns one row (token, user_id, expires_at). Wrong login '
 'or password: no row and a WARNING with SQLSTATE 28P01 (the failure is recorded, so it cannot be an '
 'error). After sign_in_failure_limit failures within sign_in_failure_window: BZ429. Blocked: 42501. '
 '22023 bad argument (a password over 72 bytes included).';
+
+create or replace function api.sign_in(
+    p_identifier text, p_password text default null, p_code text default null
+)
+returns table (outcome text, token text, user_id bigint, expires_at timestamptz)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if (p_password is null) = (p_code is null) then
+        perform core.raise_invalid('sign in with a password or a code (one of them)');
+    end if;
+    -- the same checks, limits and failure records as api.login and api.sign_in_with_code; the
+    -- outcome in the row itself, for clients whose driver or pool drops the WARNING
+    if p_code is null then
+        return query select 'signed_in', l.token, l.user_id, l.expires_at
+        from api.login(p_identifier, p_password) as l;
+    else
+        return query select 'signed_in', c.token, c.user_id, c.expires_at
+        from api.sign_in_with_code(p_identifier, p_code) as c;
+    end if;
+    if not found then
+        return query select case when p_code is null then 'wrong_password' else 'wrong_code' end,
+            null::text, null::bigint, null::timestamptz;
+    end if;
+end
+$$;
+comment on function api.sign_in(text, text, text) is
+'Sign in with an e-mail or phone and a password, or a phone and a Telegram code (P_CODE): always one '
+'row, whose outcome says signed_in (with token, user_id, expires_at), wrong_password or wrong_code '
+'(the failure is recorded as api.login and api.sign_in_with_code record it; their WARNING 28P01 is '
+'raised too). The same limits: BZ429 after too many failures; 28000 no valid code; 42501 blocked; '
+'22023 bad argument, or neither or both of password and code.';

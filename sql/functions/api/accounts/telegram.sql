@@ -138,6 +138,7 @@ begin
 end
 $$;
 comment on function api.sign_in_with_code(text, text) is
+'Deprecated (ADR 0020): use api.sign_in with p_code. '
 'Exchange a Telegram sign-in code for a session (token, user_id, expires_at). Wrong code: no row and a '
 'WARNING with SQLSTATE 28P01 (the attempt is counted). Expired, used, superseded or burnt code: 28000. '
 'sign_in_code_daily_failures wrong codes for the number within sign_in_code_lockout_window: BZ429 until '
