@@ -311,3 +311,47 @@ def test_rows_that_waited_in_the_default_partition_move_into_their_month(
     assert where == (f"core.contact_clicks_{month[0]:%Y_%m}",)
     result = db.execute("select ops.maintain_partitions()").fetchone()
     assert result is not None and result[0]["errors"] == []
+
+
+def test_retention_drops_old_months_of_the_audit_log_chat_and_outbox_but_not_waiting_notifications(
+    db: Conn, user: User
+) -> None:
+    starts: dict[str, Any] = {}
+
+    def old_month(table: str, months: int) -> str:
+        first = db.execute(
+            "select date_trunc('month', now() - make_interval(months => %s))::date", [months]
+        ).fetchone()
+        assert first is not None
+        name = f"{table}_{first[0]:%Y_%m}"
+        db.execute(
+            f"create table core.{name} partition of core.{table} "
+            f"for values from ('{first[0]}') to ('{first[0]}'::date + interval '1 month')".encode()
+        )
+        starts[name] = first[0]
+        return name
+
+    audit = old_month("audit_log", 40)  # past audit_retention (3 years)
+    kept_audit = old_month("audit_log", 30)
+    chat = old_month("chat_messages", 14)  # past chat_retention (1 year)
+    delivered = old_month("notifications", 5)  # past outbox_retention (90 days)
+    waiting = old_month("notifications", 6)
+    for name, done in ((delivered, "now()"), (waiting, "null")):
+        db.execute(
+            "insert into core.notifications (user_id, channel, kind, payload, created_at, delivered_at) "
+            f"values (%s, 'email', 'test_kind', '{{}}', %s, {done})".encode(),
+            [user.id, starts[name]],
+        )
+    result = db.execute("select ops.maintain_partitions()").fetchone()
+    assert result is not None and result[0]["errors"] == []
+    exists = {
+        name: db.execute("select to_regclass(%s) is not null", [f"core.{name}"]).fetchone()
+        for name in (audit, kept_audit, chat, delivered, waiting)
+    }
+    assert exists == {
+        audit: (False,),
+        kept_audit: (True,),
+        chat: (False,),
+        delivered: (False,),
+        waiting: (True,),
+    }

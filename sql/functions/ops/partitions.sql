@@ -67,12 +67,15 @@ comment on function ops.create_monthly_partitions(regclass, integer, integer) is
 'bazaar_owner whoever calls it, moving rows of those months out of the default partition; returns how '
 'many were created.';
 
-create or replace function ops.drop_old_partitions(p_table regclass, p_keep interval) returns integer
+create or replace function ops.drop_old_partitions(
+    p_table regclass, p_keep interval, p_unless text default null
+) returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_partition record;
+    v_held boolean;
     v_dropped integer := 0;
     v_cutoff timestamptz := date_trunc('month', (now() - p_keep) at time zone 'UTC') at time zone 'UTC';
 begin
@@ -84,6 +87,15 @@ begin
         where i.inhparent = p_table and pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
     loop
         if v_partition.upper_bound <= v_cutoff then
+            -- a month with a row still needed (P_UNLESS: a notification not delivered yet) stays
+            v_held := false;
+            if p_unless is not null then
+                execute format('select exists (select from %s where %s)', v_partition.name, p_unless) into v_held;
+            end if;
+            if v_held then
+                raise warning 'kept %: it holds rows that are still needed (%)', v_partition.name, p_unless;
+                continue;
+            end if;
             execute format('drop table %s', v_partition.name);
             v_dropped := v_dropped + 1;
         end if;
@@ -91,9 +103,10 @@ begin
     return v_dropped;
 end
 $$;
-comment on function ops.drop_old_partitions(regclass, interval) is
-'Drop the monthly partitions of a table that hold only rows older than P_KEEP (whole months); '
-'returns how many.';
+comment on function ops.drop_old_partitions(regclass, interval, text) is
+'Drop the monthly partitions of a table that hold only rows older than P_KEEP (whole months), but '
+'not one with a row matching P_UNLESS (a condition on the table''s columns, from the code, never from '
+'a caller: a warning says it was kept); returns how many were dropped.';
 
 create or replace function ops.maintain_partitions() returns jsonb
 language plpgsql
@@ -102,6 +115,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_table regclass;
+    v_retention record;
     v_result jsonb := jsonb_build_object('created', 0, 'dropped', 0, 'errors', '[]'::jsonb);
 begin
     -- each table on its own: one that fails (and says why) must not stop the others
@@ -118,18 +132,30 @@ begin
                                   || jsonb_build_object('table', v_table::text, 'error', sqlerrm));
         end;
     end loop;
-    begin
-        v_result := jsonb_set(v_result, '{dropped}', to_jsonb(ops.drop_old_partitions(
-            'core.contact_clicks', core.setting_interval('click_retention'))));
-    exception when others then
-        raise warning 'click retention failed: %', sqlerrm;
-        v_result := jsonb_set(v_result, '{errors}', (v_result -> 'errors')
-                              || jsonb_build_object('table', 'core.contact_clicks', 'error', sqlerrm));
-    end;
+    -- retention (ADR 0021): whole months past each table's setting
+    for v_retention in
+        select * from (values
+            ('core.contact_clicks'::regclass, 'click_retention', null::text),
+            ('core.audit_log', 'audit_retention', null),
+            ('core.chat_messages', 'chat_retention', null),
+            ('core.notifications', 'outbox_retention', 'delivered_at is null and failed_at is null')
+        ) as r (tab, setting, unless)
+    loop
+        begin
+            v_result := jsonb_set(v_result, '{dropped}', to_jsonb((v_result ->> 'dropped')::integer
+                + ops.drop_old_partitions(v_retention.tab, core.setting_interval(v_retention.setting),
+                                          v_retention.unless)));
+        exception when others then
+            raise warning 'retention of % failed: %', v_retention.tab, sqlerrm;
+            v_result := jsonb_set(v_result, '{errors}', (v_result -> 'errors')
+                                  || jsonb_build_object('table', v_retention.tab::text, 'error', sqlerrm));
+        end;
+    end loop;
     return v_result;
 end
 $$;
 comment on function ops.maintain_partitions() is
 'Create the next three months of every time-partitioned table (moving rows that waited in a default '
-'partition) and drop contact-click months older than click_retention; each table on its own, failures '
-'reported in the result and as warnings. pg_cron runs it daily on the leader.';
+'partition) and drop the months past each table''s retention: click_retention, audit_retention, '
+'chat_retention, outbox_retention (a month with a notification still waiting stays); each table on its '
+'own, failures reported in the result and as warnings. pg_cron runs it daily on the leader.';
