@@ -162,16 +162,28 @@ def seller() -> None:
     """A seller's public face: listings on sale and reviews."""
 
 
+def _public_listings(
+    settings: Settings, function: str, owner_id: int, cursor: str | None, limit: int
+) -> None:
+    rows = call(settings, function, owner_id, cursor, limit)
+    print_page(settings, ["listing_id", "title", "price_amount", "city", "sort_date"], rows, ["currency"])
+
+
+_PAGE_OPTIONS = (
+    click.option("--cursor", help="The next_cursor of the previous page."),
+    click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True),
+)
+
+
 @seller.command("listings")
 @click.argument("user_id", type=ID)
-@click.option("--cursor", help="The next_cursor of the previous page.")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@_PAGE_OPTIONS[0]
+@_PAGE_OPTIONS[1]
 @json_option
 @pass_settings
 def seller_listings(settings: Settings, user_id: int, cursor: str | None, limit: int) -> None:
     """A seller's published listings, newest first."""
-    rows = call(settings, "seller_listings", user_id, cursor, limit)
-    print_page(settings, ["listing_id", "title", "price_amount", "city", "sort_date"], rows, ["currency"])
+    _public_listings(settings, "seller_listings", user_id, cursor, limit)
 
 
 @seller.command("reviews")
@@ -187,14 +199,13 @@ def seller_reviews(settings: Settings, user_id: int, limit: int) -> None:
 
 @shop.command("listings")
 @click.argument("shop_id", type=ID)
-@click.option("--cursor", help="The next_cursor of the previous page.")
-@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@_PAGE_OPTIONS[0]
+@_PAGE_OPTIONS[1]
 @json_option
 @pass_settings
 def shop_listings(settings: Settings, shop_id: int, cursor: str | None, limit: int) -> None:
     """A shop's published listings, newest first (anyone)."""
-    rows = call(settings, "shop_listings", shop_id, cursor, limit)
-    print_page(settings, ["listing_id", "title", "price_amount", "city", "sort_date"], rows, ["currency"])
+    _public_listings(settings, "shop_listings", shop_id, cursor, limit)
 
 
 # -- saved searches ----------------------------------------------------------------------------

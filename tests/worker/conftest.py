@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 from collections import defaultdict, deque
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -268,3 +270,17 @@ def running_standin(delay: float = 0.0) -> Iterator[StandIn]:
 def standin() -> Iterator[StandIn]:
     with running_standin() as running:
         yield running
+
+
+def worker_environment(db: Database, standin: StandIn, directory: Path) -> dict[str, str]:
+    """The environment of a `bazaar worker` process delivering Telegram through the stand-in: the
+    worker's DSN, the stand-in's URL, and the bot token in a 0600 file under DIRECTORY."""
+    token = directory / "bot-token"
+    token.write_text(BOT_TOKEN)
+    token.chmod(0o600)
+    return {
+        **os.environ,
+        "BAZAAR_WORKER_DSN": db.worker_dsn,
+        "BAZAAR_TELEGRAM_API": standin.url,
+        "BAZAAR_TELEGRAM_TOKEN_FILE": str(token),
+    }

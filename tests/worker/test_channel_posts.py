@@ -6,7 +6,6 @@ leaves one message, and a burst to one channel is spread to Telegram's per-chat 
 from __future__ import annotations
 
 import itertools
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from bazaar.stack.processes import poll
 from bazaar.worker.loop import Counts, Worker, channels_of
 from bazaar.worker.messages import channel_post
 from bazaar.worker.senders import Pacer, TelegramSender
-from tests.worker.conftest import BOT_TOKEN, Database, StandIn
+from tests.worker.conftest import BOT_TOKEN, Database, StandIn, worker_environment
 from tests.worker.marketplace import Account, Marketplace
 
 PHOTOS = "https://photos.bazaar.test/p"
@@ -216,15 +215,7 @@ def test_a_busy_channel_holds_up_neither_sign_in_codes_nor_the_stop(
     person = market.account()
     chat = 6_200_000 + person.id
     market.call("link_telegram", p_token=person.token, p_chat_id=chat, p_phone=person.phone)
-    token = tmp_path / "bot-token"
-    token.write_text(BOT_TOKEN)
-    token.chmod(0o600)
-    env = {
-        **os.environ,
-        "BAZAAR_WORKER_DSN": outbox.worker_dsn,
-        "BAZAAR_TELEGRAM_API": standin.url,
-        "BAZAAR_TELEGRAM_TOKEN_FILE": str(token),
-    }
+    env = worker_environment(outbox, standin, tmp_path)
     worker = subprocess.Popen(
         [sys.executable, "-m", "bazaar", "worker", "--name", "busy", "--poll", "0.1", "--no-bot"],
         env=env,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import pytest
 from bazaar.stack.processes import poll
 from bazaar.worker.loop import Counts, Worker, channels_of
 from bazaar.worker.senders import EmailSender, SmsSender, TelegramSender
-from tests.worker.conftest import BOT_TOKEN, SMS_KEY, Database, Mailbox, StandIn
+from tests.worker.conftest import BOT_TOKEN, SMS_KEY, Database, Mailbox, StandIn, worker_environment
 
 _serial = itertools.count(1)
 
@@ -228,15 +227,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_only_its_call_in
         for user in people:
             conn.execute("select core.notify(%s, 'order_paid', '{\"order_id\": 1}')", [user["id"]])
     standin.delay = 0.05
-    token = tmp_path / "bot-token"
-    token.write_text(BOT_TOKEN)
-    token.chmod(0o600)
-    env = {
-        **os.environ,
-        "BAZAAR_WORKER_DSN": outbox.worker_dsn,
-        "BAZAAR_TELEGRAM_API": standin.url,
-        "BAZAAR_TELEGRAM_TOKEN_FILE": str(token),
-    }
+    env = worker_environment(outbox, standin, tmp_path)
     doomed = subprocess.Popen(
         [sys.executable, "-m", "bazaar", "worker", "--name", "doomed", "--batch", "20", "--poll", "0.1"],
         env=env,
