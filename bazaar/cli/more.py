@@ -354,3 +354,64 @@ def user_link_telegram_chat(settings: Settings, chat_id: int, phone: str, token:
     people use `user link-telegram`)."""
     one(settings, "link_telegram", token, chat_id, phone)
     done(settings, f"Telegram chat {chat_id} linked", chat_id=chat_id)
+
+
+# -- promotion bought like goods ---------------------------------------------------------------
+
+
+@cli.group()
+def promotion() -> None:
+    """Promotion (the VIP mark) a seller buys for a listing; the platform confirms the payment."""
+
+
+@promotion.command("buy")
+@click.argument("listing_id", type=ID)
+@click.option("--days", type=int, required=True, help="How many days (1 to promotion_max_days).")
+@click.option("--key", help="An idempotency key: the same key again answers the same order.")
+@token_option
+@json_option
+@pass_settings
+def promotion_buy(settings: Settings, listing_id: int, days: int, key: str | None, token: str) -> None:
+    """Order days of promotion for your listing; it starts when the payment is confirmed."""
+    row = one(settings, "buy_promotion", token, listing_id, days, key)
+    done(
+        settings,
+        f"promotion order {row['promotion_order_id']}: {days} day(s), {row['total_amount'] / 100:.2f} "
+        f"{row['currency']}, pay before {row['reserved_until']:%Y-%m-%d %H:%M}",
+        **row,
+    )
+
+
+@promotion.command("pay")
+@click.argument("promotion_order_id", type=ID)
+@token_option
+@json_option
+@pass_settings
+def promotion_pay(settings: Settings, promotion_order_id: int, token: str) -> None:
+    """Confirm a promotion payment (admins): the listing is promoted from now."""
+    until = one(settings, "pay_promotion", token, promotion_order_id)["pay_promotion"]
+    done(
+        settings, f"promoted until {until:%Y-%m-%d %H:%M}", promotion_order_id=promotion_order_id, until=until
+    )
+
+
+@promotion.command("cancel")
+@click.argument("promotion_order_id", type=ID)
+@token_option
+@json_option
+@pass_settings
+def promotion_cancel(settings: Settings, promotion_order_id: int, token: str) -> None:
+    """Cancel your promotion order before it is paid."""
+    one(settings, "cancel_promotion", token, promotion_order_id)
+    done(settings, f"promotion order {promotion_order_id} cancelled", promotion_order_id=promotion_order_id)
+
+
+@promotion.command("list")
+@token_option
+@json_option
+@pass_settings
+def promotion_list(settings: Settings, token: str) -> None:
+    """Your promotion orders, newest first."""
+    rows = call(settings, "my_promotions", token)
+    columns = ["promotion_order_id", "listing_id", "title", "days", "status", "promoted_until"]
+    print_output(columns, rows, settings.json)

@@ -235,6 +235,38 @@ def write_listings(ctx: Context, plan: Plan) -> None:
     out.close()
 
 
+def write_promotions(ctx: Context, plan: Plan) -> None:
+    """Promotion sellers bought (api.buy_promotion): paid ones in the past, some cancelled or never
+    paid (expired); what a listing shows as promoted now is write_listings' draw."""
+    rng, as_of = ctx.rng("promotions"), ctx.as_of
+    price = 10_000  # promotion_price_per_day's default
+    reservation = ctx.catalog.settings.reservation_lifetime
+    admins = list(range(1, ctx.sizes.admins + 1))
+    out = ctx.table(
+        "promotion_orders",
+        "id listing_id buyer_id days total_amount currency status created_at reserved_until closed_at"
+        " closed_by promoted_until",
+    )
+    oid = 0
+    for item in plan.listings:
+        if item.published is None or rng.random() >= 0.02:
+            continue
+        days = rng.choice((1, 3, 7, 7, 14, 30))
+        at = item.published + int((as_of - item.published) * rng.random())
+        if at + reservation + days * DAY > as_of:
+            continue  # history only: nothing still reserved or running
+        oid += 1
+        status = rng.choice(("paid", "paid", "paid", "cancelled", "expired"))
+        closed = at + (rng.between(MINUTE, reservation) if status != "expired" else reservation)
+        closer = {"paid": str(rng.choice(admins)), "cancelled": str(item.seller), "expired": NULL}[status]
+        until = ts(closed + days * DAY) if status == "paid" else NULL
+        out.add(
+            f"{oid}\t{item.id}\t{item.seller}\t{days}\t{days * price}\tRUB\t{status}\t{ts(at)}\t"
+            f"{ts(at + reservation)}\t{ts(closed)}\t{closer}\t{until}"
+        )
+    out.close()
+
+
 def write_place_counts(ctx: Context, plan: Plan) -> None:
     """The rollup api.places reads (ops.refresh_place_counts, as of the load): listings on sale by
     kind, region and city."""

@@ -46,6 +46,7 @@ STAGES: tuple[Stage, ...] = (
     # writing
     Stage(listings.write_listings, reads=("listings", "counts"), writes=("listings",)),
     Stage(listings.write_place_counts, reads=("listings",), writes=("place_counts",)),
+    Stage(listings.write_promotions, reads=("listings",), writes=("promotion_orders",)),
     Stage(
         listings.write_listing_history,
         reads=("listings",),

@@ -34,7 +34,8 @@ def api_functions() -> set[str]:
 
 def called_by_commands() -> set[str]:
     source = "\n".join(path.read_text() for path in (ROOT / "bazaar" / "cli").glob("*.py"))
-    called = set(re.findall(r"(?:one|call)\(\s*settings,\s*\"(\w+)\"", source))
+    # one(settings, "name", …), call(…) and the helpers that pass a function name on the same way
+    called = set(re.findall(r"\w+\(\s*settings,\s*\"(\w+)\"", source))
     return called | set(re.findall(r"_status_command\(\s*\"[\w-]+\",\s*\"(\w+)\"", source))
 
 

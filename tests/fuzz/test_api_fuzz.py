@@ -381,6 +381,7 @@ ID_KINDS = {
     "p_notification_id": "notification",
     "p_id": "notification",
     "p_saved_search_id": "saved_search",
+    "p_promotion_order_id": "promotion_order",
     "p_category_id": "category",
     "p_model_id": "model",
     "p_make_id": "make",

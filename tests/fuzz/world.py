@@ -189,6 +189,8 @@ def _build(db: Conn, api: Api, worker: Api, world: World) -> None:
     confirmed = world.name("confirmed_deal", "deal", api.one("record_deal", other_token, buyer, None))
     api.rows("confirm_deal", buyer_token, confirmed)
     world.name("declared_deal", "deal", api.one("record_deal", seller_token, buyer, world.named["car"]))
+    promotion = api.one("buy_promotion", seller_token, world.named["car"], 3, None)[0]
+    world.name("promotion_order", "promotion_order", promotion)  # reserved: the admin may pay it
     world.name(
         "saved_search",
         "saved_search",
@@ -395,6 +397,10 @@ def background(db: Conn, world: World) -> dict[str, dict[str, Any]]:
         },
         "outbox_stats": {},
         "places": {"p_kind": "part"},
+        "buy_promotion": {"p_token": seller, "p_listing_id": n["car"], "p_days": 3},
+        "pay_promotion": {"p_token": admin, "p_promotion_order_id": n["promotion_order"]},
+        "cancel_promotion": {"p_token": seller, "p_promotion_order_id": n["promotion_order"]},
+        "my_promotions": {"p_token": seller},
         "sign_in": {"p_identifier": world.emails[0], "p_password": PASSWORD},
         "request_telegram_link": {"p_token": world.tokens["other_seller"], "p_password": PASSWORD},
         "telegram_poll": {"p_worker": WORKER},

@@ -6,6 +6,7 @@ as $$
 declare
     v_order core.orders;
     v_count integer := 0;
+    v_expired_promotions integer;
 begin
     for v_order in
         select o.* from core.orders as o
@@ -24,9 +25,13 @@ begin
         perform core.close_order(v_order, 'expired', null, 'not paid in time');
         v_count := v_count + 1;
     end loop;
-    return v_count;
+    -- promotion orders not paid in time (they hold no stock: one statement)
+    update core.promotion_orders as o set status = 'expired', closed_at = now()
+    where o.status = 'reserved' and o.reserved_until <= now();
+    get diagnostics v_expired_promotions = row_count;
+    return v_count + v_expired_promotions;
 end
 $$;
 comment on function ops.expire_reservations() is
-'Expire reserved orders past reserved_until and release their units; returns how many. pg_cron runs it '
-'every minute on the leader.';
+'Expire reserved orders past reserved_until and release their units, and promotion orders not paid in '
+'time; returns how many. pg_cron runs it every minute on the leader.';
