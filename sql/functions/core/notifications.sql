@@ -161,7 +161,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('notification %s is not leased to %s', p_id, p_worker),
-            hint = 'its lease ran out and another worker claimed it, or it was already reported';
+            hint = 'its lease ran out and another worker claimed it, or it was already reported',
+            detail = '{"reason": "not_leased"}';
     end if;
     return v_row;
 end
@@ -180,7 +181,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('notification %s is already %s', p_row.id,
-                             case when p_row.delivered_at is not null then 'delivered' else 'set aside' end);
+                             case when p_row.delivered_at is not null then 'delivered' else 'set aside' end),
+            detail = '{"reason": "already_reported"}';
     end if;
 end
 $$;

@@ -194,7 +194,8 @@ begin
     ) then
         raise exception using
             errcode = '55000',
-            message = format('order %s is already %s', p_order.id, p_order.status);
+            message = format('order %s is already %s', p_order.id, p_order.status),
+            detail = '{"reason": "order_closed"}';
     end if;
     -- lock order: listings ascending, then the order (everywhere), so concurrent orders cannot deadlock
     perform core.lock_listings(core.order_listing_ids(p_order.id));

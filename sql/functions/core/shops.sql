@@ -55,7 +55,8 @@ begin
         raise exception using
             errcode = '55000',
             message = 'a shop always keeps an owner',
-            hint = 'make another member an owner first';
+            hint = 'make another member an owner first',
+            detail = '{"reason": "last_owner"}';
     end if;
 end
 $$;
@@ -112,7 +113,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('shop %s would be left without an owner', old.shop_id),
-            hint = 'make another member the owner first';
+            hint = 'make another member the owner first',
+            detail = '{"reason": "last_owner"}';
     end if;
     return null;
 end
@@ -129,7 +131,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
     if p_member.blocked_at is not null then
-        raise exception using errcode = '55000', message = 'a blocked user cannot join a shop';
+        raise exception using errcode = '55000', message = 'a blocked user cannot join a shop',
+            detail = '{"reason": "user_blocked"}';
     end if;
     if core.shop_role(p_member.id, p_shop_id) is not null then
         raise exception using

@@ -8,7 +8,8 @@ declare
 begin
     if exists (select from core.users as u where u.role = 'admin') then
         raise exception using errcode = '55000', message = 'the marketplace already has an admin',
-            hint = 'an admin appoints others with api.set_user_role';
+            hint = 'an admin appoints others with api.set_user_role',
+            detail = '{"reason": "admin_exists"}';
     end if;
     if position('@' in coalesce(p_identifier, '')) > 0 then
         select u.* into v_user from core.users as u where u.email = core.normalize_email(p_identifier) for update;

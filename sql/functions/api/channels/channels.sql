@@ -118,7 +118,8 @@ begin
     if v_row.channel_post_id is null then
         raise exception using errcode = '55000',
             message = format('notification %s is not a channel post', p_notification_id),
-            hint = 'acknowledge it with api.ack_notification';
+            hint = 'acknowledge it with api.ack_notification',
+            detail = '{"reason": "not_a_channel_post"}';
     end if;
     if core.ack_outbox(p_notification_id, p_worker) then
         -- the channel now shows this version: rows of one post are delivered in order

@@ -13,7 +13,8 @@ declare
 begin
     v_listing := core.find_listing(p_listing_id, '{published,reserved,sold}');
     if not v_listing.chat_enabled then
-        raise exception using errcode = '55000', message = 'the chat of this listing is turned off';
+        raise exception using errcode = '55000', message = 'the chat of this listing is turned off',
+            detail = '{"reason": "chat_disabled"}';
     end if;
     -- flood protection: one user's messages are counted under a per-user lock
     perform pg_advisory_xact_lock(hashtextextended('chat:' || v_user.id, 0));

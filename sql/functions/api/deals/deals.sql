@@ -57,7 +57,8 @@ begin
         raise exception using errcode = 'P0002', message = format('you have no deal %s', p_deal_id);
     end if;
     if v_deal.confirmed_at is not null then
-        raise exception using errcode = '55000', message = format('deal %s is already confirmed', p_deal_id);
+        raise exception using errcode = '55000', message = format('deal %s is already confirmed', p_deal_id),
+            detail = '{"reason": "already_confirmed"}';
     end if;
     update core.deals as d set confirmed_at = now() where d.id = p_deal_id;
     perform core.notify(v_buyer.id, 'review_request',

@@ -28,7 +28,8 @@ begin
         perform core.require_listing_manager(v_user, v_listing);
     end if;
     if v_listing.status = 'sold' then
-        raise exception using errcode = '55000', message = format('a %s listing cannot be edited', v_listing.status);
+        raise exception using errcode = '55000', message = format('a %s listing cannot be edited', v_listing.status),
+            detail = '{"reason": "listing_sold"}';
     end if;
     for v_key in select jsonb_object_keys(p_changes) loop
         if v_key in ('price_amount', 'currency', 'wholesale_price_amount', 'wholesale_min_quantity') then
@@ -87,7 +88,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
-            hint = 'wait for those orders to be paid, cancelled or expired';
+            hint = 'wait for those orders to be paid, cancelled or expired',
+            detail = '{"reason": "units_reserved"}';
     end if;
     if v_public and not v_by_moderator then
         -- on sale: the content waits for a moderator, the public keeps the approved version;

@@ -20,7 +20,8 @@ declare
 begin
     perform core.require_listing_manager(v_user, v_listing);
     if v_listing.status in ('sold', 'reserved') then
-        raise exception using errcode = '55000', message = format('a %s listing keeps its price', v_listing.status);
+        raise exception using errcode = '55000', message = format('a %s listing keeps its price', v_listing.status),
+            detail = '{"reason": "price_locked"}';
     end if;
     if p_clear_wholesale is null then
         perform core.raise_invalid('say whether to clear the wholesale tier (true or false)');

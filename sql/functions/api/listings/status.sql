@@ -54,7 +54,8 @@ declare
 begin
     perform core.require_listing_manager(v_user, v_listing);
     if v_listing.status <> 'published' then
-        raise exception using errcode = '55000', message = 'only a published listing can be bumped';
+        raise exception using errcode = '55000', message = 'only a published listing can be bumped',
+            detail = '{"reason": "not_published"}';
     end if;
     if v_listing.bumped_at > now() - v_interval then
         raise exception using

@@ -46,7 +46,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('%s does not read the bot''s updates', p_worker),
-            hint = 'take the lease with api.telegram_poll first';
+            hint = 'take the lease with api.telegram_poll first',
+            detail = '{"reason": "not_the_poller"}';
     end if;
 end
 $$;

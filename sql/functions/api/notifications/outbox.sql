@@ -58,7 +58,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('notification %s is a channel post', p_id),
-            hint = 'report it with api.channel_post_delivered and the channel message id';
+            hint = 'report it with api.channel_post_delivered and the channel message id',
+            detail = '{"reason": "channel_post"}';
     end if;
     perform core.ack_outbox(p_id, p_worker, p_provider_message_id);
 end

@@ -68,7 +68,8 @@ begin
     if (select count(*) from core.saved_searches as s where s.user_id = v_user.id)
         >= core.setting_int('saved_search_limit') then
         raise exception using errcode = '55000',
-            message = format('at most %s saved searches', core.setting_int('saved_search_limit'));
+            message = format('at most %s saved searches', core.setting_int('saved_search_limit')),
+            detail = '{"reason": "saved_search_limit"}';
     end if;
     insert into core.saved_searches (
         user_id, name, query, kind, category_id, brand, make_id, model_id, year, price_min, price_max, currency,

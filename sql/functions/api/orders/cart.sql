@@ -18,7 +18,8 @@ begin
     -- a listing that is not on sale does not exist for buyers
     v_listing := core.find_listing(p_listing_id, '{published,reserved}');
     if v_listing.seller_id = v_buyer.id then
-        raise exception using errcode = '55000', message = 'you cannot buy your own listing';
+        raise exception using errcode = '55000', message = 'you cannot buy your own listing',
+            detail = '{"reason": "own_listing"}';
     end if;
     -- one buyer's cart changes one at a time, so the cap holds under concurrency
     perform pg_advisory_xact_lock(hashtextextended('cart:' || v_buyer.id, 0));
@@ -27,7 +28,8 @@ begin
            >= core.setting_int('cart_max_lines') then
         raise exception using errcode = '55000',
             message = format('the cart holds at most %s listings', core.setting_int('cart_max_lines')),
-            hint = 'check out or remove something first';
+            hint = 'check out or remove something first',
+            detail = '{"reason": "cart_full"}';
     end if;
     select c.quantity + p_quantity into v_quantity from core.cart_items as c
     where c.buyer_id = v_buyer.id and c.listing_id = p_listing_id
@@ -173,7 +175,8 @@ begin
         order by i.listing_id for update
     ) as c;
     if cardinality(v_ids) = 0 then
-        raise exception using errcode = '55000', message = 'your cart is empty';
+        raise exception using errcode = '55000', message = 'your cart is empty',
+            detail = '{"reason": "cart_empty"}';
     end if;
     perform core.lock_listings(v_ids);
     -- check every line before reserving any: all or nothing, and the error names every failing line

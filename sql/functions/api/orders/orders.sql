@@ -82,7 +82,8 @@ declare
 begin
     if v_order.status = 'reserved' and v_order.reserved_until <= now() then
         raise exception using errcode = '55000', message = 'the reservation expired before the payment',
-            hint = 'the buyer can order again';
+            hint = 'the buyer can order again',
+            detail = '{"reason": "reservation_expired"}';
     end if;
     v_order := core.close_order(v_order, 'paid', v_user.id);
     -- a paid order is a deal; the buyer is asked to review the seller

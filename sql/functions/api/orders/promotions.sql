@@ -81,7 +81,8 @@ begin
             message = format('promotion order %s is %s', v_order.id,
                              case when v_order.status = 'reserved' then 'past its reservation'
                                   else v_order.status::text end),
-            hint = 'the seller can order again';
+            hint = 'the seller can order again',
+            detail = '{"reason": "not_reserved"}';
     end if;
     -- the days start now, or where a promotion still running ends
     update core.listings as l
@@ -116,7 +117,8 @@ begin
     if not found then
         if exists (select from core.promotion_orders as o where o.id = p_promotion_order_id and o.buyer_id = v_user.id) then
             raise exception using errcode = '55000',
-                message = format('promotion order %s is no longer reserved', p_promotion_order_id);
+                message = format('promotion order %s is no longer reserved', p_promotion_order_id),
+                detail = '{"reason": "not_reserved"}';
         end if;
         raise exception using errcode = 'P0002', message = format('you have no promotion order %s', p_promotion_order_id);
     end if;

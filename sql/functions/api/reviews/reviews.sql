@@ -34,17 +34,20 @@ begin
                 errcode = '55000',
                 message = case when p_deal_id is null then 'you have no deal with this seller'
                                else format('deal %s is not yours with this seller', p_deal_id) end,
-                hint = 'a paid order is a deal; a deal the seller declares needs your confirmation first';
+                hint = 'a paid order is a deal; a deal the seller declares needs your confirmation first',
+                detail = '{"reason": "no_deal"}';
         elsif v_deal.confirmed_at is null then
             raise exception using
                 errcode = '55000', message = format('deal %s is not confirmed yet', v_deal.id),
-                hint = 'confirm it first (api.confirm_deal)';
+                hint = 'confirm it first (api.confirm_deal)',
+                detail = '{"reason": "deal_not_confirmed"}';
         end if;
         raise exception using
             errcode = '55000',
             message = case when p_deal_id is null then 'you already reviewed every deal with this seller'
                            else format('deal %s already has your review', v_deal.id) end,
-            hint = 'change your review with api.edit_review while its edit window lasts';
+            hint = 'change your review with api.edit_review while its edit window lasts',
+            detail = '{"reason": "already_reviewed"}';
     end if;
     insert into core.reviews (deal_id, author_id, seller_id, rating, body)
     values (v_deal.id, v_author.id, p_seller_id, p_rating, v_body)
@@ -86,7 +89,8 @@ begin
     end if;
     if v_review.created_at < now() - core.setting_interval('review_edit_window') then
         raise exception using errcode = '55000', message = 'this review can no longer be edited',
-            hint = format('reviews can be edited for %s', core.setting('review_edit_window') #>> '{}');
+            hint = format('reviews can be edited for %s', core.setting('review_edit_window') #>> '{}'),
+            detail = '{"reason": "edit_window_closed"}';
     end if;
     update core.reviews as r set rating = p_rating, body = v_body, updated_at = now() where r.id = p_review_id;
 end

@@ -21,10 +21,12 @@ begin
         raise exception using errcode = 'P0002', message = format('no user %s', p_user_id);
     end if;
     if v_target.role = p_role::core.user_role then
-        raise exception using errcode = '55000', message = format('user %s is already a %s', p_user_id, p_role);
+        raise exception using errcode = '55000', message = format('user %s is already a %s', p_user_id, p_role),
+            detail = '{"reason": "role_unchanged"}';
     end if;
     if v_target.blocked_at is not null and p_role <> 'user' then
-        raise exception using errcode = '55000', message = 'a blocked user cannot be given staff powers';
+        raise exception using errcode = '55000', message = 'a blocked user cannot be given staff powers',
+            detail = '{"reason": "user_blocked"}';
     end if;
     -- role changes of admins are serialised, so two admins demoting themselves at once cannot both
     -- see the other one still there
@@ -33,7 +35,8 @@ begin
         select from core.users as u where u.role = 'admin' and u.id <> v_target.id and u.blocked_at is null
     ) then
         raise exception using errcode = '55000', message = 'the marketplace always keeps an admin',
-            hint = 'appoint another admin first';
+            hint = 'appoint another admin first',
+            detail = '{"reason": "last_admin"}';
     end if;
     update core.users as u set role = p_role::core.user_role where u.id = v_target.id;
     perform core.audit(v_admin.id, 'set_user_role', v_target.id, null, nullif(btrim(p_reason), ''),
@@ -69,7 +72,8 @@ begin
             hint = 'remove the admin role first';
     end if;
     if v_target.blocked_at is not null then
-        raise exception using errcode = '55000', message = format('user %s is already blocked', p_user_id);
+        raise exception using errcode = '55000', message = format('user %s is already blocked', p_user_id),
+            detail = '{"reason": "already_blocked"}';
     end if;
     update core.users as u
     set blocked_at = now(), blocked_reason = v_reason, blocked_by = v_admin.id
@@ -104,7 +108,8 @@ begin
         raise exception using errcode = 'P0002', message = format('no user %s', p_user_id);
     end if;
     if v_target.blocked_at is null then
-        raise exception using errcode = '55000', message = format('user %s is not blocked', p_user_id);
+        raise exception using errcode = '55000', message = format('user %s is not blocked', p_user_id),
+            detail = '{"reason": "not_blocked"}';
     end if;
     update core.users as u set blocked_at = null, blocked_reason = null, blocked_by = null where u.id = v_target.id;
     perform core.set_seller_blocked(v_target.id, false);

@@ -16,7 +16,8 @@ begin
     ) then
         raise exception using
             errcode = '55000',
-            message = format('a %s listing cannot become %s', p_listing.status, p_to);
+            message = format('a %s listing cannot become %s', p_listing.status, p_to),
+            detail = '{"reason": "illegal_transition"}';
     end if;
     select c.listing_lifetime into v_lifetime from core.categories as c where c.id = p_listing.category_id;
     update core.listings as l set
@@ -65,7 +66,8 @@ begin
         raise exception using
             errcode = '55000',
             message = format('%s unit(s) are reserved by open orders', v_listing.reserved_quantity),
-            hint = 'confirm or cancel those orders first';
+            hint = 'confirm or cancel those orders first',
+            detail = '{"reason": "units_reserved"}';
     end if;
     return (core.transition_listing(v_listing, p_to, v_user.id)).status::text;
 end
@@ -100,7 +102,8 @@ begin
             raise exception using
                 errcode = '55000',
                 message = format('a %s listing is not waiting for moderation', v_listing.status),
-                hint = 'nor are changes to it';
+                hint = 'nor are changes to it',
+                detail = '{"reason": "nothing_to_moderate"}';
         end if;
         -- changes to a public listing: the listing stays as it is, the changes are decided
         perform core.decide_revision(v_user, v_listing, v_revision, p_to = 'published', p_reason);
