@@ -35,3 +35,27 @@ $$;
 comment on function core.keyset_after(text) is
 'The time and id a cursor names (both NULL for a NULL cursor, the first page); 22023 for anything '
 'core.keyset_cursor did not make.';
+
+create or replace function core.shop_page(
+    p_token text, p_shop_id bigint, p_status text, p_statuses text[], p_cursor text, p_limit integer,
+    p_action text, out at timestamptz, out id bigint
+)
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_user core.users := core.authenticate(p_token);
+begin
+    perform core.require_shop_role(v_user.id, p_shop_id, '{owner,manager,seller}', p_action);
+    perform core.check_limit(p_limit, 500);
+    if p_status is not null and not p_status = any(p_statuses) then
+        perform core.raise_invalid(format('unknown status %s', core.quoted(p_status)),
+                                   array_to_string(p_statuses, ', '));
+    end if;
+    select k.at, k.id into at, id from core.keyset_after(p_cursor) as k;
+end
+$$;
+comment on function core.shop_page(text, bigint, text, text[], text, integer, text) is
+'The checks of a page of a shop''s back office (the caller is a member, the limit 1-500, the status one '
+'of P_STATUSES) and where it starts: the time and id the cursor names (NULL for the first page).';

@@ -16,17 +16,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_user core.users := core.authenticate(p_token);
-    v_after_at timestamptz;
-    v_after_id bigint;
+    v_after record := core.shop_page(p_token, p_shop_id, p_status, enum_range(null::core.listing_status)::text[],
+                                     p_cursor, p_limit, 'see its listings');
 begin
-    perform core.require_shop_role(v_user.id, p_shop_id, '{owner,manager,seller}', 'see its listings');
-    perform core.check_limit(p_limit, 500);
-    if p_status is not null and not p_status = any(enum_range(null::core.listing_status)::text[]) then
-        perform core.raise_invalid(format('unknown status %s', core.quoted(p_status)),
-                                   'draft, pending, published, reserved, sold, rejected, archived or expired');
-    end if;
-    select k.at, k.id into v_after_at, v_after_id from core.keyset_after(p_cursor) as k;
     return query
     with page as (
         select x.*, row_number() over (order by x.created_at desc, x.id desc) as n,
@@ -35,7 +27,7 @@ begin
             select l.* from core.listings as l
             where l.shop_id = p_shop_id
                 and (p_status is null or l.status::text = p_status)
-                and (v_after_at is null or (l.created_at, l.id) < (v_after_at, v_after_id))
+                and (v_after.at is null or (l.created_at, l.id) < (v_after.at, v_after.id))
             order by l.created_at desc, l.id desc
             limit p_limit + 1
         ) as x
@@ -72,17 +64,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_user core.users := core.authenticate(p_token);
-    v_after_at timestamptz;
-    v_after_id bigint;
+    v_after record := core.shop_page(p_token, p_shop_id, p_status, enum_range(null::core.order_status)::text[],
+                                     p_cursor, p_limit, 'see its orders');
 begin
-    perform core.require_shop_role(v_user.id, p_shop_id, '{owner,manager,seller}', 'see its orders');
-    perform core.check_limit(p_limit, 500);
-    if p_status is not null and not p_status = any(enum_range(null::core.order_status)::text[]) then
-        perform core.raise_invalid(format('unknown status %s', core.quoted(p_status)),
-                                   'reserved, paid, cancelled or expired');
-    end if;
-    select k.at, k.id into v_after_at, v_after_id from core.keyset_after(p_cursor) as k;
     return query
     with page as (
         select x.*, row_number() over (order by x.created_at desc, x.id desc) as n,
@@ -91,7 +75,7 @@ begin
             select o.* from core.orders as o
             where o.shop_id = p_shop_id
                 and (p_status is null or o.status::text = p_status)
-                and (v_after_at is null or (o.created_at, o.id) < (v_after_at, v_after_id))
+                and (v_after.at is null or (o.created_at, o.id) < (v_after.at, v_after.id))
             order by o.created_at desc, o.id desc
             limit p_limit + 1
         ) as x
