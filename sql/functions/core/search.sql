@@ -325,3 +325,44 @@ as $$
 $$;
 comment on function core.saved_search_filters(core.saved_searches) is
 'A saved search''s filters as the JSON object api.save_search takes (absent filters left out).';
+
+create or replace function core.search_where(
+    p_query text, p_tsquery tsquery, p_part_number text, p_kind text, p_categories bigint[], p_brand text,
+    p_make_id bigint, p_model_id bigint, p_year integer, p_price_min bigint, p_price_max bigint,
+    p_currency text, p_region text, p_city text, p_condition text, p_seller_type text, p_has_photos boolean,
+    p_seller_id bigint, p_shop_id bigint, p_tag text, out mode text, out condition text
+)
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_found boolean;
+begin
+    mode := core.search_mode(p_query, p_tsquery, p_part_number);
+    condition := core.search_condition(mode, p_kind, p_categories, p_brand, p_make_id, p_model_id, p_year,
+                                       p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
+                                       p_has_photos, p_seller_id, p_shop_id, p_tag);
+    if mode = 'text' then
+        -- words found somewhere, but not within these filters: the typo-tolerant match, with the
+        -- filters ($1.. as core.search_page binds them)
+        execute 'select exists (select from core.listings as l where ' || condition || ')' into v_found
+        using p_tsquery, lower(p_query), p_part_number, p_kind, p_categories, p_brand, p_make_id, p_model_id,
+            p_year, p_price_min, p_price_max, p_currency, p_region, p_city, p_condition, p_seller_type,
+            p_has_photos, p_seller_id, p_shop_id, null::text, null::text, null::integer, p_tag;
+        if not v_found then
+            mode := 'fuzzy';
+            condition := core.search_condition(mode, p_kind, p_categories, p_brand, p_make_id, p_model_id,
+                                               p_year, p_price_min, p_price_max, p_region, p_city, p_condition,
+                                               p_seller_type, p_has_photos, p_seller_id, p_shop_id, p_tag);
+        end if;
+    end if;
+end
+$$;
+comment on function core.search_where(
+    text, tsquery, text, text, bigint[], text, bigint, bigint, integer, bigint, bigint, text, text, text,
+    text, text, boolean, bigint, bigint, text
+) is
+'How a search matches and its WHERE condition (for core.search_page''s parameters): full text when it '
+'finds something within the filters, else the typo-tolerant match with the same filters. api.search and '
+'api.search_facets share it.';

@@ -29,8 +29,6 @@ declare
     v_part_number text;
     v_where text;
     v_tag text;
-    v_mode text;
-    v_found boolean;
 begin
     perform core.check_search_filters(p_kind, p_category_id, p_price_min, p_price_max, p_currency,
                                       p_condition, p_seller_type, p_year, p_brand, p_region, p_city);
@@ -41,24 +39,10 @@ begin
         v_tsquery := websearch_to_tsquery('russian', v_query);
         v_part_number := core.normalize_part_number(v_query);
     end if;
-    v_mode := core.search_mode(v_query, v_tsquery, v_part_number);
-    v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id),
-                                     p_brand, p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_region,
-                                     p_city, p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id,
-                                     v_tag);
-    if v_mode = 'text' then
-        -- as api.search: words found somewhere, but not within these filters, match typo-tolerantly
-        execute 'select exists (select from core.listings as l where ' || v_where || ')' into v_found
-        using v_tsquery, lower(v_query), v_part_number, p_kind, core.category_subtree(p_category_id), p_brand,
-            p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency, p_region, p_city, p_condition,
-            p_seller_type, p_has_photos, p_seller_id, p_shop_id, null::text, null::text, null::integer, v_tag;
-        if not v_found then
-            v_where := core.search_condition('fuzzy', p_kind, core.category_subtree(p_category_id), p_brand,
-                                             p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_region,
-                                             p_city, p_condition, p_seller_type, p_has_photos, p_seller_id,
-                                             p_shop_id, v_tag);
-        end if;
-    end if;
+    v_where := (core.search_where(v_query, v_tsquery, v_part_number, p_kind, core.category_subtree(p_category_id),
+                                  p_brand, p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency,
+                                  p_region, p_city, p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id,
+                                  v_tag)).condition;
     return query execute
         'with matched as (select l.category_id, l.brand from core.listings as l where ' || v_where || ') '
         'select ''category'', c.id::text, c.name, count(*) from matched as m '

@@ -82,25 +82,10 @@ begin
         v_tsquery := websearch_to_tsquery('russian', v_query);
         v_part_number := core.normalize_part_number(v_query);
     end if;
-    v_mode := core.search_mode(v_query, v_tsquery, v_part_number);
-    v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id), p_brand, p_make_id, p_model_id, p_year,
-                                     p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
-                                     p_has_photos, p_seller_id, p_shop_id, v_tag);
-    -- words found somewhere, but not within these filters: the typo-tolerant match, with the filters
-    if v_mode = 'text' and not exists (
-        select from core.search_page(
-            'select l.id, l.kind::text, l.title, l.category_id, l.brand, l.price_amount, l.currency, l.region, '
-            'l.city, l.sort_date, false, l.photo_count, null::text, 0::real from core.listings as l where '
-            || v_where || ' limit 1',
-            v_tsquery, lower(v_query), v_part_number, p_kind, core.category_subtree(p_category_id), p_brand,
-            p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency, p_region, p_city, p_condition,
-            p_seller_type, p_has_photos, p_seller_id, p_shop_id, null, null, 1, v_tag)
-    ) then
-        v_mode := 'fuzzy';
-        v_where := core.search_condition(v_mode, p_kind, core.category_subtree(p_category_id), p_brand, p_make_id,
-                                         p_model_id, p_year, p_price_min, p_price_max, p_region, p_city,
-                                         p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id, v_tag);
-    end if;
+    select w.mode, w.condition into v_mode, v_where
+    from core.search_where(v_query, v_tsquery, v_part_number, p_kind, core.category_subtree(p_category_id), p_brand,
+                           p_make_id, p_model_id, p_year, p_price_min, p_price_max, p_currency, p_region, p_city,
+                           p_condition, p_seller_type, p_has_photos, p_seller_id, p_shop_id, v_tag) as w;
     if v_sort in ('price_asc', 'price_desc') and p_price_min is null and p_price_max is null then
         v_where := v_where || ' and l.currency = $12';  -- amounts compare only within one currency
     end if;
