@@ -44,6 +44,7 @@ def serve(
         run.name = name
     telegram = wanted.get("telegram")
     threads: list[threading.Thread] = []
+    posting: threading.Thread | None = None
     workers = [run]
     posted = Counts()
     if isinstance(telegram, TelegramSender):
@@ -60,11 +61,10 @@ def serve(
             targets="posts",
         )
         workers.append(posts)
-        threads.append(
-            threading.Thread(
-                target=lambda: posted.add(posts.run(until_idle=until_idle)), name="channel-posts"
-            )
+        posting = threading.Thread(
+            target=lambda: posted.add(posts.run(until_idle=until_idle)), name="channel-posts"
         )
+        threads.append(posting)
         if bot and not until_idle:
             # the bot's updates (one worker of all reads them: a lease decides); its own client,
             # a long poll must not hold up a delivery
@@ -76,8 +76,8 @@ def serve(
     previous = {sig: signal.signal(sig, lambda *_: run.stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         total = run.run(until_idle=until_idle)
-        if until_idle and threads:
-            threads[0].join()  # the posts, until they are idle too
+        if until_idle and posting is not None:
+            posting.join()  # the posts, until they are idle too
         total.add(posted)
         return total
     finally:
@@ -85,7 +85,7 @@ def serve(
         # the posts finish the one in hand; an open getUpdates is abandoned (what it brings is
         # read again next time)
         for thread in threads:
-            thread.join(15.0 if thread.name == "channel-posts" else 2.0)
+            thread.join(15.0 if thread is posting else 2.0)
         for worker in workers:
             worker.close()
         for sig, handler in previous.items():

@@ -103,9 +103,7 @@ begin
         from jsonb_object_keys(v_pending || p_changes) as k (key)
         where k.key = any(core.content_fields()) and v_content -> k.key is distinct from v_current -> k.key;
         if v_content is null and v_revision.id is not null then
-            update core.listing_revisions as r set status = 'withdrawn', decided_at = now(), decided_by = v_user.id,
-                reason = 'edited back to the approved version'
-            where r.id = v_revision.id;
+            perform core.close_revision(v_revision.id, 'withdrawn', v_user.id, 'edited back to the approved version');
         elsif v_content is not null and v_revision.id is not null then
             update core.listing_revisions as r set changes = v_content, updated_at = now() where r.id = v_revision.id;
         elsif v_content is not null then
@@ -121,9 +119,7 @@ begin
     -- not public (a draft, waiting, rejected, archived, expired): applied at once, with any changes
     -- still waiting from when it was public; it is moderated as a whole when submitted
     if v_revision.id is not null then
-        update core.listing_revisions as r set status = 'withdrawn', decided_at = now(), decided_by = v_user.id,
-            reason = 'applied with an edit while off sale'
-        where r.id = v_revision.id;
+        perform core.close_revision(v_revision.id, 'withdrawn', v_user.id, 'applied with an edit while off sale');
     end if;
     update core.listings as l set
         title = v_new.title, description = v_new.description, brand = v_new.brand, model_id = v_new.model_id,

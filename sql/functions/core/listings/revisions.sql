@@ -87,6 +87,20 @@ comment on function core.apply_revision(bigint, jsonb) is
 'Make a revision''s changes the listing''s content (checked again, 22023 if they no longer pass), and '
 'edit its channel posts to match.';
 
+create or replace function core.close_revision(
+    p_revision_id bigint, p_status text, p_by bigint, p_reason text
+) returns void
+language sql
+volatile
+set search_path = pg_catalog, pg_temp
+as $$
+    update core.listing_revisions as r
+    set status = p_status, decided_at = now(), decided_by = p_by, reason = p_reason
+    where r.id = p_revision_id
+$$;
+comment on function core.close_revision(bigint, text, bigint, text) is
+'End a pending revision: approved, rejected or withdrawn, by whom and why.';
+
 create or replace function core.decide_revision(
     p_moderator core.users, p_listing core.listings, p_revision core.listing_revisions, p_approve boolean,
     p_reason text
@@ -99,10 +113,8 @@ begin
     if p_approve then
         perform core.apply_revision(p_listing.id, p_revision.changes);
     end if;
-    update core.listing_revisions as r set
-        status = case when p_approve then 'approved' else 'rejected' end,
-        decided_at = now(), decided_by = p_moderator.id, reason = p_reason
-    where r.id = p_revision.id;
+    perform core.close_revision(p_revision.id, case when p_approve then 'approved' else 'rejected' end,
+                                p_moderator.id, p_reason);
     perform core.notify(p_listing.seller_id, case when p_approve then 'edit_approved' else 'edit_rejected' end,
                         jsonb_build_object('listing_id', p_listing.id, 'title', p_listing.title, 'reason', p_reason));
     perform core.audit(p_moderator.id, case when p_approve then 'approve_edit' else 'reject_edit' end,

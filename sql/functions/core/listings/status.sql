@@ -115,10 +115,8 @@ begin
             perform core.apply_revision(p_listing_id, v_revision.changes);
             select l.* into v_listing from core.listings as l where l.id = p_listing_id;
         end if;
-        update core.listing_revisions as r set
-            status = case when p_to = 'published' then 'approved' else 'rejected' end,
-            decided_at = now(), decided_by = v_user.id, reason = p_reason
-        where r.id = v_revision.id;
+        perform core.close_revision(v_revision.id, case when p_to = 'published' then 'approved' else 'rejected' end,
+                                    v_user.id, p_reason);
     end if;
     perform core.transition_listing(v_listing, p_to, v_user.id, p_reason);
     perform core.notify(v_listing.seller_id, 'moderation_' || p_to::text,
