@@ -331,6 +331,7 @@ def load(
         )
         definitions = Definitions.read(conn, tables)
         definitions.drop(conn)
+        conn.execute(template("card_triggers", action=sql.SQL("disable")))
         report(f"loading scale {scale} (seed {seed}, as of {summary.as_of}) into {len(tables)} tables")
         # the catalog's tables are there from the start: foreign keys to them come back with their table
         loaded = set(REFERENCE_TABLES)
@@ -361,12 +362,16 @@ def load(
                 if staged:
                     _insert_listings(conn, columns)
                 _set_identity(conn, table)
-                copied = time.perf_counter()
-                loaded.add(table)
-                for name, seconds in definitions.rebuild(conn, loaded, table):
-                    if progress and seconds > 1:
-                        report(f"{table:>24}: {name} built in {seconds:.1f} s")
-                summary.steps.append(Step(table, rows, copied - begun, time.perf_counter() - copied))
+                summary.steps.append(
+                    _built(conn, definitions, loaded, (table, rows, begun), progress, report)
+                )
+        # derived, not generated: the kept cards, from the tables now loaded (V0036)
+        begun = time.perf_counter()
+        rows = conn.execute(query("listing_cards_fill")).rowcount
+        summary.steps.append(
+            _built(conn, definitions, loaded, ("listing_cards", rows, begun), progress, report)
+        )
+        conn.execute(template("card_triggers", action=sql.SQL("enable")))
         missing = set(tables) - loaded
         if missing:
             raise BazaarError(
@@ -382,6 +387,25 @@ def load(
     summary.steps.append(Step("analyze", 0, time.perf_counter() - begun))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _built(
+    conn: psycopg.Connection[Any],
+    definitions: Definitions,
+    loaded: set[str],
+    filled: tuple[str, int, float],
+    progress: bool,
+    report: Callable[[str], None],
+) -> Step:
+    """FILLED = (table, rows, when its filling began): the table is in. Rebuild its keys and
+    indexes and the foreign keys it completes; the step tells how long each part took."""
+    table, rows, begun = filled
+    copied = time.perf_counter()
+    loaded.add(table)
+    for name, seconds in definitions.rebuild(conn, loaded, table):
+        if progress and seconds > 1:
+            report(f"{table:>24}: {name} built in {seconds:.1f} s")
+    return Step(table, rows, copied - begun, time.perf_counter() - copied)
 
 
 def _refuse_filled(conn: psycopg.Connection[Any], tables: list[str], truncate: bool) -> None:

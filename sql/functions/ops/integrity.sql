@@ -20,6 +20,11 @@ as $$
         where l.search_vector
             <> core.listing_search_vector(l.title, l.description, l.brand, mk.name, m.name, l.part_number)
     ),
+    listing_cards as (
+        select coalesce(k.listing_id, r.listing_id) as id from core.listing_cards as k
+        full join core.listing_card_rows(null) as r on r.listing_id = k.listing_id
+        where row(k.*) is distinct from row(r.*)
+    ),
     reserved_stock as (
         select l.id from core.listings as l
         left join (
@@ -147,6 +152,8 @@ as $$
             'kind and category', array(select v.id from attributes as v order by 1)
         union all select 'search_vector', 'every listing''s search vector is the one the trigger computes',
             array(select v.id from search_vector as v order by 1)
+        union all select 'listing_cards', 'every listing''s kept card shows what its tables hold now',
+            array(select v.id from listing_cards as v order by 1)
         union all select 'reserved_stock', 'a listing''s reserved units are what its open orders hold',
             array(select v.id from reserved_stock as v order by 1)
         union all select 'stock_status', 'no oversold stock: reserved listings hold every unit, listings on '
