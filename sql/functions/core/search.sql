@@ -174,30 +174,6 @@ comment on function core.check_search_filters(
 'condition or seller type; bad price range, currency or year; a brand over 60, region or city over 80 '
 'characters). api.search, api.search_facets and api.save_search share it.';
 
-create or replace function core.search_mode(p_query text, p_tsquery tsquery, p_part_number text) returns text
-language plpgsql
-stable
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    if p_query is null then
-        return 'none';
-    end if;
-    -- full text (or an exact part number) first; the typo-tolerant trigram match only when it finds nothing
-    if exists (
-        select from core.listings as l
-        where l.status = 'published' and not l.seller_blocked
-            and (l.search_vector @@ p_tsquery or l.part_number = p_part_number)
-    ) then
-        return 'text';
-    end if;
-    return 'fuzzy';
-end
-$$;
-comment on function core.search_mode(text, tsquery, text) is
-'How a text query matches: text (full text or part number) when anything published matches it that '
-'way, else fuzzy (trigram similarity of titles); none without a query.';
-
 create or replace function core.search_page(
     p_sql text,
     p_tsquery tsquery, p_query text, p_part_number text, p_kind text, p_categories bigint[], p_brand text,
@@ -265,7 +241,9 @@ as $$
 declare
     v_found boolean;
 begin
-    mode := core.search_mode(p_query, p_tsquery, p_part_number);
+    -- full text (or an exact part number) first; the typo-tolerant match when that finds nothing
+    -- within the filters (checked below: one indexed EXISTS with every filter)
+    mode := case when p_query is null then 'none' else 'text' end;
     condition := core.search_condition(mode, p_kind, p_categories, p_brand, p_make_id, p_model_id, p_year,
                                        p_price_min, p_price_max, p_region, p_city, p_condition, p_seller_type,
                                        p_has_photos, p_seller_id, p_shop_id, p_tag);
