@@ -19,6 +19,8 @@ from pathlib import Path
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 
 DATABASE = "bazaar"
+# PgBouncer's name for the marketplace on the replicas (HAProxy's read-only port): patroni/pgbouncer.ini
+READ_ONLY_POOL = "bazaar_ro"
 # Default ports (README → The local stack), each moved by BAZAAR_PORT_OFFSET.
 POSTGRES_BASE_PORT = 5433
 ETCD_CLIENT_PORT = 2379

@@ -35,7 +35,7 @@ def up(settings: Settings) -> None:
         "applied": len(applied),
         "dsn": stack.dsn(),
         "admin_dsn": stack.admin_dsn(),
-        "read_only_dsn": stack.read_only_dsn(),
+        "read_only_dsn": stack.pooled_read_only_dsn(),
         "haproxy_stats": f"http://127.0.0.1:{stack.ports.stats}/",
         "prometheus": f"http://127.0.0.1:{stack.ports.prometheus}/",
         "alertmanager": f"http://127.0.0.1:{stack.ports.alertmanager}/",
@@ -48,7 +48,7 @@ def up(settings: Settings) -> None:
     click.echo(f"  scripts applied now: {len(applied)} (`bazaar db status` lists them)")
     click.echo(f'  application (PgBouncer):  psql "{stack.dsn()}"')
     click.echo(f'  admin (read-write):       psql "{stack.admin_dsn()}"')
-    click.echo(f'  read-only (a replica):    psql "{stack.read_only_dsn()}"')
+    click.echo(f'  read-only (the replicas): psql "{stack.pooled_read_only_dsn()}"')
     click.echo(f"  HAProxy stats:            {info['haproxy_stats']}")
     click.echo(f"  Prometheus (alerts):      {info['prometheus']}alerts")
     click.echo(f"  Alertmanager:             {info['alertmanager']}")
@@ -101,7 +101,12 @@ def status(settings: Settings) -> None:
 
 @cli.command()
 @click.option("--admin", is_flag=True, help="The admin DSN (read-write port, superuser) instead.")
-@click.option("--read-only", "read_only", is_flag=True, help="HAProxy's read-only port (a replica) instead.")
+@click.option(
+    "--read-only",
+    "read_only",
+    is_flag=True,
+    help="The replicas instead: through PgBouncer (bazaar_ro); with --admin, HAProxy's read-only port.",
+)
 @pass_settings
 def dsn(settings: Settings, admin: bool, read_only: bool) -> None:
     """Print a DSN for psql or a driver: `psql "$(bazaar dsn)"`.
@@ -111,6 +116,6 @@ def dsn(settings: Settings, admin: bool, read_only: bool) -> None:
     """
     if read_only:
         stack = LocalStack.from_env()
-        click.echo(stack.read_only_dsn("postgres") if admin else stack.read_only_dsn())
+        click.echo(stack.read_only_dsn("postgres") if admin else stack.pooled_read_only_dsn())
         return
     click.echo(settings.admin_dsn() if admin else settings.app_dsn())

@@ -9,7 +9,8 @@ links to it.
 
 Connections: the application (``bazaar dsn``) goes through PgBouncer; the admin
 (``bazaar dsn --admin``) through HAProxy's read-write port to the leader; ``--read-only`` through
-HAProxy's read-only port to a replica.
+PgBouncer's ``bazaar_ro`` database, which pools HAProxy's read-only port: the replicas, round robin
+(``--read-only --admin``: that port itself).
 """
 
 from __future__ import annotations
@@ -132,6 +133,11 @@ class LocalStack:
     def read_only_dsn(self, user: str = "bazaar_app", dbname: str = config.DATABASE) -> str:
         """HAProxy's read-only port: one of the streaming replicas."""
         return self.conninfo(self.ports.ro, user, dbname)
+
+    def pooled_read_only_dsn(self, user: str = "bazaar_app") -> str:
+        """Through PgBouncer (transaction pooling) to the replicas: its database bazaar_ro, which
+        is HAProxy's read-only port. What applications use for reads that may lag a little."""
+        return self.conninfo(self.ports.pgbouncer, user, config.READ_ONLY_POOL)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -154,6 +154,7 @@ def _pgbouncer() -> Program:
         return ctx.render(
             "patroni/pgbouncer.ini",
             rw_port=ctx.ports.rw,
+            ro_port=ctx.ports.ro,
             pgbouncer_port=ctx.ports.pgbouncer,
             admin_user=PGBOUNCER_ADMIN,
         )

@@ -149,11 +149,18 @@ def test_what_the_application_sends_never_reaches_a_log(stack: StackUnderTest) -
 
 
 def test_read_only_port_reaches_a_replica_and_refuses_writes(stack: StackUnderTest) -> None:
+    # the application's read-only DSN: PgBouncer's bazaar_ro, pooling HAProxy's read-only port
     ro_dsn = stack.bazaar("dsn", "--read-only").stdout.strip()
-    assert f"port={stack.local.ports.ro}" in ro_dsn
-    with stack.connect(ro_dsn) as conn:
-        assert conn.execute("select pg_is_in_recovery()").fetchone() == (True,)
-        assert conn.execute("select api.cluster_probe()").fetchone() is not None
+    assert f"port={stack.local.ports.pgbouncer}" in ro_dsn and "dbname=bazaar_ro" in ro_dsn
+    replicas = {stack.local.ports.postgres(n) for n in (1, 2, 3)} - {
+        stack.local.ports.postgres(layout.node_number(leader_of(wait_healthy(stack))))
+    }
+    for dsn in (ro_dsn, stack.local.read_only_dsn()):
+        with stack.connect(dsn) as conn:
+            assert conn.execute("select pg_is_in_recovery()").fetchone() == (True,)
+            assert conn.execute("select current_database()").fetchone() == ("bazaar",)
+            row = conn.execute("select api.cluster_probe()").fetchone()
+            assert row is not None and row[0] in replicas
     admin_ro = stack.bazaar("dsn", "--read-only", "--admin").stdout.strip()
     with stack.connect(admin_ro) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("create table public.must_not_exist (id int)")
