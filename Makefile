@@ -7,12 +7,13 @@ PYTEST_ARGS ?=
 # demo data `make up` loads into an empty marketplace (scale 1 = 1M listings; 0.02 loads in seconds)
 DEMO_SCALE ?= 0.02
 
-.PHONY: help install up down test lint pytest
+.PHONY: help install up down test lint pytest bench
 
 help:
 	@echo "make up     install what is missing, start the local stack, migrate, load demo data, print how to connect"
 	@echo "make test   install what is missing, run linters and the whole test suite"
 	@echo "make down   stop the local stack"
+	@echo "make bench  the performance benchmarks at scale (not part of make test; about an hour)"
 
 install:
 	@scripts/install.sh
@@ -38,3 +39,13 @@ lint:
 
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Issue 18's measurements, each on servers of its own (never the make up stack): the hot paths at
+# scales 0.1 and 1 against a naive schema and pgbench -S, then the mixed workload through
+# PgBouncer and HAProxy at 8, 64 and 1,000 clients. JSON in bench/results/, charts in docs/bench/.
+BENCH_SCALES ?= 0.1,1
+bench: install
+	PYTHONPATH=. $(VENV)/bin/python bench/scale.py --scales $(BENCH_SCALES) --seconds 10 \
+		--output bench/results/scale.json --plans bench/results/plans --plot docs/bench
+	PYTHONPATH=. $(VENV)/bin/python bench/stack.py --scale 0.1 --clients 8,64,1000 --seconds 30 \
+		--output bench/results/stack.json

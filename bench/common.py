@@ -9,7 +9,7 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,10 @@ class Loaded:
 
 
 @contextlib.contextmanager
-def migrated_database() -> Iterator[str]:
-    """The superuser's DSN of a database `bench` on a throwaway server, migrated from the repository."""
-    with throwaway_server() as server:
+def migrated_database(settings: Mapping[str, str | int] | None = None) -> Iterator[str]:
+    """The superuser's DSN of a database `bench` on a throwaway server (the harness's settings,
+    overridden by SETTINGS), migrated from the repository."""
+    with throwaway_server(settings) as server:
         with server.admin() as admin:
             admin.execute("create database bench")
         dsn = server.dsn("bench")
@@ -39,9 +40,11 @@ def migrated_database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def loaded_database(scale: float, months: int = 12) -> Iterator[Loaded]:
+def loaded_database(
+    scale: float, months: int = 12, settings: Mapping[str, str | int] | None = None
+) -> Iterator[Loaded]:
     """A database `bench` at SCALE (1 = 1M listings), generated as of today and ANALYZEd."""
-    with migrated_database() as dsn:
+    with migrated_database(settings) as dsn:
         started = time.perf_counter()
         load(
             dsn,

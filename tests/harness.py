@@ -172,12 +172,14 @@ class ServerUnderTest:
 
 
 @contextmanager
-def throwaway_server() -> Iterator[ServerUnderTest]:
+def throwaway_server(settings: Mapping[str, str | int] | None = None) -> Iterator[ServerUnderTest]:
+    """A PostgreSQL server of its own in a temporary directory (TEST_SETTINGS, overridden by
+    SETTINGS), removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="bazaar-test-"))
     base.chmod(0o711)
     node = PgNode(datadir=base / "pg" / "data", port=free_port(), log_file=base / "log" / "postgres.log")
     try:
-        node.initdb(TEST_SETTINGS)
+        node.initdb({**TEST_SETTINGS, **(settings or {})})
         node.start()
         yield ServerUnderTest(node, base)
     finally:

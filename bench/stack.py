@@ -1,0 +1,166 @@
+"""The mixed workload through the stack (issue 18): PgBouncer, HAProxy, three Patroni nodes; TPS and
+errors at 8, 64 and 1,000 client connections; print JSON.
+
+    PYTHONPATH=. .venv/bin/python bench/stack.py [--scale 0.1] [--clients 8,64,1000] [--seconds 30]
+        [--output bench/results/stack.json] [--running]
+
+It starts a stack of its own (as bench/failover.py: BAZAAR_HOME under /tmp, a free port offset;
+`bazaar up`), loads --scale with `bazaar generate`, and prepares the samples the workload scripts
+draw from (bench/workload/prepare.sql, as bench/scale.py does). `--running` uses the stack of
+BAZAAR_HOME instead (its data must be the generator's, and it gets the bench schema).
+
+Per client count C, two pgbench processes run at once for --seconds, with the weights of
+bench/workload/mix.json: the reads with 90% of the clients on PgBouncer's `bazaar_ro` (HAProxy's
+read-only port: the two replicas), the writes with the rest on PgBouncer's `bazaar` (the leader,
+synchronous replication), both as bazaar_app with its password (SCRAM), `-M extended`: PgBouncer
+pools transactions, so no server-side prepared statements. Per side: TPS (without the initial
+connection time), p50/p95/p99 latency in ms from pgbench's --log, and errors: failed transactions
+plus clients aborted by an error (the target: 0 at 1,000 clients).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bazaar import config
+from bazaar.stack.host import SYSTEM_ROOT, bindir
+from bazaar.stack.local import LocalStack
+from bench.common import report
+from bench.scale import WORKLOAD, figures, log, prepare
+
+
+def bazaar(env: dict[str, str], *args: str) -> None:
+    # its output goes to stderr: stdout is the JSON report alone
+    subprocess.run(
+        [sys.executable, "-m", "bazaar", *args], env=env, check=True, timeout=3600, stdout=sys.stderr
+    )
+
+
+def side(
+    stack: LocalStack,
+    dbname: str,
+    clients: int,
+    seconds: int,
+    weights: dict[str, int],
+    defines: list[str],
+    workdir: Path,
+) -> subprocess.Popen[str]:
+    """Start one pgbench: CLIENTS connections to PgBouncer's DBNAME running the weighted scripts."""
+    scripts = [arg for path, weight in weights.items() for arg in ("-f", f"{WORKLOAD / path}.sql@{weight}")]
+    argv = [
+        str(bindir() / "pgbench"),
+        "-h", "127.0.0.1", "-p", str(stack.ports.pgbouncer), "-U", "bazaar_app", "-n", "-M", "extended",
+        "-c", str(clients), "-j", str(min(2, clients)), "-T", str(seconds),
+        "--log", f"--log-prefix={workdir}/pgbench_log", *defines, *scripts, dbname,
+    ]  # fmt: skip
+    env = {**os.environ, "PGPASSFILE": str(stack.pgpass), "PGCONNECT_TIMEOUT": "30"}
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def latencies(workdir: Path) -> list[float]:
+    return [
+        int(line.split()[2]) / 1000
+        for path in workdir.glob("pgbench_log*")
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def run(stack: LocalStack, clients: int, seconds: int, counts: dict[str, int]) -> dict[str, Any]:
+    mix = json.loads((WORKLOAD / "mix.json").read_text())
+    readers = max(1, round(clients * mix["read_share"]))
+    writers = max(1, clients - readers)
+    defines = [f"-D{k}={v}" for k, v in counts.items()]
+    result: dict[str, Any] = {"clients": clients}
+    with tempfile.TemporaryDirectory() as reads_dir, tempfile.TemporaryDirectory() as writes_dir:
+        started = {
+            "reads": (
+                side(stack, config.READ_ONLY_POOL, readers, seconds, mix["reads"], defines, Path(reads_dir)),
+                reads_dir,
+            ),
+            "writes": (
+                side(stack, config.DATABASE, writers, seconds, mix["writes"], defines, Path(writes_dir)),
+                writes_dir,
+            ),
+        }
+        for name, (process, directory) in started.items():
+            output, _ = process.communicate(timeout=seconds + 600)
+            result[name] = {
+                "clients": readers if name == "reads" else writers,
+                **figures(output, latencies(Path(directory))),
+            }
+    result["tps"] = result["reads"]["tps"] + result["writes"]["tps"]
+    result["errors"] = result["reads"]["failed"] + result["writes"]["failed"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--clients", default="8,64,1000")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--output")
+    parser.add_argument("--running", action="store_true", help="use the running stack of BAZAAR_HOME")
+    args = parser.parse_args()
+    # a thousand pgbench connections need a thousand files (and so does PgBouncer: supervisord's minfds)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    base: Path | None = None
+    env = dict(os.environ)
+    if args.running:
+        stack = LocalStack.from_env()
+    else:
+        base = Path(tempfile.mkdtemp(prefix="bazaar-bench-"))
+        base.chmod(0o755)
+        offset = config.free_port_offset()
+        stack = LocalStack(base / "var", config.Ports(offset))
+        env = {**os.environ, "BAZAAR_HOME": str(stack.home), "BAZAAR_PORT_OFFSET": str(offset)}
+        log(f"starting a stack of its own in {base} (port offset {offset})")
+        bazaar(env, "up")
+        log(f"loading scale {args.scale}")
+        bazaar(env, "generate", "--scale", str(args.scale))
+    try:
+        log("preparing the samples")
+        counts = prepare(stack.admin_dsn())
+        with psycopg.connect(stack.admin_dsn(), autocommit=True) as conn:
+            row = conn.execute("select count(*) from core.listings").fetchone()
+        runs = []
+        for clients in (int(c) for c in args.clients.split(",") if c.strip()):
+            log(f"{clients} clients for {args.seconds} s")
+            runs.append(run(stack, clients, args.seconds, counts))
+            log(f"  {runs[-1]['tps']} TPS, {runs[-1]['errors']} errors")
+        summary = {
+            "benchmark": "stack",
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
+            "scale": args.scale,
+            "listings": row[0] if row else None,
+            "seconds": args.seconds,
+            "mix": json.loads((WORKLOAD / "mix.json").read_text()),
+            "runs": runs,
+        }
+        report(summary, args.output)
+        return 1 if any(r["errors"] for r in runs) else 0
+    finally:
+        if base is not None:
+            server = (stack.home / "server").resolve()
+            bazaar(env, "down")
+            shutil.rmtree(base, ignore_errors=True)
+            if server.parent == SYSTEM_ROOT:
+                shutil.rmtree(server, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
