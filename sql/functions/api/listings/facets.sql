@@ -22,6 +22,8 @@ language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
+-- as api.search: the filters' bitmaps stay exact (ADR 0022)
+set work_mem = '16MB'
 as $$
 declare
     v_query text := core.search_text(p_query);
