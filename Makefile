@@ -48,4 +48,4 @@ bench: install
 	PYTHONPATH=. $(VENV)/bin/python bench/scale.py --scales $(BENCH_SCALES) --seconds 10 \
 		--output bench/results/scale.json --plans bench/results/plans --plot docs/bench
 	PYTHONPATH=. $(VENV)/bin/python bench/stack.py --scale 0.1 --clients 8,64,1000 --seconds 30 \
-		--output bench/results/stack.json
+		--output bench/results/stack.json --plot docs/bench

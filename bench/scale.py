@@ -13,18 +13,19 @@ prepares a statement it runs five times) for --seconds each:
 
 - paths: every bench/workload/<path>.sql but the naive_ and card_plain ones, connected as
   `bench_app` (a login role in bazaar_app: only the api). Latency per transaction from pgbench's
-  --log (client-side, on loopback: the round trip is part of it): p50, p95, p99 in ms, TPS, and
-  failed (clients aborted by an error: must be 0). approve runs a fixed count of transactions
-  instead (each approves one pending listing, once). One call of each path is run again under
-  auto_explain (ANALYZE, BUFFERS, nested statements) and its plans are written to
-  --plans/<scale>/<path>.txt.
+  --log (client-side, on loopback: the round trip is part of it) with one client: p50, p95, p99
+  in ms, what one call costs the server; then TPS with --clients clients, whose p95
+  (clients_p95_ms) adds the wait for a core; failed (clients aborted by an error: must be 0).
+  approve runs a fixed count of transactions instead (each approves one pending listing, once).
+  One call of each path is run again under auto_explain (ANALYZE, BUFFERS, nested statements)
+  and its plans are written to --plans/<scale>/<path>.txt.
 - reference: `pgbench -S` on a `pgbench -i -s 10` database of the same server (PostgreSQL's own
   point read), and card_plain.sql: the one statement api.listing_card runs, as a plain query.
   card.tps_ratio_to_select_only and card.tps_ratio_to_plain_query are the issue's two targets
   (>= 0.3 and >= 0.85). The three runs alternate, three rounds, and the medians are compared.
 - naive: bench/workload/naive.sql copies the listings into a schema with primary and foreign keys
   only; the naive_<path>.sql scripts ask it the same questions an ORM would (ILIKE, OFFSET), run as
-  the superuser. speedup_p95 = naive p95 / ours p95.
+  the superuser, one client. speedup_p95 = naive p95 / ours p95 (both one client).
 - matching: the saved-search queue the approvals filled, drained by ops.match_saved_searches one
   listing at a time (as pg_cron does): ms per listing, with the number of saved searches.
 
@@ -116,6 +117,27 @@ def figures(output: str, latencies: list[float]) -> dict[str, Any]:
     }
 
 
+def latency_and_throughput(
+    who: dict[str, str], clients: int, script: list[str], workdir: Path
+) -> dict[str, Any]:
+    """SCRIPT once with one client (the latency of a call on a server with nothing else to do:
+    p50/p95/p99), once with CLIENTS (TPS on both cores; its latencies include the wait for a
+    core: clients_p95_ms)."""
+    out, lat = pgbench(who, ["-c", "1", *script], workdir)
+    alone = figures(out, lat)
+    out, lat = pgbench(who, ["-c", str(clients), "-j", "2", *script], workdir)
+    busy = figures(out, lat)
+    errors = [e for e in (alone.get("error"), busy.get("error")) if e]
+    return {
+        **{k: alone[k] for k in ("p50_ms", "p95_ms", "p99_ms")},
+        "tps": busy["tps"],
+        "clients_p95_ms": busy["p95_ms"],
+        "transactions": alone["transactions"] + busy["transactions"],
+        "failed": alone["failed"] + busy["failed"],
+        **({"error": errors[0]} if errors else {}),
+    }
+
+
 def prepare(dsn: str) -> dict[str, int]:
     """bench/workload/prepare.sql, the feed cursors, and the count of every sample table."""
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -203,24 +225,22 @@ def run_scale(scale: float, seconds: int, clients: int, plans_dir: Path | None) 
         )  # fmt: skip
         for path in (*READS, *WRITES):
             log(f"scale {scale}: {path}")
-            out, lat = pgbench(
-                app, [*common, "-T", str(seconds), *defines, "-f", str(WORKLOAD / f"{path}.sql")], workdir
-            )
-            result["paths"][path] = figures(out, lat)
-        log(f"scale {scale}: approve ({APPROVALS} per client)")
-        per_client = min(APPROVALS, counts["pending"] // clients)
-        out, lat = pgbench(
-            app, [*common, "-t", str(per_client), *defines, "-f", str(WORKLOAD / "approve.sql")], workdir
-        )
-        result["paths"]["approve"] = figures(out, lat)
+            script = ["-T", str(seconds), *defines, "-f", str(WORKLOAD / f"{path}.sql")]
+            result["paths"][path] = latency_and_throughput(app, clients, script, workdir)
+        # each approval takes the next pending listing: a count of them, not a time (one client's
+        # share, then every client's)
+        per_client = min(APPROVALS, counts["pending"] // (clients + 1))
+        log(f"scale {scale}: approve ({per_client} per client)")
+        script = ["-t", str(per_client), *defines, "-f", str(WORKLOAD / "approve.sql")]
+        result["paths"]["approve"] = latency_and_throughput(app, clients, script, workdir)
         # the reference: alternate select-only, the plain card query and the card, three rounds
         rounds: dict[str, list[dict[str, Any]]] = {"select_only": [], "card_plain": [], "card": []}
         for _round in range(3):
             out, lat = pgbench(pgb, [*common, "-T", str(seconds), "-S"], workdir)
             rounds["select_only"].append(figures(out, lat))
             for name, who in (("card_plain", superuser), ("card", app)):
-                script = str(WORKLOAD / f"{name}.sql")
-                out, lat = pgbench(who, [*common, "-T", str(seconds), *defines, "-f", script], workdir)
+                file = str(WORKLOAD / f"{name}.sql")
+                out, lat = pgbench(who, [*common, "-T", str(seconds), *defines, "-f", file], workdir)
                 rounds[name].append(figures(out, lat))
         tps = {name: statistics.median(r["tps"] for r in runs) for name, runs in rounds.items()}
         result["reference"] = {
@@ -245,8 +265,8 @@ def run_scale(scale: float, seconds: int, clients: int, plans_dir: Path | None) 
         result["naive"] = {}
         for path in NAIVE:
             log(f"scale {scale}: naive {path}")
-            script = str(WORKLOAD / f"naive_{path}.sql")
-            out, lat = pgbench(superuser, [*common, "-T", str(seconds), *defines, "-f", script], workdir)
+            file = str(WORKLOAD / f"naive_{path}.sql")
+            out, lat = pgbench(superuser, ["-c", "1", "-T", str(seconds), *defines, "-f", file], workdir)
             naive = figures(out, lat)
             ours = result["paths"][path]
             naive["speedup_p95"] = round(naive["p95_ms"] / ours["p95_ms"], 1) if ours["p95_ms"] else None
@@ -281,7 +301,8 @@ def drain_matching(dsn: str) -> dict[str, Any]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """One table: per path and scale, p95 (ms) and TPS; then the reference and naive figures."""
+    """One table: per path and scale, p95 (ms, one client) and TPS (--clients); then the reference
+    and naive figures."""
     lines = ["| path | " + " | ".join(f"p95 ms @ {r['scale']} | TPS @ {r['scale']}" for r in results) + " |"]
     lines.append("|---" * (1 + 2 * len(results)) + "|")
     for path in (*READS, *WRITES, "approve"):
@@ -318,11 +339,15 @@ def plot(results: list[dict[str, Any]], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     scales = [r["scale"] for r in results]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for path in (*READS, *WRITES, "approve"):
-        ax.plot(scales, [r["paths"][path]["p95_ms"] for r in results], marker="o", label=path)
+    for i, path in enumerate((*READS, *WRITES, "approve")):
+        style = ("-", "--", ":")[i // 10]
+        ax.plot(
+            scales, [r["paths"][path]["p95_ms"] for r in results], marker="o", linestyle=style, label=path
+        )
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("scale (1 = 1M listings)")
-    ax.set_ylabel("p95 latency, ms")
+    ax.set_ylabel("p95 latency, ms (log)")
     ax.set_title("Hot paths as data grows (pgbench, 4 clients, 2 cores)")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()

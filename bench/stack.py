@@ -2,7 +2,7 @@
 errors at 8, 64 and 1,000 client connections; print JSON.
 
     PYTHONPATH=. .venv/bin/python bench/stack.py [--scale 0.1] [--clients 8,64,1000] [--seconds 30]
-        [--output bench/results/stack.json] [--running]
+        [--output bench/results/stack.json] [--running] [--plot docs/bench]
 
 It starts a stack of its own (as bench/failover.py: BAZAAR_HOME under /tmp, a free port offset;
 `bazaar up`), loads --scale with `bazaar generate`, and prepares the samples the workload scripts
@@ -106,6 +106,29 @@ def run(stack: LocalStack, clients: int, seconds: int, counts: dict[str, int]) -
     return result
 
 
+def plot(runs: list[dict[str, Any]], directory: Path) -> None:
+    """TPS (reads, writes) and errors against the number of clients: PNG in DIRECTORY."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    clients = [r["clients"] for r in runs]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(clients, [r["reads"]["tps"] for r in runs], marker="o", label="reads (replicas)")
+    ax.plot(clients, [r["writes"]["tps"] for r in runs], marker="o", label="writes (leader)")
+    ax.plot(clients, [r["errors"] for r in runs], marker="x", linestyle=":", label="errors")
+    ax.set_xscale("log")
+    ax.set_xlabel("client connections (PgBouncer)")
+    ax.set_ylabel("transactions per second")
+    ax.set_title("The mixed workload through PgBouncer and HAProxy (3 nodes, 2 cores)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(directory / "stack-tps.png", dpi=110)
+    plt.close(fig)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=0.1)
@@ -113,6 +136,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--output")
     parser.add_argument("--running", action="store_true", help="use the running stack of BAZAAR_HOME")
+    parser.add_argument("--plot", type=Path, help="write stack-tps.png there")
     args = parser.parse_args()
     # a thousand pgbench connections need a thousand files (and so does PgBouncer: supervisord's minfds)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -152,6 +176,14 @@ def main() -> int:
             "runs": runs,
         }
         report(summary, args.output)
+        for r in runs:
+            print(
+                f"{r['clients']:>5} clients: {r['tps']} TPS, {r['errors']} errors; reads p95 "
+                f"{r['reads']['p95_ms']} ms, writes p95 {r['writes']['p95_ms']} ms",
+                file=sys.stderr,
+            )
+        if args.plot:
+            plot(runs, args.plot)
         return 1 if any(r["errors"] for r in runs) else 0
     finally:
         if base is not None:

@@ -118,7 +118,14 @@ alter table bench.in_stock add primary key (n);
 alter table bench.pending add primary key (n);
 
 -- pgbench connects as an application would: a login role in bazaar_app, which reads the samples
-create role bench_app login in role bazaar_app;
+-- (roles belong to the server: made once, whichever database is prepared first)
+do $$
+begin
+    create role bench_app login in role bazaar_app;
+exception when duplicate_object then
+    null;
+end
+$$;
 grant usage on schema bench to bazaar_app;
 grant select on all tables in schema bench to bazaar_app;
 grant usage on sequence bench.pending_order to bazaar_app;
