@@ -13,7 +13,7 @@ help:
 	@echo "make up     install what is missing, start the local stack, migrate, load demo data, print how to connect"
 	@echo "make test   install what is missing, run linters and the whole test suite"
 	@echo "make down   stop the local stack"
-	@echo "make bench  the performance benchmarks at scale (not part of make test; about an hour)"
+	@echo "make bench  the performance benchmarks at scale (not part of make test; about 20 minutes)"
 
 install:
 	@scripts/install.sh

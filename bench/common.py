@@ -6,18 +6,63 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bazaar import migrate
+from bazaar import config, migrate
+from bazaar.stack.host import SYSTEM_ROOT
+from bazaar.stack.local import LocalStack
 from generator.load import load
 from tests.harness import SQL_DIR, throwaway_server
+
+
+def bazaar(env: dict[str, str], *args: str, timeout: int = 3600) -> None:
+    """Run the bazaar CLI with ENV; its output goes to stderr (stdout is a benchmark's JSON alone)."""
+    argv = [sys.executable, "-m", "bazaar", *args]
+    subprocess.run(argv, env=env, check=True, timeout=timeout, stdout=sys.stderr)
+
+
+@contextlib.contextmanager
+def stack_of_its_own(running: bool) -> Iterator[tuple[LocalStack, dict[str, str]]]:
+    """A three-node stack (`bazaar up` in a BAZAAR_HOME under /tmp, a free port offset), and the
+    environment that reaches it; stopped and removed afterwards. RUNNING: the stack of
+    BAZAAR_HOME / BAZAAR_PORT_OFFSET instead (it must be up), left as it is."""
+    if running:
+        yield LocalStack.from_env(), dict(os.environ)
+        return
+    base = Path(tempfile.mkdtemp(prefix="bazaar-bench-"))
+    base.chmod(0o755)
+    offset = config.free_port_offset()
+    stack = LocalStack(base / "var", config.Ports(offset))
+    env = {**os.environ, "BAZAAR_HOME": str(stack.home), "BAZAAR_PORT_OFFSET": str(offset)}
+    print(
+        f"[{time.strftime('%H:%M:%S')}] starting a stack of its own in {base} (port offset {offset})",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    try:
+        bazaar(env, "up", timeout=600)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] stack up in {time.monotonic() - started:.1f} s", file=sys.stderr
+        )
+        yield stack, env
+    finally:
+        server = (stack.home / "server").resolve()
+        bazaar(env, "down", timeout=600)
+        shutil.rmtree(base, ignore_errors=True)
+        if server.parent == SYSTEM_ROOT:
+            shutil.rmtree(server, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Failover benchmark: repeat each drill N times against a real three-node stack, print JSON.
 
-    .venv/bin/python bench/failover.py [-n 10] [--drills node-crash,postgres-crash,switchover,...]
+    PYTHONPATH=. .venv/bin/python bench/failover.py [-n 10] [--drills node-crash,switchover,...]
 
 By default it starts a stack of its own (BAZAAR_HOME under /tmp, a free port offset) and removes it
 afterwards; `--running` uses the stack of BAZAAR_HOME / BAZAAR_PORT_OFFSET instead (it must be up).
@@ -30,21 +30,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bazaar import config, drill
+from bazaar import drill
 from bazaar.stack.cluster import Cluster
-from bazaar.stack.host import SYSTEM_ROOT
 from bazaar.stack.local import LocalStack
 from bazaar.stack.patroni import TIMING
+from bench.common import stack_of_its_own
 
 DRILLS = ("node-crash", "postgres-crash", "switchover", "switchover-no-pause")
 ACKS = 20
@@ -132,12 +127,6 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[st
     return result
 
 
-def bazaar(env: dict[str, str], *args: str) -> None:
-    # its output goes to stderr: stdout is the JSON report alone
-    argv = [sys.executable, "-m", "bazaar", *args]
-    subprocess.run(argv, env=env, check=True, timeout=600, stdout=sys.stderr)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -153,21 +142,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown drill(s): {', '.join(sorted(unknown))}")
 
-    base: Path | None = None
-    env = dict(os.environ)
-    if args.running:
-        stack = LocalStack.from_env()
-    else:
-        base = Path(tempfile.mkdtemp(prefix="bazaar-bench-"))
-        base.chmod(0o755)
-        offset = config.free_port_offset()
-        stack = LocalStack(base / "var", config.Ports(offset))
-        env = {**os.environ, "BAZAAR_HOME": str(stack.home), "BAZAAR_PORT_OFFSET": str(offset)}
-        log(f"starting a stack of its own in {base} (port offset {offset})")
-        started = time.monotonic()
-        bazaar(env, "up")
-        log(f"stack up in {time.monotonic() - started:.1f} s")
-    try:
+    with stack_of_its_own(args.running) as (stack, _env):
         cluster = stack.cluster()
         drill.prepare(stack.admin_dsn())
         report: dict[str, Any] = {
@@ -185,13 +160,6 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         lost = sum(d["lost"] for d in report["drills"].values())
         return 1 if lost else 0
-    finally:
-        if base is not None:
-            server = (stack.home / "server").resolve()
-            bazaar(env, "down")
-            shutil.rmtree(base, ignore_errors=True)
-            if server.parent == SYSTEM_ROOT:
-                shutil.rmtree(server, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,17 +34,10 @@ from typing import Any
 import psycopg
 
 from bazaar import config
-from bazaar.stack.host import SYSTEM_ROOT, bindir
+from bazaar.stack.host import bindir
 from bazaar.stack.local import LocalStack
-from bench.common import report
+from bench.common import bazaar, report, stack_of_its_own
 from bench.scale import WORKLOAD, figures, log, prepare
-
-
-def bazaar(env: dict[str, str], *args: str) -> None:
-    # its output goes to stderr: stdout is the JSON report alone
-    subprocess.run(
-        [sys.executable, "-m", "bazaar", *args], env=env, check=True, timeout=3600, stdout=sys.stderr
-    )
 
 
 def side(
@@ -141,21 +133,10 @@ def main() -> int:
     # a thousand pgbench connections need a thousand files (and so does PgBouncer: supervisord's minfds)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    base: Path | None = None
-    env = dict(os.environ)
-    if args.running:
-        stack = LocalStack.from_env()
-    else:
-        base = Path(tempfile.mkdtemp(prefix="bazaar-bench-"))
-        base.chmod(0o755)
-        offset = config.free_port_offset()
-        stack = LocalStack(base / "var", config.Ports(offset))
-        env = {**os.environ, "BAZAAR_HOME": str(stack.home), "BAZAAR_PORT_OFFSET": str(offset)}
-        log(f"starting a stack of its own in {base} (port offset {offset})")
-        bazaar(env, "up")
-        log(f"loading scale {args.scale}")
-        bazaar(env, "generate", "--scale", str(args.scale))
-    try:
+    with stack_of_its_own(args.running) as (stack, env):
+        if not args.running:
+            log(f"loading scale {args.scale}")
+            bazaar(env, "generate", "--scale", str(args.scale))
         log("preparing the samples")
         counts = prepare(stack.admin_dsn())
         with psycopg.connect(stack.admin_dsn(), autocommit=True) as conn:
@@ -185,13 +166,6 @@ def main() -> int:
         if args.plot:
             plot(runs, args.plot)
         return 1 if any(r["errors"] for r in runs) else 0
-    finally:
-        if base is not None:
-            server = (stack.home / "server").resolve()
-            bazaar(env, "down")
-            shutil.rmtree(base, ignore_errors=True)
-            if server.parent == SYSTEM_ROOT:
-                shutil.rmtree(server, ignore_errors=True)
 
 
 if __name__ == "__main__":
