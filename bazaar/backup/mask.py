@@ -4,8 +4,9 @@ transaction, so application teams get production-shaped data without anyone's pe
 `bazaar backup stage --to DIR` restores the latest backup into a new instance and calls `mask()` on
 it, as a superuser. What changes (bazaar/sql/mask_*.sql says it table by table):
 
-- people's names (users, a listing's contact name, names in notifications): names of the uk_UA
-  Faker pools (the generator draws ru_RU ones), with every name Faker's ru_RU lists hold left out;
+- people's names (users and the listing cards that show them, a listing's contact name, names in
+  notifications): names of the uk_UA Faker pools (the generator draws ru_RU ones), with every
+  name Faker's ru_RU lists hold left out;
 - e-mail addresses: ``<user name><n>@example.invalid``; phones: ``+70`` and nine digits (no Russian
   number begins so; the generator makes ``+79`` ones); Telegram chat ids from 10^15 on;
   client fingerprints ``x`` and 15 hex digits. One original is one masked value wherever it is
@@ -116,6 +117,7 @@ TABLES = (
     "platform_reviews",
     "saved_searches",
     "saved_search_queue",
+    "listing_cards",  # after users: the cards show their (masked) names
 )
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _USER_NAME = re.compile(r"[a-z][a-z0-9._]*[a-z._]")

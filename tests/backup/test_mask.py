@@ -44,6 +44,7 @@ PERSONAL: dict[str, str] = {
     "telegram_link_tokens.chat_id": "select id::text, chat_id::text from core.telegram_link_tokens",
     "password_reset_codes.identifier": "select id::text, identifier from core.password_reset_codes",
     "password_reset_codes.code_hash": "select id::text, code_hash from core.password_reset_codes",
+    "listing_cards.seller_name": "select listing_id::text, seller_name from core.listing_cards",
     "listings.contact_name": "select id::text, contact_name from core.listings",
     "listings.contact_phone": "select id::text, contact_phone from core.listings",
     "listings.rejection_reason": "select id::text, rejection_reason from core.listings",
