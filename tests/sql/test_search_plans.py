@@ -4,6 +4,7 @@ reports nested statements as NOTICEs to this session."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -55,9 +56,10 @@ def test_feed_category_part_number_and_text_use_indexes(api: Api, db: Conn, cate
     feed = plans_of(api, p_limit=20)
     assert "index_listings_on_feed" in feed, feed
 
-    # a category of a fifth of the rows: the feed index, filtered, fills a page after ~100 rows
+    # a category of a fifth of the rows: an index in feed order fills a page, the whole feed's
+    # (filtered: ~100 rows) or the category's own (V0037); the costs are close, either is right
     browse = plans_of(api, p_category_id=medium, p_limit=20)
-    assert "Index Scan using index_listings_on_feed" in browse, browse
+    assert re.search(r"Index Scan using index_listings_on_(category_)?feed on listings", browse), browse
     # a rare one: its own rows in feed order, from the category feed index (V0037), nothing sorted
     rare_browse = plans_of(api, p_category_id=rare, p_limit=20)
     assert "Index Scan using index_listings_on_category_feed" in rare_browse, rare_browse
