@@ -22,7 +22,8 @@ as $$
     ),
     listing_cards as (
         select coalesce(k.listing_id, r.listing_id) as id from core.listing_cards as k
-        full join core.listing_card_rows(null) as r on r.listing_id = k.listing_id
+        full join core.listing_card_rows(array(select l.id from core.listings as l)) as r
+            on r.listing_id = k.listing_id
         where row(k.*) is distinct from row(r.*)
     ),
     reserved_stock as (

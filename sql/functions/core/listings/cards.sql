@@ -28,10 +28,12 @@ as $$
     left join core.shops as s on l.shop_id = s.id
     left join core.vehicle_models as m on l.model_id = m.id
     left join core.vehicle_makes as mk on m.make_id = mk.id
-    where p_listing_ids is null or l.id = any(p_listing_ids)
+    -- no "or p_listing_ids is null": a cached generic plan could not use the primary key then, and
+    -- every trigger's call became a scan of all listings (core.refresh_listing_cards passes them all)
+    where l.id = any(p_listing_ids)
 $$;
 comment on function core.listing_card_rows(bigint[]) is
-'The kept cards of these listings (all for NULL) as computed from the tables now.';
+'The kept cards of these listings as computed from the tables now.';
 
 -- PL/pgSQL: its plan is kept for the session (a SQL function's would be made again at every call)
 create or replace function core.refresh_listing_cards(p_listing_ids bigint[]) returns void
@@ -41,7 +43,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
     insert into core.listing_cards as k
-    select * from core.listing_card_rows(p_listing_ids)
+    select * from core.listing_card_rows(coalesce(p_listing_ids, array(select l.id from core.listings as l)))
     on conflict (listing_id) do update set
         category = excluded.category, make = excluded.make, model = excluded.model,
         seller_name = excluded.seller_name, shop_name = excluded.shop_name, photos = excluded.photos,
@@ -62,7 +64,12 @@ language plpgsql
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    -- statement level: a photo list replaced in one statement rewrites its card once
+    -- statement level: a photo list replaced in one statement rewrites its card once, a bulk
+    -- insert of listings makes their cards in one statement
+    if tg_table_name = 'listings' then
+        perform core.refresh_listing_cards(array(select n.id from new_rows as n));
+        return null;
+    end if;
     if tg_op in ('INSERT', 'UPDATE') then
         perform core.refresh_listing_cards(array(select distinct n.listing_id from new_rows as n));
     end if;
@@ -73,8 +80,8 @@ begin
 end
 $$;
 comment on function core.listing_cards_follow_parts() is
-'Trigger (per statement, on listing_photos, part_fitments and listing_tags): rewrite the cards of the '
-'listings the statement touched.';
+'Trigger (per statement, on listing_photos, part_fitments and listing_tags, and on inserts into '
+'listings): rewrite the cards of the listings the statement touched.';
 
 create or replace function core.listing_cards_follow_names() returns trigger
 language plpgsql
