@@ -74,8 +74,7 @@ begin
                     else v_staff or core.acts_for_seller(v_viewer.id, l.seller_id, l.shop_id) end as insider
     ) as v
     where l.id = p_listing_id
-        -- public when published, reserved or sold and its seller not blocked (as core.visible_listing)
-        and ((l.status in ('published', 'reserved', 'sold') and not l.seller_blocked) or v.insider);
+        and (core.listing_is_public(l.status, l.seller_blocked) or v.insider);
     if not found then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
     end if;

@@ -91,7 +91,7 @@ as $$
 begin
     if not exists (
         select from core.listings as l
-        where l.id = p_listing_id and l.status in ('published', 'reserved', 'sold') and not l.seller_blocked
+        where l.id = p_listing_id and core.listing_is_public(l.status, l.seller_blocked)
     ) then
         raise exception using errcode = 'P0002', message = format('no listing %s', p_listing_id);
     end if;
