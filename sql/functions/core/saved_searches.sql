@@ -17,8 +17,7 @@ begin
     -- the listing first, as values: the one statement below is then a single pass over the searches
     select l.id, l.kind, l.seller_id, l.brand, l.model_id, m.make_id, l.attributes, l.price_amount, l.currency,
         l.region, l.city, l.shop_id, l.photo_count, l.search_vector, l.part_number, c.path as categories,
-        array(select t.name from core.listing_tags as lt join core.tags as t on t.id = lt.tag_id
-              where lt.listing_id = l.id) as tags
+        core.listing_tag_names(l.id) as tags
     into v_l
     from core.listings as l
     join core.categories as c on c.id = l.category_id
