@@ -88,13 +88,17 @@ def pgbench(dsn: dict[str, str], args: list[str], workdir: Path) -> tuple[str, l
         "--log", f"--log-prefix={workdir}/pgbench_log", *args, dsn["dbname"],
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=3600)
-    latencies = [
+    return done.stdout + done.stderr, logged_latencies(workdir)
+
+
+def logged_latencies(workdir: Path) -> list[float]:
+    """Every transaction's latency in ms, from the --log files pgbench wrote into WORKDIR."""
+    return [
         int(line.split()[2]) / 1000
         for path in workdir.glob("pgbench_log*")
         for line in path.read_text().splitlines()
         if line.strip()
     ]
-    return done.stdout + done.stderr, latencies
 
 
 def figures(output: str, latencies: list[float]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from bazaar import config
 from bazaar.stack.host import bindir
 from bazaar.stack.local import LocalStack
 from bench.common import bazaar, report, stack_of_its_own
-from bench.scale import WORKLOAD, figures, log, prepare
+from bench.scale import WORKLOAD, figures, log, logged_latencies, prepare
 
 
 def side(
@@ -61,15 +61,6 @@ def side(
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
-def latencies(workdir: Path) -> list[float]:
-    return [
-        int(line.split()[2]) / 1000
-        for path in workdir.glob("pgbench_log*")
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
-
-
 def run(stack: LocalStack, clients: int, seconds: int, counts: dict[str, int]) -> dict[str, Any]:
     mix = json.loads((WORKLOAD / "mix.json").read_text())
     readers = max(1, round(clients * mix["read_share"]))
@@ -91,7 +82,7 @@ def run(stack: LocalStack, clients: int, seconds: int, counts: dict[str, int]) -
             output, _ = process.communicate(timeout=seconds + 600)
             result[name] = {
                 "clients": readers if name == "reads" else writers,
-                **figures(output, latencies(Path(directory))),
+                **figures(output, logged_latencies(Path(directory))),
             }
     result["tps"] = result["reads"]["tps"] + result["writes"]["tps"]
     result["errors"] = result["reads"]["failed"] + result["writes"]["failed"]
