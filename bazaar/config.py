@@ -23,8 +23,10 @@ DATABASE = "bazaar"
 READ_ONLY_POOL = "bazaar_ro"
 # Default ports (README → The local stack), each moved by BAZAAR_PORT_OFFSET.
 POSTGRES_BASE_PORT = 5433
+# etcd, Patroni's DCS: three members (a quorum survives one lost), member n's client port 2379 +
+# 2(n - 1) and its peer port one above: 2379/2380, 2381/2382, 2383/2384
 ETCD_CLIENT_PORT = 2379
-ETCD_PEER_PORT = 2380  # etcd needs a peer port even as a single member
+ETCD_MEMBERS = 3
 PATRONI_BASE_PORT = 8008
 HAPROXY_RW_PORT = 5000
 HAPROXY_RO_PORT = 5001
@@ -85,13 +87,18 @@ class Ports:
         """Patroni REST API port of node 1, 2, 3 (8008 to 8010 by default)."""
         return PATRONI_BASE_PORT + node - 1 + self.offset
 
-    @property
-    def etcd(self) -> int:
-        return ETCD_CLIENT_PORT + self.offset
+    def etcd(self, member: int) -> int:
+        """Client port of etcd member 1, 2, 3 (2379, 2381, 2383 by default)."""
+        return ETCD_CLIENT_PORT + 2 * (member - 1) + self.offset
+
+    def etcd_peer(self, member: int) -> int:
+        """Peer port of etcd member 1, 2, 3 (2380, 2382, 2384 by default)."""
+        return self.etcd(member) + 1
 
     @property
-    def etcd_peer(self) -> int:
-        return ETCD_PEER_PORT + self.offset
+    def etcd_endpoints(self) -> str:
+        """Every member's client address, as Patroni's etcd3.hosts and etcdctl's --endpoints take them."""
+        return ",".join(f"127.0.0.1:{self.etcd(m)}" for m in range(1, ETCD_MEMBERS + 1))
 
     @property
     def rw(self) -> int:
@@ -149,7 +156,9 @@ class Ports:
 
     def all(self) -> dict[str, int]:
         """Every port the stack listens on, by name (to check they are free, or to print them)."""
-        ports = {"etcd": self.etcd, "etcd-peer": self.etcd_peer}
+        ports: dict[str, int] = {}
+        for m in range(1, ETCD_MEMBERS + 1):
+            ports |= {f"etcd{m}": self.etcd(m), f"etcd{m}-peer": self.etcd_peer(m)}
         for n in range(1, NODES + 1):
             ports[f"postgres-node{n}"] = self.postgres(n)
             ports[f"patroni-node{n}"] = self.patroni(n)

@@ -20,6 +20,9 @@ from psycopg.conninfo import make_conninfo
 
 from bazaar import queries
 from bazaar.db import create_database, database_exists
+from bazaar.stack import etcd
+from bazaar.stack.cluster import Cluster
+from bazaar.stack.patroni import TIMING
 
 DRILL_DATABASE = "bazaar_drill"
 WRITER_ROLE = "bazaar_app"
@@ -185,3 +188,54 @@ def outcome(writer: Writer, fault_at: float, present: set[int]) -> Outcome:
         longest_commit_s=max((a.finished - a.started for a in after), default=0.0),
         longest_gap_s=max((b - a for a, b in itertools.pairwise(window)), default=0.0),
     )
+
+
+# -- the DCS lost ---------------------------------------------------------------------------
+
+
+def hold(cluster: Cluster, writer: Writer, acks: int, timeout: float) -> int:
+    """Let the writer commit ACKS more rows (at most TIMEOUT seconds: TimeoutError when writes
+    stopped), asking every node meanwhile whether it takes writes; the most that did at once."""
+    since = time.monotonic()
+    deadline = since + timeout
+    most = 0
+    while writer.acks_after(since) < acks:
+        most = max(most, len(cluster.writable_nodes()))
+        if time.monotonic() > deadline:
+            last = writer.failed()[-1].error if writer.failed() else "none"
+            raise TimeoutError(
+                f"writes stopped: {writer.acks_after(since)} of {acks} in {timeout:.0f} s ({last})"
+            )
+        time.sleep(0.2)
+    return max(most, len(cluster.writable_nodes()))
+
+
+def lose_dcs(cluster: Cluster, writer: Writer) -> dict[str, Any]:
+    """The etcd drill, the WRITER running: stop the member leading the raft group (the other two
+    keep a quorum), then the other two (no DCS at all: failsafe_mode must keep the leader writing
+    past ttl + retry_timeout), then start all three and wait for the cluster to be healthy. Returns
+    the leader before and after, the most nodes that took writes at once in each phase (more than
+    one: split brain), the moment the first member stopped, and how long recovery took."""
+    before = cluster.patroni.leader_name()
+    first = etcd.leader(cluster.ports) or etcd.MEMBERS[0]
+    rate = round(1 / writer.interval)
+    started = time.monotonic()
+    cluster.supervisor.stop(first)
+    writable = {"one member down": hold(cluster, writer, 3 * rate, 30)}
+    cluster.supervisor.stop(*(m for m in etcd.MEMBERS if m != first))
+    lost_at = time.monotonic()
+    # past the moment a leader without failsafe demotes itself (retry_timeout) and its key expires (ttl)
+    writable["no member"] = hold(cluster, writer, (TIMING.ttl + TIMING.retry_timeout + 5) * rate, 90)
+    cluster.supervisor.ctl("start", *etcd.MEMBERS)
+    back_at = time.monotonic()
+    cluster.wait_healthy(180)
+    writable["members back"] = hold(cluster, writer, rate, 30)
+    return {
+        "leader_before": before,
+        "leader_after": cluster.patroni.leader_name(),
+        "first_stopped": first,
+        "most_writable": writable,
+        "at_monotonic": started,
+        "dcs_lost_s": round(back_at - lost_at, 1),
+        "recovered_s": round(time.monotonic() - back_at, 1),
+    }

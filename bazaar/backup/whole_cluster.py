@@ -15,9 +15,7 @@ repository along the old timeline. docs/runbooks/backup-and-restore.md.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from bazaar import queries
 from bazaar.backup.operations import Backups, Target
 from bazaar.db import connect
 from bazaar.errors import EXIT_WRONG_STATE, BazaarError
+from bazaar.stack import etcd
 from bazaar.stack.cluster import Cluster
 from bazaar.stack.host import write_server_file
 from bazaar.stack.layout import NODES
@@ -182,15 +181,7 @@ def _forget_cluster(cluster: Cluster) -> None:
     """Remove the cluster's state from etcd (what `patronictl remove` does, without its prompts):
     leader, members, sync, status and config keys. Checked: a node that finds the old /sync or
     /status keys refuses to lead ("not the healthiest node")."""
-    etcdctl = ["etcdctl", f"--endpoints=127.0.0.1:{cluster.ports.etcd}"]
-    env = {**os.environ, "ETCDCTL_API": "3"}
-    subprocess.run(
-        [*etcdctl, "del", "--prefix", DCS_PREFIX], env=env, capture_output=True, timeout=60, check=True
-    )
-    left = subprocess.run(
-        [*etcdctl, "get", "--prefix", "--keys-only", DCS_PREFIX],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    ).stdout.split()  # fmt: skip
+    left = etcd.delete_prefix(cluster.ports, DCS_PREFIX)
     if left:
         raise BazaarError(f"Patroni's state is still in etcd after removing it: {', '.join(left[:5])}")
 

@@ -122,19 +122,25 @@ class Cluster:
         PostgreSQL has left recovery: a write sent then fails with "read-only transaction".
         """
         leader = self.patroni.leader_name()
-        if leader and haproxy.routes(self.ports)["rw"] == [leader] and self._rw_accepts_writes():
+        if leader and haproxy.routes(self.ports)["rw"] == [leader] and self._accepts_writes(self.ports.rw):
             return leader
         return None
 
-    def _rw_accepts_writes(self) -> bool:
+    def _accepts_writes(self, port: int) -> bool:
+        """Does the PostgreSQL behind PORT (a node's, or HAProxy's rw) take writes: out of recovery?"""
         conninfo = loopback_dsn(
-            self.ports.rw, SUPERUSER, "postgres", password=self.secrets[SUPERUSER], connect_timeout=2
+            port, SUPERUSER, "postgres", password=self.secrets[SUPERUSER], connect_timeout=2
         )
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 return conn.execute(queries.load("server_in_recovery")).fetchone() == (False,)
         except psycopg.OperationalError:
             return False
+
+    def writable_nodes(self) -> list[str]:
+        """The nodes whose PostgreSQL accepts writes, each asked directly, not through Patroni or
+        HAProxy: more than one is a split brain."""
+        return [name for n, name in enumerate(NODES, start=1) if self._accepts_writes(self.ports.postgres(n))]
 
     def wait_healthy(self, timeout: float = 180) -> list[Member]:
         """Wait for a leader, two streaming replicas and HAProxy routing agreeing with them.

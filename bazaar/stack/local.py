@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from bazaar.stack.daemon_venv import daemon_bin
 from bazaar.stack.host import SYSTEM_ROOT, make_server_dir, server_user_can_use
 from bazaar.stack.layout import NODES, ServerRoot
 from bazaar.stack.processes import poll
+from bazaar.stack.programs import ETCD_DIR
 from bazaar.stack.users import LOGIN_ROLES, REPLICATION_USER, REWIND_USER, SERVICE_USERS, SUPERUSER
 
 START_TIMEOUT_S = 240
@@ -150,6 +152,11 @@ class LocalStack:
         progress(f"checking the daemon venv (Patroni) in {SYSTEM_ROOT}")
         patroni_bin = daemon_bin()
         cluster = self.cluster()
+        if (root.path / ETCD_DIR / "member").is_dir():
+            # a stack made when etcd was one member: its data directory is etcd/ itself
+            progress("moving Patroni's DCS from one etcd member to three: the stack restarts once, data kept")
+            cluster.stop()
+            shutil.rmtree(root.path / ETCD_DIR)
         changed = cluster.render(patroni_bin)
         if not cluster.supervisor.running():
             progress(f"starting supervisord: {programs.summary()}")
@@ -158,7 +165,11 @@ class LocalStack:
         cluster.start(changed)
         progress(f"waiting for a leader behind the read-write port 127.0.0.1:{self.ports.rw}")
         # (routed_to_leader also waits for the leader's PostgreSQL to leave recovery)
-        poll(cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind HAProxy's read-write port")
+        leader = poll(
+            cluster.routed_to_leader, START_TIMEOUT_S, "a writable leader behind the read-write port"
+        )
+        for key in cluster.patroni.ensure_settings(leader):
+            progress(f"setting {key} in the cluster's DCS config")
         with connect(self.admin_dsn("postgres"), autocommit=True) as conn:
             if not database_exists(conn, config.DATABASE):
                 progress(f"creating database {config.DATABASE}")

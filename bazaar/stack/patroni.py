@@ -91,6 +91,12 @@ def refused(what: str, status: int, text: str) -> BazaarError:
     return BazaarError(f"Patroni refused the {what} (HTTP {status}): {text.strip()}", exit_code=code)
 
 
+# Settings of the DCS config a running cluster is brought to by `bazaar up` (bootstrap.dcs of
+# patroni/patroni.yml applies once, when the cluster is first initialised): what a cluster made
+# before them lacks. failsafe_mode: ADR 0023.
+DCS_SETTINGS: Mapping[str, Any] = {"failsafe_mode": True}
+
+
 @dataclass(frozen=True)
 class PatroniAPI:
     """The REST APIs of the nodes' Patronis; SECRETS holds the password of REST_USER (POSTs)."""
@@ -140,6 +146,19 @@ class PatroniAPI:
             if status == 200 and json.loads(text).get("pending_restart"):
                 pending.append(node)
         return pending
+
+    def ensure_settings(self, leader: str, wanted: Mapping[str, Any] = DCS_SETTINGS) -> list[str]:
+        """PATCH the DCS config through LEADER where it differs from WANTED; the keys changed."""
+        status, text = self.rest(leader, "GET", "/config")
+        if status != 200:
+            raise refused("reading the DCS config", status, text)
+        current = json.loads(text)
+        changes = {key: value for key, value in wanted.items() if current.get(key) != value}
+        if changes:
+            status, text = self.rest(leader, "PATCH", "/config", changes)
+            if status != 200:
+                raise refused("changing the DCS config", status, text)
+        return sorted(changes)
 
     def sync_standby(self) -> str | None:
         return next((m.name for m in self.members() if m.role == "sync_standby"), None)

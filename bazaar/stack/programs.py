@@ -84,21 +84,31 @@ class Program:
 # -- the programs ------------------------------------------------------------------------------
 
 
-def _etcd() -> Program:
+ETCD_DIR = "etcd"  # in the server root: a data directory per member, etcd/etcd1 …
+
+
+def _etcd_member(m: int) -> Program:
+    """Member M of the three-member etcd cluster (a quorum of two survives one lost member)."""
+    name = f"etcd{m}"
+
     def values(ctx: Context) -> Mapping[str, object]:
+        peers = (
+            f"etcd{n}=http://127.0.0.1:{ctx.ports.etcd_peer(n)}" for n in range(1, config.ETCD_MEMBERS + 1)
+        )
         return {
-            "etcd_dir": ctx.root.path / "etcd",
-            "etcd_port": ctx.ports.etcd,
-            "etcd_peer_port": ctx.ports.etcd_peer,
+            "etcd_dir": ctx.root.path / ETCD_DIR / name,
+            "etcd_port": ctx.ports.etcd(m),
+            "etcd_peer_port": ctx.ports.etcd_peer(m),
+            "initial_cluster": ",".join(peers),
         }
 
     return Program(
-        name="etcd",
-        title="etcd",
+        name=name,
+        title="etcd member",
         section="patroni/supervisord-etcd.conf",
-        listen=lambda ports: f"127.0.0.1:{ports.etcd}",
+        listen=lambda ports: f"127.0.0.1:{ports.etcd(m)}",
         values=values,
-        dirs=("etcd",),
+        dirs=(ETCD_DIR, f"{ETCD_DIR}/{name}"),
     )
 
 
@@ -110,7 +120,7 @@ def _patroni_node(n: int, name: str) -> Program:
             rest_port=ctx.ports.patroni(n),
             rest_user=REST_USER,
             rest_password=ctx.secrets[REST_USER],
-            etcd_port=ctx.ports.etcd,
+            etcd_hosts=ctx.ports.etcd_endpoints,
             ttl=ctx.timing.ttl,
             loop_wait=ctx.timing.loop_wait,
             retry_timeout=ctx.timing.retry_timeout,
@@ -424,7 +434,7 @@ def _prometheus() -> Program:
 
 # In start order: supervisord's priorities in the sections agree.
 PROGRAMS: tuple[Program, ...] = (
-    _etcd(),
+    *(_etcd_member(m) for m in range(1, config.ETCD_MEMBERS + 1)),
     *(_patroni_node(n, name) for n, name in enumerate(NODES, start=1)),
     _haproxy(),
     _pgbouncer(),

@@ -29,7 +29,7 @@ MONITORING = {
     "alertmanager",
     "grafana",
 }
-SERVICES = {"etcd", *NODES, "haproxy", "pgbouncer", *MONITORING}
+SERVICES = {"etcd1", "etcd2", "etcd3", *NODES, "haproxy", "pgbouncer", *MONITORING}
 
 
 @pytest.fixture(scope="module")

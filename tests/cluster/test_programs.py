@@ -51,7 +51,9 @@ class LeaderIs(PatroniAPI):
 def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path) -> None:
     names = [p.name for p in PROGRAMS]
     assert names == [
-        "etcd",
+        "etcd1",
+        "etcd2",
+        "etcd3",
         *NODES,
         "haproxy",
         "pgbouncer",
@@ -79,7 +81,7 @@ def test_every_program_has_a_name_of_its_own_and_its_own_section(tmp_path: Path)
         texts.setdefault(file.name, set()).add(file.text(with_secrets))
     assert {name for name, text in texts.items() if len(text) > 1} == set()
     assert summary() == (
-        "etcd, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, the mail sink, "
+        "3 etcd members, 3 Patroni nodes, HAProxy, PgBouncer, the backup scheduler, the mail sink, "
         "the delivery worker, 3 postgres_exporters, "
         "the marketplace exporter, the PgBouncer exporter, node_exporter, the alert receiver, "
         "Alertmanager, Prometheus"
@@ -126,7 +128,7 @@ def test_down_stops_routing_then_replicas_then_the_leader_then_etcd(tmp_path: Pa
         ),
         ("stop", "node1", "node3"),
         ("stop", "node2"),
-        ("stop", "etcd"),
+        ("stop", "etcd3", "etcd2", "etcd1"),
         ("shutdown",),
     ]
 
