@@ -15,6 +15,17 @@
 * Scripts run statement by statement as ``bazaar_owner`` (so it owns what they create), unless
   the script's header says ``-- bazaar:as-admin`` (roles, extensions); a failure rolls the
   script back and names the file and line.
+* Live traffic comes first (docs/conventions.md, "Migrations under load"): every statement runs
+  with ``lock_timeout`` (Locks.timeout_ms), so a statement that must wait for a lock (a long
+  transaction on the table) gives up before the queries queued behind it notice; the script's
+  transaction is rolled back and tried again after a pause, up to Locks.attempts times.
+* A migration whose header says ``-- bazaar:no-transaction`` runs statement by statement in
+  autocommit, for what cannot run in a transaction block (``create index concurrently``,
+  ``alter table … validate constraint`` in a transaction of its own). A statement that found a
+  lock taken is retried alone; the ``concurrently`` statements wait without a lock_timeout (they
+  take no lock that blocks reads or writes, and one cut short leaves an invalid index behind).
+  Such a script is recorded once every statement succeeded, so it must be safe to run again
+  (``if not exists``).
 """
 
 from __future__ import annotations
@@ -50,7 +61,29 @@ SCRIPT_SEARCH_PATH = "pg_catalog, public"
 
 _VERSIONED = re.compile(r"^V(?P<version>\d{4,})__(?P<name>[a-z0-9_]+)\.sql$")
 _DIRECTIVE = re.compile(r"^--\s*bazaar:(?P<name>[a-z-]+)\s*$")
-_KNOWN_DIRECTIVES = {"as-admin"}
+_KNOWN_DIRECTIVES = {"as-admin", "no-transaction"}
+LOCK_NOT_AVAILABLE = "55P03"
+# statements that take no lock blocking reads or writes and must not be cut short by lock_timeout
+_CONCURRENTLY = re.compile(
+    r"^\s*(create\s+(unique\s+)?index|drop\s+index|reindex\s+\w+)\s+concurrently\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Locks:
+    """How a migration waits for locks held by live traffic: each statement waits at most
+    TIMEOUT_MS for a lock, and a script that gave up is tried ATTEMPTS times in all, pausing
+    PAUSE_S times the attempt number (at most 10 s) in between."""
+
+    timeout_ms: int = 2000
+    attempts: int = 10
+    pause_s: float = 1.0
+
+    def pause(self, attempt: int) -> float:
+        return min(10.0, self.pause_s * attempt)
+
+
+LOCKS = Locks()
 
 
 class MigrationError(BazaarError):
@@ -73,6 +106,7 @@ class Script:
     text: str
     version: int | None
     as_admin: bool
+    in_transaction: bool = True  # False: `-- bazaar:no-transaction`, statements in autocommit
 
     @property
     def checksum(self) -> str:
@@ -157,7 +191,11 @@ def _script(kind: Kind, name: str, path: Path, version: int | None) -> Script:
             if m.group("name") not in _KNOWN_DIRECTIVES:
                 raise MigrationError(f"{name}: unknown directive '-- bazaar:{m.group('name')}'")
             directives.add(m.group("name"))
-    return Script(kind, name, path, text, version, "as-admin" in directives)
+    if "no-transaction" in directives and kind != "versioned":
+        raise MigrationError(f"{name}: only a versioned migration may say '-- bazaar:no-transaction'")
+    return Script(
+        kind, name, path, text, version, "as-admin" in directives, "no-transaction" not in directives
+    )
 
 
 # -- talking to the database ---------------------------------------------------------------
@@ -182,14 +220,18 @@ def _applied(conn: psycopg.Connection[Any]) -> dict[str, Applied]:
     return {r["script"]: Applied(**r) for r in rows}
 
 
-def _run_script(conn: psycopg.Connection[Any], script: Script) -> None:
-    """Execute SCRIPT inside the caller's transaction, statement by statement."""
+def _statements(script: Script) -> list[sqlscript.Statement]:
     try:
-        statements = sqlscript.split(script.text)
+        return sqlscript.split(script.text)
     except sqlscript.ScriptSyntaxError as exc:
         raise MigrationError(
             f"{script.name} line {exc.line}: {exc}", script=script.name, line=exc.line
         ) from None
+
+
+def _run_script(conn: psycopg.Connection[Any], script: Script) -> None:
+    """Execute SCRIPT inside the caller's transaction, statement by statement."""
+    statements = _statements(script)
     conn.execute(sql.SQL("set local search_path = {}").format(sql.SQL(SCRIPT_SEARCH_PATH)))
     if not script.as_admin:
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(OWNER_ROLE)))
@@ -207,6 +249,89 @@ def _run_script(conn: psycopg.Connection[Any], script: Script) -> None:
                 hint="remove BEGIN/COMMIT/ROLLBACK: the runner wraps each script in a transaction",
             )
     conn.execute("reset role")
+
+
+def _retrying(script: str, locks: Locks, progress: Progress, attempt: Callable[[], None]) -> None:
+    """Run ATTEMPT until it does not stop on a lock (lock_timeout), at most LOCKS.attempts times."""
+    for n in range(1, locks.attempts + 1):
+        try:
+            attempt()
+            return
+        except MigrationError as exc:
+            if exc.sqlstate != LOCK_NOT_AVAILABLE or n == locks.attempts:
+                if exc.sqlstate == LOCK_NOT_AVAILABLE:
+                    exc.hint = (
+                        f"gave up after {locks.attempts} attempts of {locks.timeout_ms} ms each: "
+                        "a long transaction holds the lock (pg_stat_activity); end it or migrate later"
+                    )
+                raise
+            pause = locks.pause(n)
+            progress(
+                f"{script}: a lock is taken ({exc}); trying again in {pause:.0f} s ({n}/{locks.attempts})"
+            )
+            time.sleep(pause)
+
+
+def _apply_in_transaction(
+    conn: psycopg.Connection[Any], name: str, locks: Locks, progress: Progress, work: Callable[[], None]
+) -> None:
+    """WORK in a transaction of its own whose statements wait LOCKS.timeout_ms at most for a lock;
+    the whole transaction is tried again when one gave up."""
+
+    def attempt() -> None:
+        with conn.transaction():
+            conn.execute(sql.SQL("set local lock_timeout = {}").format(locks.timeout_ms))
+            work()
+
+    _retrying(name, locks, progress, attempt)
+
+
+def _run_without_transaction(
+    conn: psycopg.Connection[Any], script: Script, locks: Locks, progress: Progress
+) -> None:
+    """A `-- bazaar:no-transaction` migration: each statement in autocommit, retried alone when it
+    found a lock taken; the concurrently statements wait for their lock as long as it takes."""
+    statements = _statements(script)
+    conn.execute(sql.SQL("set search_path = {}").format(sql.SQL(SCRIPT_SEARCH_PATH)))
+    if not script.as_admin:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(OWNER_ROLE)))
+    try:
+        for statement in statements:
+            timeout = 0 if _CONCURRENTLY.match(statement.text) else locks.timeout_ms
+
+            def attempt(statement: sqlscript.Statement = statement, timeout: int = timeout) -> None:
+                conn.execute(sql.SQL("set lock_timeout = {}").format(timeout))
+                try:
+                    conn.execute(statement.text.encode(), prepare=False)
+                except psycopg.Error as exc:
+                    failure = _failure(script, statement, exc)
+                    if exc.sqlstate != LOCK_NOT_AVAILABLE:
+                        failure.hint = (
+                            f"{failure.hint + '; ' if failure.hint else ''}the statements before line "
+                            f"{statement.line} took effect (no transaction): fix the script so that it "
+                            "can run again (if not exists), and migrate again"
+                        )
+                    raise failure from None
+
+            _retrying(script.name, locks, progress, attempt)
+    finally:
+        if not conn.broken:
+            conn.execute("reset lock_timeout")
+            conn.execute("reset role")
+            conn.execute("reset search_path")
+
+
+def _refuse_invalid_indexes(conn: psycopg.Connection[Any], script: Script) -> None:
+    """After a no-transaction script: an invalid index (a concurrent build cut short, then
+    skipped by `if not exists` on the next run) fails the script instead of being recorded."""
+    invalid = [r[0] for r in conn.execute(queries.load("invalid_indexes"), {"schemas": MANAGED_SCHEMAS})]
+    if invalid:
+        raise MigrationError(
+            f"{script.name}: invalid index(es) {', '.join(invalid)}: a concurrent build failed",
+            script=script.name,
+            exit_code=EXIT_WRONG_STATE,
+            hint=f"drop index concurrently {invalid[0]}; then migrate again to build it anew",
+        )
 
 
 def _failure(script: Script, statement: sqlscript.Statement, exc: psycopg.Error) -> MigrationError:
@@ -272,12 +397,18 @@ def _repeatables_changed(repeatable: list[Script], applied: dict[str, Applied]) 
 
 
 def migrate(
-    conn: psycopg.Connection[Any], sql_dir: Path, progress: Progress = _quiet, *, reapply: bool = False
+    conn: psycopg.Connection[Any],
+    sql_dir: Path,
+    progress: Progress = _quiet,
+    *,
+    reapply: bool = False,
+    locks: Locks = LOCKS,
 ) -> list[str]:
     """Bring the database to the repository's state; returns the scripts applied, in order.
 
     CONN must be in autocommit mode: each script gets its own transaction. REAPPLY re-creates
-    every repeatable object even when no file changed: it repairs objects edited by hand.
+    every repeatable object even when no file changed: it repairs objects edited by hand. LOCKS:
+    how long a statement waits for a lock, and how often a script is tried.
     """
     if not conn.autocommit:
         raise ValueError("migrate needs an autocommit connection")
@@ -294,13 +425,25 @@ def migrate(
                 continue
             progress(f"applying {script.name}")
             started = time.monotonic()
-            with conn.transaction():
-                _run_script(conn, script)
-                _record(conn, script, int((time.monotonic() - started) * 1000))
+            if script.in_transaction:
+
+                def work(script: Script = script, started: float = started) -> None:
+                    _run_script(conn, script)
+                    _record(conn, script, int((time.monotonic() - started) * 1000))
+
+                _apply_in_transaction(conn, script.name, locks, progress, work)
+            else:
+                _run_without_transaction(conn, script, locks, progress)
+                _refuse_invalid_indexes(conn, script)
+                with conn.transaction():
+                    _record(conn, script, int((time.monotonic() - started) * 1000))
             done.append(script.name)
         applied = _applied(conn)
         if reapply or _repeatables_changed(repeatable, applied):
-            with conn.transaction():
+            batch: list[str] = []
+
+            def surface() -> None:
+                batch.clear()
                 conn.execute("set local search_path = pg_catalog")
                 conn.execute(queries.load("catalog_drop_surface").encode())
                 for script in repeatable:
@@ -315,12 +458,15 @@ def migrate(
                     _run_script(conn, script)
                     _record(conn, script, int((time.monotonic() - started) * 1000))
                     if changed:
-                        done.append(script.name)
+                        batch.append(script.name)
                 present = {s.name for s in repeatable}
                 for name, a in applied.items():
                     if a.kind == "repeatable" and name not in present:
                         progress(f"forgetting {name} (file removed; its objects are gone)")
                         conn.execute(queries.load("migrations_forget"), {"script": name})
+
+            _apply_in_transaction(conn, "the functions and views", locks, progress, surface)
+            done += batch
     return done
 
 

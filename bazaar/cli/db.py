@@ -24,12 +24,31 @@ def db() -> None:
     is_flag=True,
     help="Re-create every function and view from its file even if none changed (repairs hand edits).",
 )
+@click.option(
+    "--lock-timeout",
+    type=click.IntRange(min=1),
+    default=migrate.LOCKS.timeout_ms,
+    show_default=True,
+    help="Milliseconds a statement waits for a lock live traffic holds before its script is tried again.",
+)
+@click.option(
+    "--attempts",
+    type=click.IntRange(min=1),
+    default=migrate.LOCKS.attempts,
+    show_default=True,
+    help="Tries of a script that found a lock taken, before migrate gives up (exit 6).",
+)
 @json_option
 @pass_settings
-def db_migrate(settings: Settings, reapply: bool) -> None:
-    """Apply pending migrations, then changed repeatable functions and views."""
+def db_migrate(settings: Settings, reapply: bool, lock_timeout: int, attempts: int) -> None:
+    """Apply pending migrations, then changed repeatable functions and views.
+
+    Safe under load: each statement waits at most --lock-timeout for a lock, and a script that
+    gave up is rolled back and tried again (docs/conventions.md, "Migrations under load").
+    """
+    locks = migrate.Locks(timeout_ms=lock_timeout, attempts=attempts)
     with connect(settings.admin_dsn(), autocommit=True) as conn:
-        applied = migrate.migrate(conn, config.sql_dir(), progress, reapply=reapply)
+        applied = migrate.migrate(conn, config.sql_dir(), progress, reapply=reapply, locks=locks)
     if settings.json:
         print_output(["script"], [{"script": s} for s in applied], True)
     elif applied:

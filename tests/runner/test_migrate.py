@@ -201,6 +201,133 @@ comment on function api.answer() is 'The answer.';
 VIEW = "create or replace view analytics.answers as select api.answer() as answer;\n"
 
 
+# -- under load: lock_timeout, retries, no-transaction scripts (docs/conventions.md) -----------
+
+THINGS = "create table core.things (id bigint primary key, owner_id bigint);"
+QUICK = migrate.Locks(timeout_ms=100, attempts=4, pause_s=0.01)
+
+
+def holding_a_read_lock(scratch: str) -> Conn:
+    """A connection in the middle of a transaction that read core.things (a long report)."""
+    holder = psycopg.connect(scratch)
+    holder.execute("select count(*) from core.things")
+    return holder
+
+
+def test_a_migration_waits_for_a_lock_briefly_and_is_tried_again(
+    conn: Conn, tree: Path, scratch: str
+) -> None:
+    write(tree, "migrations/V0002__things.sql", THINGS)
+    migrate.migrate(conn, tree)
+    write(
+        tree,
+        "migrations/V0003__size.sql",
+        "alter table core.things add column size integer not null default 0;",
+    )
+    messages: list[str] = []
+    with holding_a_read_lock(scratch) as holder:
+
+        def progress(message: str) -> None:
+            messages.append(message)
+            if "a lock is taken" in message and len(messages) == 3:  # the second retry ends the report
+                holder.commit()
+
+        started = time.monotonic()
+        assert migrate.migrate(conn, tree, progress, locks=QUICK) == ["V0003__size.sql"]
+    retries = [m for m in messages if "a lock is taken" in m]
+    assert len(retries) == 2 and "V0003__size.sql" in retries[0] and "(1/4)" in retries[0], messages
+    assert time.monotonic() - started < 5
+    assert conn.execute("select size from core.things").fetchall() == []  # the column is there
+    assert applied(conn)[-1] == ("versioned", "V0003__size.sql")
+
+
+def test_a_migration_gives_up_after_its_attempts_and_changes_nothing(
+    conn: Conn, tree: Path, scratch: str
+) -> None:
+    write(tree, "migrations/V0002__things.sql", THINGS)
+    migrate.migrate(conn, tree)
+    write(tree, "migrations/V0003__size.sql", "alter table core.things add column size integer;")
+    with holding_a_read_lock(scratch), pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree, locks=QUICK)
+    error = info.value
+    assert error.sqlstate == "55P03" and error.exit_code == EXIT_WRONG_STATE
+    assert "V0003__size.sql line 1" in str(error) and "gave up after 4 attempts" in (error.hint or "")
+    assert ("versioned", "V0003__size.sql") not in applied(conn)
+    columns = conn.execute("select column_name from information_schema.columns where table_name = 'things'")
+    assert [r[0] for r in columns] == ["id", "owner_id"]
+
+
+def test_a_no_transaction_migration_builds_an_index_concurrently_and_validates_a_constraint(
+    conn: Conn, tree: Path, scratch: str
+) -> None:
+    write(tree, "migrations/V0002__things.sql", THINGS + "\ninsert into core.things values (1, 1);")
+    write(
+        tree,
+        "migrations/V0003__owners.sql",
+        "create table core.owners (id bigint primary key);\ninsert into core.owners values (1);\n"
+        "alter table core.things add constraint fk_things_owner_id_owners\n"
+        "    foreign key (owner_id) references core.owners (id) not valid;",
+    )
+    migrate.migrate(conn, tree)
+    concurrently = (
+        "-- bazaar:no-transaction\n"
+        "create index concurrently if not exists index_things_on_owner_id on core.things (owner_id);\n"
+        "alter table core.things validate constraint fk_things_owner_id_owners;\n"
+    )
+    write(tree, "migrations/V0004__owner_index.sql", concurrently)
+    # a client's write still open: the concurrent build waits for it (no lock_timeout), not fails
+    with psycopg.connect(scratch) as writer:
+        writer.execute("insert into core.things values (2, 1)")
+        release = threading.Timer(0.5, writer.commit)
+        release.start()
+        started = time.monotonic()
+        assert migrate.migrate(conn, tree, locks=QUICK)[-1] == "V0004__owner_index.sql"
+        release.join()
+    assert time.monotonic() - started >= 0.5
+    index = conn.execute(
+        "select i.indisvalid, c.relowner::regrole::text from pg_index as i "
+        "join pg_class as c on c.oid = i.indexrelid where c.relname = 'index_things_on_owner_id'"
+    ).fetchone()
+    assert index == (True, "bazaar_owner")
+    valid = conn.execute("select convalidated from pg_constraint where conname = 'fk_things_owner_id_owners'")
+    assert valid.fetchone() == (True,)
+    # the same statement inside the usual transaction is refused by PostgreSQL itself
+    write(
+        tree, "migrations/V0005__in_a_transaction.sql", concurrently.replace("-- bazaar:no-transaction\n", "")
+    )
+    with pytest.raises(migrate.MigrationError, match="cannot run inside a transaction block"):
+        migrate.migrate(conn, tree)
+
+
+def test_a_failed_no_transaction_migration_says_what_took_effect_and_runs_again(
+    conn: Conn, tree: Path
+) -> None:
+    write(tree, "migrations/V0002__things.sql", THINGS)
+    script = write(
+        tree,
+        "migrations/V0003__indexes.sql",
+        "-- bazaar:no-transaction\n"
+        "create index concurrently if not exists index_things_on_owner_id on core.things (owner_id);\n"
+        "create index concurrently if not exists index_things_on_size on core.things (size);\n",
+    )
+    with pytest.raises(migrate.MigrationError) as info:
+        migrate.migrate(conn, tree)
+    assert "V0003__indexes.sql line 3" in str(info.value)
+    assert "before line 3 took effect" in (info.value.hint or "")
+    assert ("versioned", "V0003__indexes.sql") not in applied(conn)
+    # not recorded, so it may still be fixed; what took effect is skipped by `if not exists`
+    script.write_text(script.read_text().replace("(size)", "(id, owner_id)"))
+    assert migrate.migrate(conn, tree)[-1] == "V0003__indexes.sql"
+    names = conn.execute("select indexname from pg_indexes where tablename = 'things' order by 1").fetchall()
+    assert [r[0] for r in names] == ["index_things_on_owner_id", "index_things_on_size", "things_pkey"]
+
+
+def test_only_a_versioned_migration_may_run_without_a_transaction(tree: Path) -> None:
+    write(tree, "functions/core/f.sql", "-- bazaar:no-transaction\nselect 1;")
+    with pytest.raises(migrate.MigrationError, match="only a versioned migration"):
+        migrate.discover(tree)
+
+
 def test_changed_function_file_is_reapplied(conn: Conn, tree: Path) -> None:
     path = write(tree, "functions/api/answer.sql", FUNCTION.format(value=1))
     write(tree, "views/analytics/answers.sql", VIEW)
