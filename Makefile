@@ -7,13 +7,14 @@ PYTEST_ARGS ?=
 # demo data `make up` loads into an empty marketplace (scale 1 = 1M listings; 0.02 loads in seconds)
 DEMO_SCALE ?= 0.02
 
-.PHONY: help install up down test lint pytest bench
+.PHONY: help install up down test lint pytest bench drills
 
 help:
 	@echo "make up     install what is missing, start the local stack, migrate, load demo data, print how to connect"
 	@echo "make test   install what is missing, run linters and the whole test suite"
 	@echo "make down   stop the local stack"
 	@echo "make bench  the performance benchmarks at scale (not part of make test; about 20 minutes)"
+	@echo "make drills the reliability drills, repeated, with a table and timelines (about 25 minutes)"
 
 install:
 	@scripts/install.sh
@@ -49,3 +50,11 @@ bench: install
 		--output bench/results/scale.json --plans bench/results/plans --plot docs/bench
 	PYTHONPATH=. $(VENV)/bin/python bench/stack.py --scale 0.1 --clients 8,64,1000 --seconds 30 \
 		--output bench/results/stack.json --plot docs/bench
+
+# Issue 19's drills on a stack of their own: 20 leader crashes in a row, 20 switchovers under
+# PgBouncer's pause, 3 losses of the whole DCS; one trial of each also runs in `make test`
+# (tests/cluster). JSON in bench/results/drills.json, timelines in docs/drills/, the table on stderr.
+DRILL_COUNTS ?= node-crash=20,switchover=20,etcd-loss=3
+drills: install
+	PYTHONPATH=. $(VENV)/bin/python bench/failover.py --drills node-crash,switchover,etcd-loss \
+		--counts $(DRILL_COUNTS) --table --plot docs/drills > bench/results/drills.json

@@ -163,6 +163,19 @@ class Outcome:
         }
 
 
+def timeline(
+    writer: Writer, fault_at: float, before: float = 5, after: float = 40, step: float = 0.1
+) -> list[int]:
+    """Acknowledged writes per STEP seconds from BEFORE seconds before the fault to AFTER after it
+    (by when each commit returned): the drills' PNG timelines."""
+    buckets = [0] * round((before + after) / step)
+    for a in list(writer.attempts):
+        index = int((a.finished - fault_at + before) / step)
+        if a.ok and 0 <= index < len(buckets):
+            buckets[index] += 1
+    return buckets
+
+
 def stored(conninfo: str, run: str) -> set[int]:
     """The row numbers of RUN present in the database CONNINFO (the leader) now."""
     with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None, connect_timeout=5) as conn:

@@ -23,6 +23,14 @@ Drills:
   switchover          `bazaar cluster switchover` (PgBouncer paused) with the writer on PgBouncer;
                       a second writer on HAProxy's rw port shows what an unpooled client sees.
   switchover-no-pause the same switchover without the pause: the baseline of this run.
+  etcd-loss           stop the etcd member leading the raft group, then the other two for longer
+                      than ttl + retry_timeout, then start them (drill.lose_dcs); writer on
+                      PgBouncer. Also: the most nodes that took writes at once (1, or split brain).
+
+--table prints the drills' summary as a Markdown table (fault, trials, lost, longest time without
+writes, failed requests, result) to stderr and puts it in the JSON; --plot DIR draws the first
+trial of each drill: acknowledged writes per 100 ms around the fault (DIR/drill-NAME.png).
+`make drills` runs node-crash 20 times in a row (the crash loop), switchover 20, etcd-loss 3.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import math
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bazaar import drill
@@ -41,7 +50,7 @@ from bazaar.stack.local import LocalStack
 from bazaar.stack.patroni import TIMING
 from bench.common import stack_of_its_own
 
-DRILLS = ("node-crash", "postgres-crash", "switchover", "switchover-no-pause")
+DRILLS = ("node-crash", "postgres-crash", "switchover", "switchover-no-pause", "etcd-loss")
 ACKS = 20
 HEALTHY_TIMEOUT_S = 180
 RESUME_TIMEOUT_S = 120
@@ -70,9 +79,9 @@ def writer_dsn(stack: LocalStack, via: str) -> str:
 def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
     members = cluster.wait_healthy(HEALTHY_TIMEOUT_S)
     leader = next(m.name for m in members if m.role == "leader")
-    pooled = name.startswith("switchover")
+    pooled = name.startswith("switchover") or name == "etcd-loss"
     main = drill.Writer(writer_dsn(stack, "pgbouncer" if pooled else "rw")).start()
-    side = drill.Writer(writer_dsn(stack, "rw")).start() if pooled else None
+    side = drill.Writer(writer_dsn(stack, "rw")).start() if name.startswith("switchover") else None
     extra: dict[str, Any] = {}
     try:
         main.wait_for_acks_after(time.monotonic(), ACKS, 60)
@@ -81,6 +90,11 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
             fault_at = cluster.kill(leader, down_for=TIMING.ttl + 10)["at_monotonic"]
         elif name == "postgres-crash":
             fault_at = cluster.kill(leader, postgres_only=True)["at_monotonic"]
+        elif name == "etcd-loss":
+            lost = drill.lose_dcs(cluster, main)
+            fault_at = lost["at_monotonic"]
+            extra["most_writable"] = max(lost["most_writable"].values())
+            extra["dcs_lost_s"] = lost["dcs_lost_s"]
         else:
             result = cluster.switchover(pause_pgbouncer=name == "switchover")
             extra["paused_s"] = result["paused_s"]
@@ -94,6 +108,9 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
             side.stop()
     admin = stack.admin_dsn(drill.DRILL_DATABASE)
     outcome = drill.outcome(main, fault_at, drill.stored(admin, main.run)).as_dict()
+    # PgBouncer handing a client a server connection to a demoted leader (issue 19)
+    extra["read_only_errors"] = sum(1 for a in main.failed() if "read-only transaction" in (a.error or ""))
+    extra["timeline"] = drill.timeline(main, fault_at)
     if side is not None:
         side_outcome = drill.outcome(side, fault_at, drill.stored(admin, side.run))
         extra["rw_port_errors"] = side_outcome.errors
@@ -123,8 +140,57 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[st
         result["switchover_s"] = summary([r["switchover_s"] for r in runs])
         result["rw_port_errors"] = sum(r["rw_port_errors"] for r in runs)
         result["rw_port_lost"] = sum(r["rw_port_lost"] for r in runs)
+    result["read_only_errors"] = sum(r["read_only_errors"] for r in runs)
+    if name == "etcd-loss":
+        result["most_writable"] = max(r["most_writable"] for r in runs)
     result["runs"] = runs
     return result
+
+
+def passed(name: str, result: dict[str, Any]) -> bool:
+    """No acknowledged write lost, never two writable nodes, and for what clients must not notice
+    (a paused switchover, the DCS lost) no failed request at all."""
+    quiet = name in ("switchover", "etcd-loss")
+    return (
+        result["lost"] == 0 and result.get("most_writable", 1) <= 1 and (not quiet or result["errors"] == 0)
+    )
+
+
+def table(report: dict[str, Any]) -> str:
+    rows = [
+        "| fault | trials | acknowledged writes lost | longest time without writes "
+        "| failed requests | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in report["drills"].items():
+        gap = result["longest_gap_s"]
+        rows.append(
+            f"| {name} | {result['n']} | {result['lost']} | {gap['median']} s median, {gap['max']} s max "
+            f"| {result['errors']} | {'pass' if passed(name, result) else '**FAIL**'} |"
+        )
+    return "\n".join(rows)
+
+
+def plot(report: dict[str, Any], directory: Path) -> None:
+    """drill-NAME.png per drill: its first trial's acknowledged writes per 100 ms around the fault."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, result in report["drills"].items():
+        counts = result["runs"][0]["timeline"]
+        seconds = [i * 0.1 - 5 for i in range(len(counts))]
+        fig, ax = plt.subplots(figsize=(8, 2.6))
+        ax.bar(seconds, counts, width=0.1, align="edge", color="#3b7dd8")
+        ax.axvline(0, color="#c0392b", linewidth=1)
+        ax.set_xlabel("seconds from the fault")
+        ax.set_ylabel("writes / 100 ms")
+        ax.set_title(f"{name}: acknowledged writes around the fault (first trial)")
+        fig.tight_layout()
+        fig.savefig(directory / f"drill-{name}.png", dpi=110)
+        plt.close(fig)
 
 
 def main() -> int:
@@ -136,6 +202,11 @@ def main() -> int:
         "--drills", default=",".join(DRILLS), help="comma-separated subset of: " + ", ".join(DRILLS)
     )
     parser.add_argument("--running", action="store_true", help="use the running stack of BAZAAR_HOME")
+    parser.add_argument(
+        "--counts", default="", help="runs per drill, overriding -n: node-crash=20,etcd-loss=3"
+    )
+    parser.add_argument("--table", action="store_true", help="print the summary table (Markdown) to stderr")
+    parser.add_argument("--plot", type=Path, help="directory for the drills' PNG timelines")
     args = parser.parse_args()
     drills = [d for d in args.drills.split(",") if d]
     unknown = set(drills) - set(DRILLS)
@@ -155,11 +226,16 @@ def main() -> int:
             "writer_interval_s": drill.INTERVAL_S,
             "drills": {},
         }
+        counts = dict(item.split("=") for item in args.counts.split(",") if item)
         for name in drills:
-            report["drills"][name] = run_drill(stack, cluster, name, args.n)
+            report["drills"][name] = run_drill(stack, cluster, name, int(counts.get(name, args.n)))
+        report["table"] = table(report)
+        if args.table:
+            print(report["table"], file=sys.stderr)
+        if args.plot:
+            plot(report, args.plot)
         print(json.dumps(report, indent=2))
-        lost = sum(d["lost"] for d in report["drills"].values())
-        return 1 if lost else 0
+        return 0 if all(passed(n, r) for n, r in report["drills"].items()) else 1
 
 
 if __name__ == "__main__":

@@ -3,18 +3,15 @@ workers racing for the outbox. Each test commits, in a database of its own."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
 
 from bazaar import migrate
 from tests.harness import SQL_DIR, ServerUnderTest
-
-PASSWORD = "concurrency-pw"
+from tests.marketplace import call, part_on_sale, person, race
 
 
 @pytest.fixture(scope="module")
@@ -33,53 +30,13 @@ def app(dsn: str, role: str = "bazaar_app") -> psycopg.Connection[Any]:
     return conn
 
 
-def call(conn: psycopg.Connection[Any], query: str, *args: Any) -> Any:
-    row = conn.execute(query.encode(), args).fetchone()
-    return row[0] if row and len(row) == 1 else row
-
-
-def person(conn: psycopg.Connection[Any], name: str) -> str:
-    email = f"{name}@example.com"
-    call(conn, "select api.register(%s, %s, %s)", name, PASSWORD, email)
-    return str(call(conn, "select token from api.login(%s, %s)", email, PASSWORD))
-
-
-def race(workers: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run WORK(i) in WORKERS threads released together; results (or exceptions) by worker."""
-    barrier = threading.Barrier(workers)
-    results: list[Any] = [None] * workers
-
-    def run(i: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            results[i] = work(i)
-        except BaseException as exc:  # reported by the caller's assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
 def test_parallel_buyers_never_oversell(dsn: str) -> None:
     with app(dsn) as conn:
         seller, moderator = person(conn, "race_seller"), person(conn, "race_moderator")
         conn.execute("reset role")
         conn.execute("update core.users set role = 'moderator' where email = 'race_moderator@example.com'")
         conn.execute("set role bazaar_app")
-        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
-        listing = call(
-            conn,
-            "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
-            "p_title => 'Last pads', p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
-            "p_quantity => 5, p_attributes => %s)",
-            seller, category, Jsonb({"part_number": "LAST-5", "condition": "new"}),
-        )  # fmt: skip
-        call(conn, "select api.submit_listing(%s, %s)", seller, listing)
-        call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+        listing = part_on_sale(conn, seller, moderator, "Last pads", "LAST-5", 5)
         buyers = [person(conn, f"race_buyer_{i}") for i in range(16)]
 
     def buy(i: int) -> Any:
@@ -112,19 +69,9 @@ def test_overlapping_checkouts_in_opposite_orders_never_deadlock_nor_oversell(ds
         conn.execute("reset role")
         conn.execute("update core.users set role = 'moderator' where email = 'cart_moderator@example.com'")
         conn.execute("set role bazaar_app")
-        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
         stock = []
         for i, owner in enumerate([seller, seller, other, other]):
-            listing = call(
-                conn,
-                "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
-                "p_title => %s, p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
-                "p_quantity => 4, p_attributes => %s)",
-                owner, category, f"Cart pads {i}", Jsonb({"part_number": f"CART-{i}", "condition": "new"}),
-            )  # fmt: skip
-            call(conn, "select api.submit_listing(%s, %s)", owner, listing)
-            call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
-            stock.append(listing)
+            stock.append(part_on_sale(conn, owner, moderator, f"Cart pads {i}", f"CART-{i}", 4))
         buyers = [person(conn, f"cart_buyer_{i}") for i in range(12)]
         # every cart overlaps the others; half are filled in one order, half in the opposite one
         for i, buyer in enumerate(buyers):
@@ -167,16 +114,7 @@ def test_a_checkout_retried_concurrently_with_its_key_returns_the_same_orders(ds
         conn.execute("reset role")
         conn.execute("update core.users set role = 'moderator' where email = 'retry_moderator@example.com'")
         conn.execute("set role bazaar_app")
-        category = call(conn, "select id from api.categories() where slug = 'brake-pads'")
-        listing = call(
-            conn,
-            "select api.create_listing(p_token => %s, p_kind => 'part', p_category_id => %s, "
-            "p_title => 'Retry pads', p_price_amount => 5000, p_region => 'Москва', p_city => 'Москва', "
-            "p_quantity => 10, p_attributes => %s)",
-            seller, category, Jsonb({"part_number": "RETRY-1", "condition": "new"}),
-        )  # fmt: skip
-        call(conn, "select api.submit_listing(%s, %s)", seller, listing)
-        call(conn, "select api.approve_listing(%s, %s)", moderator, listing)
+        listing = part_on_sale(conn, seller, moderator, "Retry pads", "RETRY-1", 10)
         buyer = person(conn, "retry_buyer")
         call(conn, "select api.cart_add(%s, %s, 3)", buyer, listing)
 
