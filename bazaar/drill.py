@@ -120,6 +120,11 @@ class Writer:
     def failed(self) -> list[Attempt]:
         return [a for a in list(self.attempts) if not a.ok]
 
+    def read_only_errors(self) -> list[Attempt]:
+        """Writes refused by a server in recovery: routed to a replica, or to a leader still
+        promoting (HAProxy's rw check waits for the role primary, patroni/haproxy.cfg)."""
+        return [a for a in self.failed() if "read-only transaction" in (a.error or "")]
+
     def acks_after(self, moment: float) -> int:
         return sum(1 for a in list(self.attempts) if a.ok and a.started >= moment)
 

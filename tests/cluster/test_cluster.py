@@ -265,6 +265,7 @@ def test_leader_crash_loses_no_acknowledged_write_and_the_old_leader_rejoins(sta
     result = drill.outcome(writer, fault_at, present)
     assert result.lost == 0, result
     assert result.errors > 0  # the crash was visible: this was a real failover
+    assert writer.read_only_errors() == []  # never routed to the new leader before it took writes
     # the old leader comes back as a replica of the new timeline and has every row
     roles = wait_healthy(stack)
     assert roles[old] != "leader" and leader_of(roles) == new
@@ -293,6 +294,7 @@ def test_switchover_is_a_short_wait_for_pgbouncer_clients(stack: StackUnderTest)
     through_rw = drill.outcome(direct, fault_at, drill.stored(dsn, direct.run))
     assert through_pgbouncer.lost == 0 and through_rw.lost == 0
     assert through_pgbouncer.errors == 0, pooled.failed()
+    assert direct.read_only_errors() == []  # HAProxy waits for the promotion, not just the key
     assert result["paused_s"] < 10
     # a paused client waited, it did not fail: its slowest commit spans the pause
     assert through_pgbouncer.longest_commit_s < result["paused_s"] + 2
