@@ -31,7 +31,7 @@ from bazaar.stack import haproxy, pgbouncer
 from bazaar.stack.host import pg_ctl, server_home
 from bazaar.stack.layout import NODES, ServerRoot, node_number
 from bazaar.stack.patroni import TIMING, Member, PatroniAPI, Timing, refused
-from bazaar.stack.processes import children, poll, postmaster_pid, run
+from bazaar.stack.processes import children, dead_children, poll, postmaster_pid, run
 from bazaar.stack.programs import PROGRAMS, write_configs
 from bazaar.stack.supervisor import Supervisor
 from bazaar.stack.templates import Context
@@ -179,9 +179,12 @@ class Cluster:
                 continue
             first = stuck_since.setdefault(name, now)
             if now - first >= after:
+                patroni = self.supervisor.program_pid(name)
+                helpers = dead_children(patroni) if patroni else []
+                evidence = f"; its helper process {', '.join(helpers)} without reporting" if helpers else ""
                 print(
                     f"warning: {name}'s Patroni has said 'starting' without a PostgreSQL for "
-                    f"{now - first:.0f} s; restarting it (docs/runbooks/failover.md)",
+                    f"{now - first:.0f} s{evidence}; restarting it (docs/runbooks/failover.md)",
                     file=sys.stderr,
                 )
                 self.supervisor.ctl("signal", "KILL", name, check=False)

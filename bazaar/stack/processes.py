@@ -105,3 +105,22 @@ def children(pid: int) -> list[int]:
         if len(fields) > 1 and int(fields[1]) == pid:
             result.append(int(entry.name))
     return result
+
+
+def dead_children(pid: int) -> list[str]:
+    """PID's children that exited and were not reaped (zombies), each as "PID exited with status N"
+    or "PID killed by signal N" (/proc/PID/stat's exit_code, Linux 3.5+)."""
+    found = []
+    for child in children(pid):
+        try:
+            fields = (Path("/proc") / str(child) / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" or len(fields) < 50:
+            continue
+        status = int(fields[49])
+        how = (
+            f"exited with status {status >> 8}" if status & 0x7F == 0 else f"killed by signal {status & 0x7F}"
+        )
+        found.append(f"{child} {how}")
+    return found

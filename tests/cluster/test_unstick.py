@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from bazaar import config
 from bazaar.stack.cluster import Cluster
 from bazaar.stack.layout import ServerRoot
 from bazaar.stack.patroni import Member, PatroniAPI
+from bazaar.stack.processes import dead_children, poll
 from bazaar.stack.supervisor import Supervisor
 
 
@@ -70,3 +73,16 @@ def test_a_node_with_a_postmaster_is_left_alone(tmp_path: Path, monkeypatch: pyt
     assert cluster.unstick(seen, after=0) == []
     assert seen == {}
     assert supervisor.signalled == []  # type: ignore[attr-defined]
+
+
+def test_a_child_that_exited_unreaped_is_named_with_its_status() -> None:
+    # what a stuck Patroni holds: the helper that was to start PostgreSQL, dead, never waited for
+    helper = subprocess.Popen(["sh", "-c", "exit 255"])
+    try:
+        found = poll(
+            lambda: [d for d in dead_children(os.getpid()) if d.startswith(f"{helper.pid} ")], 10, "a zombie"
+        )
+        assert found == [f"{helper.pid} exited with status 255"]
+    finally:
+        helper.wait()
+    assert not [d for d in dead_children(os.getpid()) if d.startswith(f"{helper.pid} ")]
