@@ -56,5 +56,5 @@ bench: install
 # (tests/cluster). JSON in bench/results/drills.json, timelines in docs/drills/, the table on stderr.
 DRILL_COUNTS ?= node-crash=20,switchover=20,etcd-loss=3
 drills: install
-	PYTHONPATH=. $(VENV)/bin/python bench/failover.py --drills node-crash,switchover,etcd-loss \
+	PYTHONPATH=. $(VENV)/bin/python bench/failover.py --drills node-crash,switchover,etcd-loss --via pgbouncer --workload \
 		--counts $(DRILL_COUNTS) --table --plot docs/drills > bench/results/drills.json

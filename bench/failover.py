@@ -6,7 +6,7 @@ By default it starts a stack of its own (BAZAAR_HOME under /tmp, a free port off
 afterwards; `--running` uses the stack of BAZAAR_HOME / BAZAAR_PORT_OFFSET instead (it must be up).
 
 Each run: wait until the cluster is healthy (a leader, two streaming replicas, HAProxy agreeing),
-start a writer committing a numbered row every 50 ms, inject the fault, wait for 20 writes
+start a writer committing a numbered row every 50 ms, inject the fault, wait for 60 writes
 after it, compare the acknowledged rows with what the new leader holds. Per drill:
 
 - longest_gap_s: the longest time without an acknowledged write around the fault, and
@@ -36,22 +36,29 @@ trial of each drill: acknowledged writes per 100 ms around the fault (DIR/drill-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import statistics
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bazaar import drill
 from bazaar.stack.cluster import Cluster
 from bazaar.stack.local import LocalStack
 from bazaar.stack.patroni import TIMING
 from bench.common import stack_of_its_own
+from tests.marketplace import Client, mixed_workload, part_on_sale, signed_up
 
 DRILLS = ("node-crash", "postgres-crash", "switchover", "switchover-no-pause", "etcd-loss")
-ACKS = 20
+ACKS = 60  # writes before and after the fault: 3 s each side of the timeline
 HEALTHY_TIMEOUT_S = 180
 RESUME_TIMEOUT_S = 120
 
@@ -76,12 +83,25 @@ def writer_dsn(stack: LocalStack, via: str) -> str:
     return stack.conninfo(stack.ports.rw, drill.WRITER_ROLE, drill.DRILL_DATABASE)
 
 
-def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Load:
+    """What runs through each trial besides the fault: the drill writer's route (None: PgBouncer
+    for switchovers and the DCS, HAProxy's rw port for crashes) and the mixed workload."""
+
+    via: str | None = None
+    clients: Callable[[], list[Client]] | None = None
+
+
+def one_run(stack: LocalStack, cluster: Cluster, name: str, load: Load) -> dict[str, Any]:
     members = cluster.wait_healthy(HEALTHY_TIMEOUT_S)
     leader = next(m.name for m in members if m.role == "leader")
     pooled = name.startswith("switchover") or name == "etcd-loss"
-    main = drill.Writer(writer_dsn(stack, "pgbouncer" if pooled else "rw")).start()
+    main = drill.Writer(writer_dsn(stack, load.via or ("pgbouncer" if pooled else "rw"))).start()
     side = drill.Writer(writer_dsn(stack, "rw")).start() if name.startswith("switchover") else None
+    clients = load.clients() if load.clients else []
+    threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
+    for t in threads:
+        t.start()
     extra: dict[str, Any] = {}
     try:
         main.wait_for_acks_after(time.monotonic(), ACKS, 60)
@@ -106,10 +126,19 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
         main.stop()
         if side is not None:
             side.stop()
+        for c in clients:
+            c.stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    if clients:
+        calls = [call for c in clients for call in c.calls]
+        extra["requests"] = len(calls)
+        extra["failed_requests"] = sum(1 for _, error in calls if error)
+        extra["longest_request_s"] = round(max(seconds for seconds, _ in calls), 3)
     admin = stack.admin_dsn(drill.DRILL_DATABASE)
     outcome = drill.outcome(main, fault_at, drill.stored(admin, main.run)).as_dict()
     # PgBouncer handing a client a server connection to a demoted leader (issue 19)
-    extra["read_only_errors"] = sum(1 for a in main.failed() if "read-only transaction" in (a.error or ""))
+    extra["read_only_errors"] = len(main.read_only_errors())
     extra["timeline"] = drill.timeline(main, fault_at)
     if side is not None:
         side_outcome = drill.outcome(side, fault_at, drill.stored(admin, side.run))
@@ -119,11 +148,11 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str) -> dict[str, Any]:
     return {"from": leader, "to": new_leader, **outcome, **extra}
 
 
-def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[str, Any]:
+def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int, load: Load) -> dict[str, Any]:
     runs = []
     for i in range(1, n + 1):
-        run = one_run(stack, cluster, name)
-        log(f"{name} {i}/{n}: {json.dumps(run)}")
+        run = one_run(stack, cluster, name, load)
+        log(f"{name} {i}/{n}: {json.dumps({k: v for k, v in run.items() if k != 'timeline'})}")
         runs.append(run)
     result: dict[str, Any] = {
         "n": n,
@@ -141,6 +170,10 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int) -> dict[st
         result["rw_port_errors"] = sum(r["rw_port_errors"] for r in runs)
         result["rw_port_lost"] = sum(r["rw_port_lost"] for r in runs)
     result["read_only_errors"] = sum(r["read_only_errors"] for r in runs)
+    if "requests" in runs[0]:
+        result["requests"] = sum(r["requests"] for r in runs)
+        result["failed_requests"] = sum(r["failed_requests"] for r in runs)
+        result["longest_request_s"] = summary([r["longest_request_s"] for r in runs])
     if name == "etcd-loss":
         result["most_writable"] = max(r["most_writable"] for r in runs)
     result["runs"] = runs
@@ -166,7 +199,8 @@ def table(report: dict[str, Any]) -> str:
         gap = result["longest_gap_s"]
         rows.append(
             f"| {name} | {result['n']} | {result['lost']} | {gap['median']} s median, {gap['max']} s max "
-            f"| {result['errors']} | {'pass' if passed(name, result) else '**FAIL**'} |"
+            f"| {result['errors'] + result.get('failed_requests', 0)} "
+            f"| {'pass' if passed(name, result) else '**FAIL**'} |"
         )
     return "\n".join(rows)
 
@@ -181,6 +215,8 @@ def plot(report: dict[str, Any], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, result in report["drills"].items():
         counts = result["runs"][0]["timeline"]
+        last = max((i for i, c in enumerate(counts) if c), default=len(counts) - 1)
+        counts = counts[: last + 10]  # up to a second after the last write drawn
         seconds = [i * 0.1 - 5 for i in range(len(counts))]
         fig, ax = plt.subplots(figsize=(8, 2.6))
         ax.bar(seconds, counts, width=0.1, align="edge", color="#3b7dd8")
@@ -207,6 +243,12 @@ def main() -> int:
     )
     parser.add_argument("--table", action="store_true", help="print the summary table (Markdown) to stderr")
     parser.add_argument("--plot", type=Path, help="directory for the drills' PNG timelines")
+    parser.add_argument("--via", choices=("rw", "pgbouncer"), help="the drill writer's route for every drill")
+    parser.add_argument(
+        "--workload",
+        action="store_true",
+        help="run the mixed workload (orders, price edits, chat) through PgBouncer during every trial",
+    )
     args = parser.parse_args()
     drills = [d for d in args.drills.split(",") if d]
     unknown = set(drills) - set(DRILLS)
@@ -227,8 +269,18 @@ def main() -> int:
             "drills": {},
         }
         counts = dict(item.split("=") for item in args.counts.split(",") if item)
-        for name in drills:
-            report["drills"][name] = run_drill(stack, cluster, name, int(counts.get(name, args.n)))
+        with contextlib.ExitStack() as scope:
+            load = Load(via=args.via)
+            if args.workload:
+                market = scope.enter_context(signed_up(stack.admin_dsn(), stack.dsn(), 2))
+                with psycopg.connect(stack.dsn(), autocommit=True, prepare_threshold=None) as conn:
+                    listing = part_on_sale(
+                        conn, market.seller, market.moderator, "Drill pads", "DRILL-1", 100000
+                    )
+                load = Load(args.via, lambda: mixed_workload(stack.dsn(), market, listing))
+                report["workload"] = "orders placed and cancelled, price edits, chat; through PgBouncer"
+            for name in drills:
+                report["drills"][name] = run_drill(stack, cluster, name, int(counts.get(name, args.n)), load)
         report["table"] = table(report)
         if args.table:
             print(report["table"], file=sys.stderr)
