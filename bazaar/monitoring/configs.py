@@ -30,6 +30,7 @@ class Targets:
     prometheus: str
     alertmanager: str
     patroni: Sequence[tuple[str, str]]  # (node, host:port)
+    etcd: Sequence[tuple[str, str]]  # (member, host:port of its client port, which serves /metrics)
     postgres: Sequence[tuple[str, str]]
     node: str
     bazaar: str
@@ -43,6 +44,7 @@ class Targets:
             prometheus=at(ports.prometheus),
             alertmanager=at(ports.alertmanager),
             patroni=[(name, at(ports.patroni(n))) for n, name in nodes],
+            etcd=[(f"etcd{m}", at(ports.etcd(m))) for m in range(1, config.ETCD_MEMBERS + 1)],
             postgres=[(name, at(ports.postgres_exporter(n))) for n, name in nodes],
             node=at(ports.node_exporter),
             bazaar=at(ports.marketplace_exporter),
@@ -56,6 +58,7 @@ class Targets:
             prometheus=f"prometheus:{defaults.prometheus}",
             alertmanager=f"alertmanager:{defaults.alertmanager}",
             patroni=[(name, f"{name}:8008") for name in NODES],
+            etcd=[(f"etcd{m}", f"etcd{m}:2379") for m in range(1, config.ETCD_MEMBERS + 1)],
             postgres=[(name, f"postgres-exporter-{name}:{defaults.postgres_exporter(1)}") for name in NODES],
             node=f"node-exporter:{defaults.node_exporter}",
             bazaar=f"marketplace-exporter:{defaults.marketplace_exporter}",
@@ -63,12 +66,12 @@ class Targets:
         )
 
 
-def _static(targets: Sequence[tuple[str | None, str]]) -> str:
+def _static(targets: Sequence[tuple[str | None, str]], label: str = "node") -> str:
     """A scrape job's static_configs in YAML's flow style, each target labelled with the cluster
-    (and its node, when it is one node's)."""
+    (and its node, or LABEL, when it is one node's or member's)."""
     items = []
     for node, target in targets:
-        labels = f"cluster: {CLUSTER}" + (f", node: {node}" if node else "")
+        labels = f"cluster: {CLUSTER}" + (f", {label}: {node}" if node else "")
         items.append(f"{{targets: ['{target}'], labels: {{{labels}}}}}")
     return "[" + ", ".join(items) + "]"
 
@@ -82,6 +85,7 @@ def prometheus_yml(targets: Targets, rules: str) -> str:
         alertmanager=targets.alertmanager,
         prometheus_targets=_static([(None, targets.prometheus)]),
         patroni_targets=_static(targets.patroni),
+        etcd_targets=_static(targets.etcd, "member"),
         postgres_targets=_static(targets.postgres),
         node_targets=_static([(None, targets.node)]),
         bazaar_targets=_static([(None, targets.bazaar)]),

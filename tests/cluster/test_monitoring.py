@@ -21,6 +21,7 @@ from tests.cluster.conftest import StackUnderTest
 
 EXPECTED_TARGETS = {
     "patroni": len(NODES),
+    "etcd": 3,
     "postgres": len(NODES),
     "node": 1,
     "prometheus": 1,
