@@ -242,8 +242,9 @@ def lose_dcs(cluster: Cluster, writer: Writer) -> dict[str, Any]:
     writable = {"one member down": hold(cluster, writer, 3 * rate, 30)}
     cluster.supervisor.stop(*(m for m in etcd.MEMBERS if m != first))
     lost_at = time.monotonic()
-    # past the moment a leader without failsafe demotes itself (retry_timeout) and its key expires (ttl)
-    writable["no member"] = hold(cluster, writer, (TIMING.ttl + TIMING.retry_timeout + 5) * rate, 90)
+    # past the moment a leader without failsafe demotes itself (retry_timeout) and its key expires
+    # (ttl), and long enough for Prometheus to see it (a scrape and an evaluation, 15 s each)
+    writable["no member"] = hold(cluster, writer, (TIMING.ttl + TIMING.retry_timeout + 20) * rate, 120)
     cluster.supervisor.ctl("start", *etcd.MEMBERS)
     back_at = time.monotonic()
     cluster.wait_healthy(180)

@@ -150,10 +150,11 @@ class Client:
 def mixed_workload(dsn: str, market: Market, listing: int) -> list[Client]:
     """Orders (placed and cancelled), price edits and chat on LISTING: what issue 19 calls the mix."""
     buyer, asker = market.buyers[0][1], market.buyers[1][1]
+    run = secrets.token_hex(4)  # idempotency keys of this workload's own: a key names one order
 
     def order(conn: psycopg.Connection[Any], n: int) -> None:
         row = conn.execute(
-            "select order_id from api.create_order(%s, %s, 1, %s)", [buyer, listing, f"mix-{listing}-{n}"]
+            "select order_id from api.create_order(%s, %s, 1, %s)", [buyer, listing, f"mix-{run}-{n}"]
         ).fetchone()
         assert row is not None
         conn.execute("select api.cancel_order(%s, %s)", [buyer, row[0]])

@@ -4,7 +4,11 @@ buyers) recording every acknowledged commit. The long repetitions are `make dril
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,12 +19,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from bazaar import drill
+from bazaar import drill, queries
+from bazaar.backup.settings import configured_repositories
+from bazaar.errors import BazaarError
 from bazaar.stack import etcd
 from bazaar.stack.patroni import TIMING
 from bazaar.stack.processes import poll
 from tests.cluster.conftest import StackUnderTest
 from tests.cluster.test_cluster import leader_of, wait_healthy
+from tests.cluster.test_monitoring import api, query
 from tests.marketplace import Market, mixed_workload, part_on_sale, signed_up
 
 
@@ -43,6 +50,12 @@ def test_losing_etcd_stops_no_write_and_makes_no_second_leader(stack: StackUnder
         == next(n for n, r in roles.items() if r == "leader")
     )
     assert sorted(etcd.status(cluster.ports)) == list(etcd.MEMBERS)  # all three back, no human
+
+    # and the operator was told: the no-quorum alert was raised while the members were down
+    def raised() -> list[dict[str, Any]] | None:
+        return query(stack, 'max_over_time(ALERTS{alertname="BazaarEtcdNoQuorum"}[5m])') or None
+
+    poll(raised, 60, "BazaarEtcdNoQuorum raised in Prometheus")
 
 
 # -- the marketplace under faults: buyers, sellers, chat through PgBouncer ---------------------
@@ -224,3 +237,172 @@ def test_a_migration_under_load_fails_no_request_and_holds_none_for_long(
             "select convalidated from pg_constraint where conname = 'fk_orders_drill_referrer_id_users'"
         ).fetchone()
     assert index == (True,) and fk == (True,)
+
+
+# -- the backup repository unwritable -------------------------------------------------------------
+
+
+def archiver(stack: StackUnderTest) -> tuple[bool, str | None, str | None]:
+    """The leader's archiver: (failing now, last failed segment, last archived segment)."""
+    with stack.connect(stack.local.admin_dsn()) as conn:
+        failing, failed_wal = conn.execute(queries.load("archiver_failing")).fetchone() or (False, None)
+        archived = conn.execute(queries.load("wal_last_archived")).fetchone()
+    return bool(failing), failed_wal, archived[0] if archived else None
+
+
+def test_an_unwritable_repository_alerts_and_loses_no_wal_once_fixed(stack: StackUnderTest) -> None:
+    wait_healthy(stack)
+    root = stack.cluster().root
+    archive = configured_repositories(root)[0] / "archive"
+    # what a full or read-only repository disk does: pgBackRest (as postgres) can write nothing
+    dirs = [archive, *(d for d in archive.rglob("*") if d.is_dir())]
+    modes = {d: d.stat().st_mode for d in dirs}
+    switched: list[str] = []
+    with drill.Writer(stack.drill_dsn("pgbouncer")) as writer:
+        try:
+            for d in dirs:
+                d.chmod(modes[d] & ~0o222)
+
+            def failing() -> bool:
+                with stack.connect(stack.local.admin_dsn()) as conn:
+                    switched.append(conn.execute(queries.load("wal_switch")).fetchone()[0])  # type: ignore[index]
+                return archiver(stack)[0]
+
+            poll(failing, 120, "WAL archiving to fail", 3)  # a new segment each time: not too often
+            status = stack.bazaar("status")
+            assert status.returncode == 6 and "WAL archiving fails" in status.stdout
+
+            def alerted() -> list[dict[str, Any]] | None:
+                alerts = api(stack, "alerts")["alerts"]
+                return [a for a in alerts if a["labels"]["alertname"] == "BazaarWalArchivingFailing"] or None
+
+            alert = poll(alerted, 120, "BazaarWalArchivingFailing in Prometheus")[0]
+            assert alert["state"] in ("pending", "firing") and alert["labels"]["severity"] == "critical"
+            writer.wait_for_acks_after(time.monotonic(), 20, 30)  # writes go on all along
+        finally:
+            for d in dirs:
+                d.chmod(modes[d])
+    assert writer.failed() == []
+    # the backlog goes out in order once the repository takes writes again: nothing was lost
+    poll(
+        lambda: not archiver(stack)[0] and (archiver(stack)[2] or "") >= switched[-1],
+        180,
+        "the backlog archived",
+    )
+    check = stack.bazaar("backup", "check")
+    assert check.returncode == 0, check.stderr
+
+
+# -- a replica's disk full ---------------------------------------------------------------------------
+
+
+def run_as_root(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True, text=True, timeout=120)
+
+
+@contextlib.contextmanager
+def on_a_small_volume(stack: StackUnderTest, node: str, spare_mb: int = 512) -> Iterator[Path]:
+    """NODE's data directory moved, for the block, onto a loop-mounted ext4 volume of its size plus
+    SPARE_MB (room for what it receives once freed; node stopped meanwhile), then copied back; the
+    data directory. Skips when this
+    machine cannot loop-mount (no CAP_SYS_ADMIN, no loop devices)."""
+    cluster = stack.cluster()
+    datadir = cluster.root.datadir(node).resolve()
+    aside = datadir.with_name("data.before-volume")
+    image = stack.home.parent / f"{node}-volume.img"
+    used = sum(f.stat().st_size for f in datadir.rglob("*") if f.is_file())
+    cluster.supervisor.stop(node)  # Patroni stops its PostgreSQL first
+    run_as_root("truncate", "-s", str(used + spare_mb * 2**20), str(image))
+    run_as_root("mkfs.ext4", "-q", "-F", "-m", "0", str(image))
+    datadir.rename(aside)
+    datadir.mkdir(mode=0o700)
+    try:
+        run_as_root("mount", "-o", "loop", str(image), str(datadir))
+    except subprocess.CalledProcessError as exc:
+        datadir.rmdir()
+        aside.rename(datadir)
+        cluster.supervisor.ctl("start", node)
+        pytest.skip(f"cannot loop-mount a volume here: {exc.stderr.strip()}")
+    try:
+        run_as_root("cp", "-a", f"{aside}/.", str(datadir))
+        (datadir / "lost+found").rmdir()
+        shutil.chown(datadir, "postgres", "postgres")
+        datadir.chmod(0o700)
+        cluster.supervisor.ctl("start", node)
+        yield datadir
+    finally:
+        cluster.supervisor.stop(node)
+        shutil.rmtree(aside)
+        aside.mkdir(mode=0o700)
+        run_as_root("cp", "-a", f"{datadir}/.", str(aside))
+        run_as_root("umount", str(datadir))
+        datadir.rmdir()
+        aside.rename(datadir)
+        shutil.chown(datadir, "postgres", "postgres")
+        image.unlink()
+        cluster.supervisor.ctl("start", node)
+
+
+def log_tails(stack: StackUnderTest, node: str, lines: int = 25) -> str:
+    """The end of NODE's Patroni log and of its newest PostgreSQL log: why it is not back."""
+    logs = stack.cluster().root.log_dir
+    postgres = sorted((logs / f"postgresql-{node}").glob("*"), key=lambda f: f.stat().st_mtime)[-1:]
+    return "\n".join(
+        f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[-lines:])
+        for f in [logs / f"{node}.log", *postgres]
+    )
+
+
+def test_a_replica_with_a_full_disk_stops_no_write_and_catches_up_once_freed(stack: StackUnderTest) -> None:
+    roles = wait_healthy(stack)
+    replica = next(n for n, r in roles.items() if r == "sync_standby")
+    with on_a_small_volume(stack, replica) as datadir:
+        wait_healthy(stack)
+        with drill.Writer(stack.drill_dsn("pgbouncer")) as writer:
+            writer.wait_for_acks_after(time.monotonic(), 20, 30)
+            filler = datadir / "filler"  # someone's file, as root: every byte left
+            free = os.statvfs(datadir)
+            run_as_root("fallocate", "-l", str(free.f_bavail * free.f_frsize - 2**20), str(filler))
+            with stack.connect(stack.local.admin_dsn(drill.DRILL_DATABASE)) as conn:
+                # the replica must write these pages and their WAL: it cannot
+                conn.execute("drop table if exists public.drill_ballast")
+                conn.execute("create table public.drill_ballast (g integer, pad text)")
+                conn.execute("alter table public.drill_ballast alter column pad set storage external")
+                conn.execute(
+                    "insert into public.drill_ballast "
+                    "select g, repeat('x', 1800) from generate_series(1, 20000) as g"
+                )
+
+            def down() -> bool:
+                states = {m.name: m.state for m in stack.cluster().patroni.members()}
+                return states.get(replica) != "streaming"
+
+            poll(down, 120, f"{replica} to fail on its full disk")
+
+            def alerted() -> list[dict[str, Any]] | None:
+                alerts = api(stack, "alerts")["alerts"]
+                full = [a for a in alerts if a["labels"]["alertname"] == "BazaarDiskFull"]
+                return [a for a in full if a["labels"].get("mountpoint") == str(datadir)] or None
+
+            alert = poll(alerted, 120, "BazaarDiskFull for the replica's volume")[0]
+            assert alert["state"] in ("pending", "firing") and alert["labels"]["severity"] == "critical"
+            assert stack.bazaar("status").returncode == 6
+            writer.wait_for_acks_after(time.monotonic(), 40, 60)  # the leader writes on
+            filler.unlink()
+            try:
+                roles_after = wait_healthy(stack)  # it starts by itself and catches up from its slot
+            except BazaarError as exc:
+                raise AssertionError(f"{exc}\n{log_tails(stack, replica)}") from None
+            writer.wait_for_acks_after(time.monotonic(), 20, 30)
+        assert writer.failed() == [], writer.failed()
+        assert leader_of(roles_after) == leader_of(roles)
+        with stack.connect(stack.node_dsn(replica, drill.DRILL_DATABASE)) as conn:
+            poll(
+                lambda: writer.acknowledged() <= {r[0] for r in conn.execute(
+                    "select n from public.drill_writes where run = %s", [writer.run]).fetchall()},
+                30,
+                "every acknowledged row on the replica",
+            )  # fmt: skip
+    with stack.connect(stack.local.admin_dsn(drill.DRILL_DATABASE)) as conn:
+        conn.execute("drop table public.drill_ballast")
+    wait_healthy(stack)
