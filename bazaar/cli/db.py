@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any, TypeVar
 
 import click
 
@@ -11,6 +13,13 @@ from bazaar import config, migrate
 from bazaar.cli import Settings, cli, json_option, pass_settings, progress
 from bazaar.db import connect
 from bazaar.output import print_output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _at_least_one(name: str, default: int, text: str) -> Callable[[F], F]:
+    """An integer option of 1 or more, its default shown in --help."""
+    return click.option(name, type=click.IntRange(min=1), default=default, show_default=True, help=text)
 
 
 @cli.group()
@@ -24,19 +33,15 @@ def db() -> None:
     is_flag=True,
     help="Re-create every function and view from its file even if none changed (repairs hand edits).",
 )
-@click.option(
+@_at_least_one(
     "--lock-timeout",
-    type=click.IntRange(min=1),
-    default=migrate.LOCKS.timeout_ms,
-    show_default=True,
-    help="Milliseconds a statement waits for a lock live traffic holds before its script is tried again.",
+    migrate.LOCKS.timeout_ms,
+    "Milliseconds a statement waits for a lock live traffic holds before its script is tried again.",
 )
-@click.option(
+@_at_least_one(
     "--attempts",
-    type=click.IntRange(min=1),
-    default=migrate.LOCKS.attempts,
-    show_default=True,
-    help="Tries of a script that found a lock taken, before migrate gives up (exit 6).",
+    migrate.LOCKS.attempts,
+    "Tries of a script that found a lock taken, before migrate gives up (exit 6).",
 )
 @json_option
 @pass_settings
