@@ -135,6 +135,7 @@ def one_run(stack: LocalStack, cluster: Cluster, name: str, load: Load) -> dict[
         extra["requests"] = len(calls)
         extra["failed_requests"] = sum(1 for _, error in calls if error)
         extra["longest_request_s"] = round(max(seconds for seconds, _ in calls), 3)
+        extra["request_errors"] = sorted({error for _, error in calls if error})[:5]
     admin = stack.admin_dsn(drill.DRILL_DATABASE)
     outcome = drill.outcome(main, fault_at, drill.stored(admin, main.run)).as_dict()
     # PgBouncer handing a client a server connection to a demoted leader (issue 19)
@@ -176,6 +177,8 @@ def run_drill(stack: LocalStack, cluster: Cluster, name: str, n: int, load: Load
         result["longest_request_s"] = summary([r["longest_request_s"] for r in runs])
     if name == "etcd-loss":
         result["most_writable"] = max(r["most_writable"] for r in runs)
+    for run in runs[1:]:
+        del run["timeline"]  # the first trial's is drawn (plot); the others would only fill the JSON
     result["runs"] = runs
     return result
 
