@@ -8,6 +8,7 @@ Used by tests/cluster and bench/failover.py. The rows go to a scratch database o
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 import uuid
@@ -175,7 +176,7 @@ def timeline(
     (by when each commit returned): the drills' PNG timelines."""
     buckets = [0] * round((before + after) / step)
     for a in list(writer.attempts):
-        index = int((a.finished - fault_at + before) / step)
+        index = math.floor((a.finished - fault_at + before) / step)
         if a.ok and 0 <= index < len(buckets):
             buckets[index] += 1
     return buckets
@@ -238,14 +239,16 @@ def lose_dcs(cluster: Cluster, writer: Writer) -> dict[str, Any]:
     first = etcd.leader(cluster.ports) or etcd.MEMBERS[0]
     rate = round(1 / writer.interval)
     started = time.monotonic()
-    cluster.supervisor.stop(first)
-    writable = {"one member down": hold(cluster, writer, 3 * rate, 30)}
-    cluster.supervisor.stop(*(m for m in etcd.MEMBERS if m != first))
-    lost_at = time.monotonic()
-    # past the moment a leader without failsafe demotes itself (retry_timeout) and its key expires
-    # (ttl), and long enough for Prometheus to see it (a scrape and an evaluation, 15 s each)
-    writable["no member"] = hold(cluster, writer, (TIMING.ttl + TIMING.retry_timeout + 20) * rate, 120)
-    cluster.supervisor.ctl("start", *etcd.MEMBERS)
+    try:
+        cluster.supervisor.stop(first)
+        writable = {"one member down": hold(cluster, writer, 3 * rate, 30)}
+        cluster.supervisor.stop(*(m for m in etcd.MEMBERS if m != first))
+        lost_at = time.monotonic()
+        # past the moment a leader without failsafe demotes itself (retry_timeout) and its key
+        # expires (ttl), and long enough for Prometheus to see it (a scrape and an evaluation)
+        writable["no member"] = hold(cluster, writer, (TIMING.ttl + TIMING.retry_timeout + 20) * rate, 120)
+    finally:  # whatever happened, the DCS comes back
+        cluster.supervisor.ctl("start", *etcd.MEMBERS, check=False)
     back_at = time.monotonic()
     cluster.wait_healthy(180)
     writable["members back"] = hold(cluster, writer, rate, 30)

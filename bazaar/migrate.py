@@ -251,23 +251,36 @@ def _run_script(conn: psycopg.Connection[Any], script: Script) -> None:
     conn.execute("reset role")
 
 
-def _retrying(script: str, locks: Locks, progress: Progress, attempt: Callable[[], None]) -> None:
-    """Run ATTEMPT until it does not stop on a lock (lock_timeout), at most LOCKS.attempts times."""
+def _retrying(
+    script: str, locks: Locks, progress: Progress, attempt: Callable[[], None], committed: str = ""
+) -> None:
+    """Run ATTEMPT until it does not stop on a lock (lock_timeout), at most LOCKS.attempts times.
+    A lock timeout outside a script's statements (dropping the surface, the bookkeeping) counts
+    too. COMMITTED: what already took effect when it gives up, for the hint."""
     for n in range(1, locks.attempts + 1):
         try:
             attempt()
             return
-        except MigrationError as exc:
-            if exc.sqlstate != LOCK_NOT_AVAILABLE or n == locks.attempts:
-                if exc.sqlstate == LOCK_NOT_AVAILABLE:
-                    exc.hint = (
-                        f"gave up after {locks.attempts} attempts of {locks.timeout_ms} ms each: "
-                        "a long transaction holds the lock (pg_stat_activity); end it or migrate later"
-                    )
+        except (MigrationError, psycopg.Error) as exc:
+            if exc.sqlstate != LOCK_NOT_AVAILABLE:
                 raise
+            if n == locks.attempts:
+                error = (
+                    exc
+                    if isinstance(exc, MigrationError)
+                    else MigrationError(
+                        f"{script}: {exc}".strip(), sqlstate=LOCK_NOT_AVAILABLE, exit_code=EXIT_WRONG_STATE
+                    )
+                )
+                error.hint = (
+                    f"gave up after {locks.attempts} attempts of {locks.timeout_ms} ms each: a long "
+                    f"transaction holds the lock (pg_stat_activity); end it or migrate later{committed}"
+                )
+                raise error from None
             pause = locks.pause(n)
+            why = str(exc).strip().splitlines()[0]
             progress(
-                f"{script}: a lock is taken ({exc}); trying again in {pause:.0f} s ({n}/{locks.attempts})"
+                f"{script}: a lock is taken ({why}); trying again in {pause:.0f} s ({n}/{locks.attempts})"
             )
             time.sleep(pause)
 
@@ -292,10 +305,10 @@ def _run_without_transaction(
     """A `-- bazaar:no-transaction` migration: each statement in autocommit, retried alone when it
     found a lock taken; the concurrently statements wait for their lock as long as it takes."""
     statements = _statements(script)
-    conn.execute(sql.SQL("set search_path = {}").format(sql.SQL(SCRIPT_SEARCH_PATH)))
-    if not script.as_admin:
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(OWNER_ROLE)))
     try:
+        conn.execute(sql.SQL("set search_path = {}").format(sql.SQL(SCRIPT_SEARCH_PATH)))
+        if not script.as_admin:
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(OWNER_ROLE)))
         for statement in statements:
             timeout = 0 if _CONCURRENTLY.match(statement.text) else locks.timeout_ms
 
@@ -313,7 +326,10 @@ def _run_without_transaction(
                         )
                     raise failure from None
 
-            _retrying(script.name, locks, progress, attempt)
+            took_effect = f"; the statements before line {statement.line} took effect (no transaction)"
+            _retrying(
+                script.name, locks, progress, attempt, took_effect if statement is not statements[0] else ""
+            )
     finally:
         if not conn.broken:
             conn.execute("reset lock_timeout")

@@ -241,6 +241,32 @@ def test_a_migration_waits_for_a_lock_briefly_and_is_tried_again(
     assert applied(conn)[-1] == ("versioned", "V0003__size.sql")
 
 
+def test_a_changed_view_waits_for_a_report_reading_it_and_is_tried_again(
+    conn: Conn, tree: Path, scratch: str
+) -> None:
+    write(tree, "migrations/V0002__things.sql", THINGS)
+    write(tree, "views/analytics/things.sql", "create view analytics.things as select id from core.things;")
+    migrate.migrate(conn, tree)
+    write(
+        tree,
+        "views/analytics/things.sql",
+        "create view analytics.things as select id, owner_id from core.things;",
+    )
+    messages: list[str] = []
+    with psycopg.connect(scratch) as report:
+        report.execute("select count(*) from analytics.things")  # holds the view until it commits
+
+        def progress(message: str) -> None:
+            messages.append(message)
+            if "a lock is taken" in message:
+                report.commit()
+
+        # dropping the surface (not a script's statement) is what waits here
+        assert migrate.migrate(conn, tree, progress, locks=QUICK) == ["views/analytics/things.sql"]
+    assert any("the functions and views: a lock is taken" in m for m in messages), messages
+    assert conn.execute("select owner_id from analytics.things").fetchall() == []
+
+
 def test_a_migration_gives_up_after_its_attempts_and_changes_nothing(
     conn: Conn, tree: Path, scratch: str
 ) -> None:
