@@ -79,9 +79,11 @@ def test_a_child_that_exited_unreaped_is_named_with_its_status() -> None:
     # what a stuck Patroni holds: the helper that was to start PostgreSQL, dead, never waited for
     helper = subprocess.Popen(["sh", "-c", "exit 255"])
     try:
-        found = poll(
-            lambda: [d for d in dead_children(os.getpid()) if d.startswith(f"{helper.pid} ")], 10, "a zombie"
-        )
+
+        def zombie() -> list[str] | None:  # None until the child has exited (poll waits on None)
+            return [d for d in dead_children(os.getpid()) if d.startswith(f"{helper.pid} ")] or None
+
+        found = poll(zombie, 10, "the helper to exit")
         assert found == [f"{helper.pid} exited with status 255"]
     finally:
         helper.wait()
