@@ -214,6 +214,22 @@ def holding_a_read_lock(scratch: str) -> Conn:
     return holder
 
 
+class Retries:
+    """migrate's progress callback: records the messages, and ends the transaction of HOLDER (the
+    report in the way) when the migration has given way AFTER times."""
+
+    def __init__(self, holder: Conn, after: int) -> None:
+        self.holder, self.after, self.messages = holder, after, list[str]()
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+        if "a lock is taken" in message and len(self.retries()) == self.after:
+            self.holder.commit()
+
+    def retries(self) -> list[str]:
+        return [m for m in self.messages if "a lock is taken" in m]
+
+
 def test_a_migration_waits_for_a_lock_briefly_and_is_tried_again(
     conn: Conn, tree: Path, scratch: str
 ) -> None:
@@ -224,18 +240,12 @@ def test_a_migration_waits_for_a_lock_briefly_and_is_tried_again(
         "migrations/V0003__size.sql",
         "alter table core.things add column size integer not null default 0;",
     )
-    messages: list[str] = []
     with holding_a_read_lock(scratch) as holder:
-
-        def progress(message: str) -> None:
-            messages.append(message)
-            if "a lock is taken" in message and len(messages) == 3:  # the second retry ends the report
-                holder.commit()
-
+        progress = Retries(holder, after=2)  # the second retry ends the report
         started = time.monotonic()
         assert migrate.migrate(conn, tree, progress, locks=QUICK) == ["V0003__size.sql"]
-    retries = [m for m in messages if "a lock is taken" in m]
-    assert len(retries) == 2 and "V0003__size.sql" in retries[0] and "(1/4)" in retries[0], messages
+    retries = progress.retries()
+    assert len(retries) == 2 and "V0003__size.sql" in retries[0] and "(1/4)" in retries[0], progress.messages
     assert time.monotonic() - started < 5
     assert conn.execute("select size from core.things").fetchall() == []  # the column is there
     assert applied(conn)[-1] == ("versioned", "V0003__size.sql")
@@ -252,18 +262,12 @@ def test_a_changed_view_waits_for_a_report_reading_it_and_is_tried_again(
         "views/analytics/things.sql",
         "create view analytics.things as select id, owner_id from core.things;",
     )
-    messages: list[str] = []
     with psycopg.connect(scratch) as report:
         report.execute("select count(*) from analytics.things")  # holds the view until it commits
-
-        def progress(message: str) -> None:
-            messages.append(message)
-            if "a lock is taken" in message:
-                report.commit()
-
+        progress = Retries(report, after=1)
         # dropping the surface (not a script's statement) is what waits here
         assert migrate.migrate(conn, tree, progress, locks=QUICK) == ["views/analytics/things.sql"]
-    assert any("the functions and views: a lock is taken" in m for m in messages), messages
+    assert "the functions and views: a lock is taken" in progress.retries()[0], progress.messages
     assert conn.execute("select owner_id from analytics.things").fetchall() == []
 
 
