@@ -311,8 +311,13 @@ def _run_without_transaction(
             conn.execute(sql.SQL("set role {}").format(sql.Identifier(OWNER_ROLE)))
         for statement in statements:
             timeout = 0 if _CONCURRENTLY.match(statement.text) else locks.timeout_ms
+            took_effect = f"the statements before line {statement.line} took effect (no transaction)"
 
-            def attempt(statement: sqlscript.Statement = statement, timeout: int = timeout) -> None:
+            def attempt(
+                statement: sqlscript.Statement = statement,
+                timeout: int = timeout,
+                took_effect: str = took_effect,
+            ) -> None:
                 conn.execute(sql.SQL("set lock_timeout = {}").format(timeout))
                 try:
                     conn.execute(statement.text.encode(), prepare=False)
@@ -320,15 +325,17 @@ def _run_without_transaction(
                     failure = _failure(script, statement, exc)
                     if exc.sqlstate != LOCK_NOT_AVAILABLE:
                         failure.hint = (
-                            f"{failure.hint + '; ' if failure.hint else ''}the statements before line "
-                            f"{statement.line} took effect (no transaction): fix the script so that it "
-                            "can run again (if not exists), and migrate again"
+                            f"{failure.hint + '; ' if failure.hint else ''}{took_effect}: fix the script "
+                            "so that it can run again (if not exists), and migrate again"
                         )
                     raise failure from None
 
-            took_effect = f"; the statements before line {statement.line} took effect (no transaction)"
             _retrying(
-                script.name, locks, progress, attempt, took_effect if statement is not statements[0] else ""
+                script.name,
+                locks,
+                progress,
+                attempt,
+                f"; {took_effect}" if statement is not statements[0] else "",
             )
     finally:
         if not conn.broken:

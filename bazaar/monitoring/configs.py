@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bazaar import config
+from bazaar.stack import etcd
 from bazaar.stack.layout import NODES
 from bazaar.stack.templates import render_template
 
@@ -44,7 +45,7 @@ class Targets:
             prometheus=at(ports.prometheus),
             alertmanager=at(ports.alertmanager),
             patroni=[(name, at(ports.patroni(n))) for n, name in nodes],
-            etcd=[(f"etcd{m}", at(ports.etcd(m))) for m in range(1, config.ETCD_MEMBERS + 1)],
+            etcd=[(name, at(ports.etcd(m))) for m, name in enumerate(etcd.MEMBERS, start=1)],
             postgres=[(name, at(ports.postgres_exporter(n))) for n, name in nodes],
             node=at(ports.node_exporter),
             bazaar=at(ports.marketplace_exporter),
@@ -58,7 +59,7 @@ class Targets:
             prometheus=f"prometheus:{defaults.prometheus}",
             alertmanager=f"alertmanager:{defaults.alertmanager}",
             patroni=[(name, f"{name}:8008") for name in NODES],
-            etcd=[(f"etcd{m}", f"etcd{m}:2379") for m in range(1, config.ETCD_MEMBERS + 1)],
+            etcd=[(name, f"{name}:2379") for name in etcd.MEMBERS],
             postgres=[(name, f"postgres-exporter-{name}:{defaults.postgres_exporter(1)}") for name in NODES],
             node=f"node-exporter:{defaults.node_exporter}",
             bazaar=f"marketplace-exporter:{defaults.marketplace_exporter}",

@@ -34,7 +34,7 @@ from bazaar.backup import settings as backup
 from bazaar.db import loopback_dsn
 from bazaar.errors import EXIT_BAD_ARGUMENT, BazaarError
 from bazaar.monitoring import configs as monitoring_configs
-from bazaar.stack import code, haproxy
+from bazaar.stack import code, etcd, haproxy
 from bazaar.stack.host import bindir, make_server_dir, write_server_file
 from bazaar.stack.layout import NODES
 from bazaar.stack.pgbouncer import AUTH_FILE, auth_file
@@ -87,13 +87,12 @@ class Program:
 ETCD_DIR = "etcd"  # in the server root: a data directory per member, etcd/etcd1 …
 
 
-def _etcd_member(m: int) -> Program:
-    """Member M of the three-member etcd cluster (a quorum of two survives one lost member)."""
-    name = f"etcd{m}"
+def _etcd_member(m: int, name: str) -> Program:
+    """Member M, NAME, of the three-member etcd cluster (a quorum of two survives one lost member)."""
 
     def values(ctx: Context) -> Mapping[str, object]:
         peers = (
-            f"etcd{n}=http://127.0.0.1:{ctx.ports.etcd_peer(n)}" for n in range(1, config.ETCD_MEMBERS + 1)
+            f"{peer}=http://127.0.0.1:{ctx.ports.etcd_peer(n)}" for n, peer in enumerate(etcd.MEMBERS, 1)
         )
         return {
             "etcd_dir": ctx.root.path / ETCD_DIR / name,
@@ -434,7 +433,7 @@ def _prometheus() -> Program:
 
 # In start order: supervisord's priorities in the sections agree.
 PROGRAMS: tuple[Program, ...] = (
-    *(_etcd_member(m) for m in range(1, config.ETCD_MEMBERS + 1)),
+    *(_etcd_member(m, name) for m, name in enumerate(etcd.MEMBERS, start=1)),
     *(_patroni_node(n, name) for n, name in enumerate(NODES, start=1)),
     _haproxy(),
     _pgbouncer(),
