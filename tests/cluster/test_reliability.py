@@ -266,12 +266,17 @@ def test_a_migration_under_load_fails_no_request_and_holds_none_for_long(
 # -- the backup repository unwritable -------------------------------------------------------------
 
 
-def archiver(stack: StackUnderTest) -> tuple[bool, str | None, str | None]:
-    """The leader's archiver: (failing now, last failed segment, last archived segment)."""
+def archiving_fails(stack: StackUnderTest) -> bool:
+    """Whether the leader's WAL archiving fails now: what `bazaar status` reads (LocalStack.archiving)."""
+    row = stack.local.archiving()
+    return bool(row and row["failing"])
+
+
+def last_archived(stack: StackUnderTest) -> str:
+    """The newest WAL segment the leader's archiver reports as archived ('' before any)."""
     with stack.connect(stack.local.admin_dsn()) as conn:
-        failing, failed_wal = conn.execute(queries.load("archiver_failing")).fetchone() or (False, None)
-        archived = conn.execute(queries.load("wal_last_archived")).fetchone()
-    return bool(failing), failed_wal, archived[0] if archived else None
+        row = conn.execute(queries.load("wal_last_archived")).fetchone()
+    return str(row[0]) if row and row[0] else ""
 
 
 def test_an_unwritable_repository_alerts_and_loses_no_wal_once_fixed(stack: StackUnderTest) -> None:
@@ -290,7 +295,7 @@ def test_an_unwritable_repository_alerts_and_loses_no_wal_once_fixed(stack: Stac
             def failing() -> bool:
                 with stack.connect(stack.local.admin_dsn()) as conn:
                     switched.append(conn.execute(queries.load("wal_switch")).fetchone()[0])  # type: ignore[index]
-                return archiver(stack)[0]
+                return archiving_fails(stack)
 
             poll(failing, 120, "WAL archiving to fail", 3)  # a new segment each time: not too often
             status = stack.bazaar("status")
@@ -309,7 +314,7 @@ def test_an_unwritable_repository_alerts_and_loses_no_wal_once_fixed(stack: Stac
     assert writer.failed() == []
     # the backlog goes out in order once the repository takes writes again: nothing was lost
     poll(
-        lambda: not archiver(stack)[0] and (archiver(stack)[2] or "") >= switched[-1],
+        lambda: not archiving_fails(stack) and last_archived(stack) >= switched[-1],
         180,
         "the backlog archived",
     )
